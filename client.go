@@ -1,0 +1,84 @@
+package simpleuser
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/netip"
+	"strconv"
+)
+
+// Client identifies who is calling: the device id, the address and the
+// session token. The middleware fills it from the request; Go callers fill
+// it themselves (any field may be empty).
+type Client struct {
+	SSAID     string     // x-client-ssaid: device/anonymous-user id
+	IP        netip.Addr // client address (IPv4-mapped IPv6 unmapped)
+	UserAgent string
+	Token     string // x-client-token, if any
+}
+
+// MaxSSAIDLength is the longest accepted ssaid.
+const MaxSSAIDLength = 128
+
+// ValidSSAID reports whether s is a well-formed ssaid: 1 to 128 printable
+// ASCII characters (0x21-0x7e; no spaces or control characters).
+func ValidSSAID(s string) bool {
+	if len(s) == 0 || len(s) > MaxSSAIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// IPBucket is the rate-limit identity of an address: the IPv4 address
+// itself, or the /64 prefix of an IPv6 address (one customer usually holds a
+// whole /64). An invalid address gives "".
+func IPBucket(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// hashPart turns a client-supplied value into a fixed-size key part that
+// cannot collide with another key's structure (no ':' or '{' can leak in).
+func hashPart(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(h[:18])
+}
+
+// Rate-limit and code keys. Stores add their own prefix.
+func codeKey(emailKey, purpose string) string { return "c:" + purpose + ":" + hashPart(emailKey) }
+
+func verifyKey(emailKey, purpose string) string { return "v:" + purpose + ":" + hashPart(emailKey) }
+
+func sendKeys(emailKey, purpose string, c Client) []string {
+	keys := []string{"s:" + purpose + ":e:" + hashPart(emailKey)}
+	if b := IPBucket(c.IP); b != "" {
+		keys = append(keys, "s:"+purpose+":i:"+hashPart(b))
+	}
+	if c.SSAID != "" {
+		keys = append(keys, "s:"+purpose+":s:"+hashPart(c.SSAID))
+	}
+	return keys
+}
+
+func passwordKeys(userID int64, c Client) []string {
+	keys := []string{"p:u:" + strconv.FormatInt(userID, 10)}
+	if b := IPBucket(c.IP); b != "" {
+		keys = append(keys, "p:i:"+hashPart(b))
+	}
+	if c.SSAID != "" {
+		keys = append(keys, "p:s:"+hashPart(c.SSAID))
+	}
+	return keys
+}

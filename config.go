@@ -1,0 +1,177 @@
+package simpleuser
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/simpleuser/simpleuser/code"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/risk"
+	"github.com/simpleuser/simpleuser/session"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// Config configures a Service. The zero value of every field means its
+// documented default; for the rules (cooldowns, attempt limits) a negative
+// value disables the rule. New validates the config and names the field in
+// any error.
+type Config struct {
+	// Users keeps auth users. Default: in-memory (user/memory).
+	Users user.Store
+	// SessionStore keeps session bodies (an scs store). Default: scs/memstore.
+	// SessionIndex must be set together with it.
+	SessionStore session.Store
+	// SessionIndex is the per-user session index. Default: in-memory.
+	SessionIndex session.Index
+	// Codes keeps one-time codes. Default: in-memory (code/memory).
+	Codes code.Store
+	// Risk keeps cooldowns and attempt counters. Default: in-memory (risk/memory).
+	Risk risk.Store
+
+	// Hooks are the app's extension points; Hooks.SendCode is required.
+	Hooks hooks.Hooks
+	// Logger receives structured logs (never codes, passwords, tokens or hashes).
+	// Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Secret keys the HMAC of stored codes. Set the same value on every
+	// instance sharing a Redis. Default: empty key (codes are still salted and
+	// hashed, but a dump of the store could be brute-forced offline).
+	Secret []byte
+
+	// DisableAnonymous turns anonymous users off: requests without a token get 401.
+	DisableAnonymous bool
+
+	// CodeTTL is how long a sent code stays valid. Default 10 min.
+	CodeTTL time.Duration
+	// SendCooldown is the wait between two sends on each of email, IP and
+	// ssaid (per purpose). Default 60 s; negative disables.
+	SendCooldown time.Duration
+	// VerifyMaxAttempts wrong codes per email+purpose within VerifyWindow
+	// block further tries. Default 5; negative disables.
+	VerifyMaxAttempts int
+	// VerifyWindow is the sliding window of VerifyMaxAttempts. Default 15 min.
+	VerifyWindow time.Duration
+	// PasswordMaxAttempts wrong passwords within PasswordWindow on any of
+	// user, ssaid or IP block further tries. Default 5; negative disables.
+	PasswordMaxAttempts int
+	// PasswordWindow is the sliding window of PasswordMaxAttempts. Default 15 min.
+	PasswordWindow time.Duration
+
+	// SessionLifetime is the absolute lifetime of a session. Default 30 days.
+	SessionLifetime time.Duration
+	// SessionIdleTimeout ends sessions unused for that long. Default 0: none.
+	SessionIdleTimeout time.Duration
+	// UnregisterGrace is how long an unregistered account can be recovered by
+	// logging in. Default 30 days; negative means no grace (gone at once).
+	UnregisterGrace time.Duration
+	// ActiveTouchInterval bounds how often last-active time is written per
+	// user. Default 1 min; negative disables last-active writes.
+	ActiveTouchInterval time.Duration
+
+	// PasswordMinLength is the minimum password length in bytes. Default 8; negative: no minimum.
+	PasswordMinLength int
+	// PasswordMaxLength is the maximum password length in bytes. Default 1024.
+	PasswordMaxLength int
+	// Argon2 are the argon2id parameters. Zero fields: OWASP defaults (m=19 MiB, t=2, p=1).
+	Argon2 password.Params
+	// HashConcurrency is the number of argon2id hashes allowed at once. Default: number of CPUs.
+	HashConcurrency int
+	// HashMaxWait is how long a password operation waits for a hashing slot
+	// before the request gets 503 with Retry-After. Default 5 s.
+	HashMaxWait time.Duration
+}
+
+// Defaults.
+const (
+	DefaultCodeTTL             = 10 * time.Minute
+	DefaultSendCooldown        = time.Minute
+	DefaultVerifyMaxAttempts   = 5
+	DefaultVerifyWindow        = 15 * time.Minute
+	DefaultPasswordMaxAttempts = 5
+	DefaultPasswordWindow      = 15 * time.Minute
+	DefaultSessionLifetime     = 30 * 24 * time.Hour
+	DefaultUnregisterGrace     = 30 * 24 * time.Hour
+	DefaultActiveTouchInterval = time.Minute
+	DefaultPasswordMinLength   = 8
+	DefaultPasswordMaxLength   = 1024
+)
+
+func orDuration(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// withDefaults returns a copy of c with defaults applied, or an error naming
+// the first invalid field.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	bad := func(field, why string) { errs = append(errs, fmt.Errorf("simpleuser: Config.%s %s", field, why)) }
+
+	if c.Hooks.SendCode == nil {
+		bad("Hooks.SendCode", "is required")
+	}
+	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
+		bad("SessionIndex", "must be set together with Config.SessionStore")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.CodeTTL = orDuration(c.CodeTTL, DefaultCodeTTL)
+	if c.CodeTTL < 0 {
+		bad("CodeTTL", "must not be negative")
+	}
+	c.SendCooldown = orDuration(c.SendCooldown, DefaultSendCooldown)
+	c.VerifyMaxAttempts = orInt(c.VerifyMaxAttempts, DefaultVerifyMaxAttempts)
+	c.VerifyWindow = orDuration(c.VerifyWindow, DefaultVerifyWindow)
+	if c.VerifyMaxAttempts > 0 && c.VerifyWindow < 0 {
+		bad("VerifyWindow", "must be positive while VerifyMaxAttempts is enabled")
+	}
+	c.PasswordMaxAttempts = orInt(c.PasswordMaxAttempts, DefaultPasswordMaxAttempts)
+	c.PasswordWindow = orDuration(c.PasswordWindow, DefaultPasswordWindow)
+	if c.PasswordMaxAttempts > 0 && c.PasswordWindow < 0 {
+		bad("PasswordWindow", "must be positive while PasswordMaxAttempts is enabled")
+	}
+	c.SessionLifetime = orDuration(c.SessionLifetime, DefaultSessionLifetime)
+	if c.SessionLifetime < 0 {
+		bad("SessionLifetime", "must not be negative")
+	}
+	if c.SessionIdleTimeout < 0 {
+		bad("SessionIdleTimeout", "must not be negative")
+	}
+	c.UnregisterGrace = orDuration(c.UnregisterGrace, DefaultUnregisterGrace)
+	c.ActiveTouchInterval = orDuration(c.ActiveTouchInterval, DefaultActiveTouchInterval)
+	c.PasswordMinLength = orInt(c.PasswordMinLength, DefaultPasswordMinLength)
+	c.PasswordMaxLength = orInt(c.PasswordMaxLength, DefaultPasswordMaxLength)
+	if c.PasswordMaxLength < 0 {
+		bad("PasswordMaxLength", "must not be negative")
+	} else if c.PasswordMinLength > c.PasswordMaxLength {
+		bad("PasswordMinLength", fmt.Sprintf("(%d) exceeds Config.PasswordMaxLength (%d)", c.PasswordMinLength, c.PasswordMaxLength))
+	}
+	if c.HashConcurrency < 0 {
+		bad("HashConcurrency", "must not be negative")
+	}
+	if c.HashMaxWait < 0 {
+		bad("HashMaxWait", "must not be negative")
+	}
+	if c.Argon2.Memory != 0 && c.Argon2.Memory < 8*uint32(max(c.Argon2.Threads, 1)) {
+		bad("Argon2.Memory", "must be at least 8 KiB per thread")
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,135 @@
+package simpleuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// Error is an error with an HTTP status, a machine-readable code and a
+// client-safe message. Every error the service returns is an *Error or is
+// mapped to one by AsError; the HTTP layer renders it into the envelope.
+type Error struct {
+	Status  int           // HTTP status
+	Code    string        // machine code, sent as data.code (e.g. "ACCOUNT_DISABLED")
+	Message string        // human-readable, safe to show the client
+	Wait    time.Duration // for 429 (and busy 503): how long until a retry can succeed
+	Err     error         // cause, for logs; never shown to the client
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %s: %v", e.Status, e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches two *Error values with the same status and code, so
+// errors.Is(err, simpleuser.ErrInvalidCode) works on copies with a cause.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Status == e.Status && t.Code == e.Code
+}
+
+// NewError returns an *Error.
+func NewError(status int, code, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message}
+}
+
+// Machine codes carried in data.code.
+const (
+	CodeInvalidInput     = "INVALID_INPUT"
+	CodeSSAIDRequired    = "SSAID_REQUIRED"
+	CodeInvalidToken     = "INVALID_TOKEN"
+	CodeAuthRequired     = "AUTH_REQUIRED"
+	CodeAnonymous        = "ANONYMOUS_USER"
+	CodeInvalidCode      = "INVALID_CODE"
+	CodeCodeBlocked      = "TOO_MANY_CODE_ATTEMPTS"
+	CodeCooldown         = "SEND_COOLDOWN"
+	CodeInvalidPassword  = "INVALID_PASSWORD"
+	CodePasswordBlocked  = "TOO_MANY_PASSWORD_ATTEMPTS"
+	CodeUserNotFound     = "USER_NOT_FOUND"
+	CodeEmailTaken       = "EMAIL_TAKEN"
+	CodeConflict         = "CONFLICT"
+	CodeAccountDisabled  = "ACCOUNT_DISABLED"
+	CodeSendFailed       = "SEND_FAILED"
+	CodeUnavailable      = "BACKEND_UNAVAILABLE"
+	CodeBusy             = "BUSY"
+	CodeInternal         = "INTERNAL"
+	CodeNotFound         = "NOT_FOUND"
+	CodeBodyTooLarge     = "BODY_TOO_LARGE"
+	CodeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+)
+
+// The fixed errors of the flows. Messages match nicot-simple-user's.
+var (
+	ErrSSAIDRequired        = NewError(http.StatusBadRequest, CodeSSAIDRequired, "Required parameter 'x-client-ssaid' in header is missing")
+	ErrInvalidSSAID         = NewError(http.StatusBadRequest, CodeInvalidInput, "Invalid header 'x-client-ssaid': at most 128 printable ASCII characters")
+	ErrInvalidToken         = NewError(http.StatusUnauthorized, CodeInvalidToken, "Invalid user token")
+	ErrAuthRequired         = NewError(http.StatusUnauthorized, CodeAuthRequired, "User authentication required")
+	ErrInvalidCode          = NewError(http.StatusForbidden, CodeInvalidCode, "Invalid email code")
+	ErrCodeOrPassword       = NewError(http.StatusBadRequest, CodeInvalidInput, "Please provide code or password to login.")
+	ErrInvalidPassword      = NewError(http.StatusForbidden, CodeInvalidPassword, "Invalid password.")
+	ErrWrongCurrentPassword = NewError(http.StatusForbidden, CodeInvalidPassword, "Current password is incorrect.")
+	ErrUserNotFound         = NewError(http.StatusNotFound, CodeUserNotFound, "User does not exist. Please provide code to create new user.")
+	ErrEmailTaken           = NewError(http.StatusConflict, CodeEmailTaken, "Email is already in use by another account.")
+	ErrAccountDisabled      = NewError(http.StatusForbidden, CodeAccountDisabled, "Account is disabled.")
+	ErrAnonymousPassword    = NewError(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change password for anonymous user.")
+	ErrAnonymousEmail       = NewError(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change email for anonymous user.")
+	ErrRegisteredRequired   = NewError(http.StatusPaymentRequired, CodeAnonymous, "A registered user is required.")
+	ErrSendFailed           = NewError(http.StatusBadGateway, CodeSendFailed, "Failed to send code")
+)
+
+func cooldownError(wait time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeCooldown, Message: "Please wait before requesting another code", Wait: wait}
+}
+
+func codeBlockedError(wait time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeCodeBlocked, Message: "Too many invalid code attempts, please try again later", Wait: wait}
+}
+
+func passwordBlockedError(wait time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: CodePasswordBlocked, Message: "Too many failed password attempts. Please wait before retrying.", Wait: wait}
+}
+
+// InvalidInput returns a 400 *Error with msg.
+func InvalidInput(msg string) *Error { return NewError(http.StatusBadRequest, CodeInvalidInput, msg) }
+
+// AsError maps any error to an *Error: the one place where storage, hasher
+// and context failures become statuses. Unknown errors become a 500 whose
+// message reveals nothing.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if name := backend.Name(err); name != "" {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: name + " unavailable", Wait: time.Second, Err: err}
+	}
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeBusy, Message: "Too many password operations in progress, retry shortly", Wait: time.Second, Err: err}
+	case errors.Is(err, user.ErrEmailTaken):
+		return &Error{Status: ErrEmailTaken.Status, Code: ErrEmailTaken.Code, Message: ErrEmailTaken.Message, Err: err}
+	case errors.Is(err, user.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The account changed concurrently, please retry", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "Request timed out", Wait: time.Second, Err: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: 499, Code: CodeInternal, Message: "Request canceled", Err: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal server error", Err: err}
+}

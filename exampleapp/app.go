@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"sync"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/handlers"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/middleware"
+)
+
+// app is the wired example server.
+type app struct {
+	Service  *simpleuser.Service
+	Handler  http.Handler
+	Backends string
+	closers  []func()
+}
+
+// Close releases the backend connections.
+func (a *app) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// newApp builds the service and the HTTP handler. Codes are written to
+// codeOut (the development sender: never do this in production).
+func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer) (*app, error) {
+	trusted, err := middleware.ParseTrustedProxies(s.trustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if s.fixedCode != "" {
+		log.Warn("every code is the fixed value from -fixed-code: for tests only, never in production")
+	}
+	a := &app{Backends: "memory"}
+	cfg := simpleuser.Config{
+		Logger:           log,
+		DisableAnonymous: !s.allowAnonymous,
+		Hooks:            hooks.Hooks{SendCode: devSender(s.fixedCode, codeOut)},
+	}
+	if err := a.configureBackends(ctx, s, log, &cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	svc, err := simpleuser.New(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Service = svc
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log}))
+	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
+	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(mux))
+	return a, nil
+}
+
+// whoami answers the user id from the session alone: one session-store read,
+// no user-store read.
+func whoami(w http.ResponseWriter, r *http.Request) {
+	d, err := simpleuser.CurrentSession(r.Context())
+	if err != nil {
+		envelope.Error(w, r, nil, err)
+		return
+	}
+	envelope.OK(w, map[string]any{"userId": d.UserID})
+}
+
+// devSender returns a SendCode hook that prints each code to out. With a
+// fixed code every send uses it.
+func devSender(fixed string, out io.Writer) func(context.Context, hooks.SendCodeRequest) (string, error) {
+	var mu sync.Mutex
+	return func(_ context.Context, req hooks.SendCodeRequest) (string, error) {
+		c := fixed
+		if c == "" {
+			n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+			if err != nil {
+				return "", err
+			}
+			c = fmt.Sprintf("%06d", n.Int64())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, "[dev code sender] %s code for %s: %s\n", req.Purpose, req.Email, c)
+		return c, nil
+	}
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/simpleuser/simpleuser"
+	coderedis "github.com/simpleuser/simpleuser/code/redis"
+	"github.com/simpleuser/simpleuser/redisconn"
+	riskredis "github.com/simpleuser/simpleuser/risk/redis"
+	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+	"github.com/simpleuser/simpleuser/user/postgres"
+)
+
+// configureBackends switches cfg onto PostgreSQL and/or Redis when their URLs
+// are set; otherwise the service keeps its in-memory defaults.
+func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logger, cfg *simpleuser.Config) error {
+	var names []string
+	if s.databaseURL != "" {
+		pool, err := postgres.Open(ctx, s.databaseURL)
+		if err != nil {
+			return fmt.Errorf("-database-url: %w", err)
+		}
+		a.closers = append(a.closers, pool.Close)
+		if err := postgres.Migrate(ctx, pool); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		cfg.Users = postgres.New(pool)
+		names = append(names, "postgres")
+	}
+	if s.redisURL != "" {
+		pool, err := redisconn.NewPool(redisconn.Options{URL: s.redisURL})
+		if err != nil {
+			return fmt.Errorf("-redis-url: %w", err)
+		}
+		a.closers = append(a.closers, func() { _ = pool.Close() })
+		cfg.Codes = coderedis.New(pool, s.redisPrefix)
+		cfg.Risk = riskredis.New(pool, s.redisPrefix)
+		cfg.SessionStore, cfg.SessionIndex = sessionredis.New(pool, s.redisPrefix)
+		names = append(names, "redis")
+	}
+	if len(names) > 0 {
+		a.Backends = fmt.Sprint(names)
+		log.Info("backends configured", slog.Any("backends", names))
+	}
+	return nil
+}

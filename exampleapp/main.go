@@ -1,0 +1,108 @@
+// Command exampleapp serves simpleuser's API on :8080, on in-memory stores by
+// default or on PostgreSQL and Redis when -database-url and -redis-url are
+// given. Codes are printed to stderr by a development sender.
+//
+//	go run ./exampleapp
+//	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// settings are the command-line flags; each has an environment twin.
+type settings struct {
+	addr           string
+	fixedCode      string
+	trustedProxies string
+	allowAnonymous bool
+	databaseURL    string
+	redisURL       string
+	redisPrefix    string
+}
+
+func parseFlags(args []string) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("exampleapp", flag.ContinueOnError)
+	fs.StringVar(&s.addr, "addr", envOr("SIMPLEUSER_ADDR", ":8080"), "listen address (SIMPLEUSER_ADDR)")
+	fs.StringVar(&s.fixedCode, "fixed-code", os.Getenv("SIMPLEUSER_FIXED_CODE"), "send this code every time, for tests (SIMPLEUSER_FIXED_CODE)")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", os.Getenv("SIMPLEUSER_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (SIMPLEUSER_TRUSTED_PROXIES)")
+	fs.BoolVar(&s.allowAnonymous, "allow-anonymous", envBool("SIMPLEUSER_ALLOW_ANONYMOUS", true), "allow anonymous users keyed by x-client-ssaid (SIMPLEUSER_ALLOW_ANONYMOUS)")
+	fs.StringVar(&s.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
+	fs.StringVar(&s.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
+	fs.StringVar(&s.redisPrefix, "redis-prefix", envOr("SIMPLEUSER_REDIS_PREFIX", "simpleuser:"), "Redis key prefix (SIMPLEUSER_REDIS_PREFIX)")
+	return s, fs.Parse(args)
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(name); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2)
+	}
+	if err := run(s, log); err != nil {
+		log.Error("exampleapp stopped", slog.Any("error", err))
+		os.Exit(1)
+	}
+}
+
+func run(s settings, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	app, err := newApp(ctx, s, log, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	srv := &http.Server{
+		Addr:              s.addr,
+		Handler:           app.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("exampleapp listening", slog.String("addr", s.addr), slog.String("backends", app.Backends))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

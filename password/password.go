@@ -1,0 +1,160 @@
+// Package password hashes and verifies passwords with argon2id
+// (golang.org/x/crypto/argon2) in PHC string format, under a concurrency
+// limit so a flood of logins cannot exhaust memory or CPU.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrBusy means the hasher's queue was full for longer than Hasher.MaxWait.
+var ErrBusy = errors.New("password: hasher busy")
+
+// Params are argon2id parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	KeyLen  uint32
+	SaltLen uint32
+}
+
+// DefaultParams are OWASP's argon2id recommendation: m=19 MiB, t=2, p=1.
+var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// Hasher hashes and verifies passwords. The zero value is not usable; use New.
+type Hasher struct {
+	params  Params
+	sem     chan struct{}
+	maxWait time.Duration
+}
+
+// New returns a Hasher. Zero params fields take DefaultParams values;
+// concurrency <= 0 means runtime.NumCPU(); maxWait <= 0 means 5 s, the
+// longest a call waits for a slot before ErrBusy.
+func New(p Params, concurrency int, maxWait time.Duration) *Hasher {
+	if p.Memory == 0 {
+		p.Memory = DefaultParams.Memory
+	}
+	if p.Time == 0 {
+		p.Time = DefaultParams.Time
+	}
+	if p.Threads == 0 {
+		p.Threads = DefaultParams.Threads
+	}
+	if p.KeyLen == 0 {
+		p.KeyLen = DefaultParams.KeyLen
+	}
+	if p.SaltLen == 0 {
+		p.SaltLen = DefaultParams.SaltLen
+	}
+	if concurrency <= 0 {
+		concurrency = runtime.NumCPU()
+	}
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	return &Hasher{params: p, sem: make(chan struct{}, concurrency), maxWait: maxWait}
+}
+
+// Limit returns the number of hashes allowed to run at once.
+func (h *Hasher) Limit() int { return cap(h.sem) }
+
+// InFlight returns the number of hashes running now.
+func (h *Hasher) InFlight() int { return len(h.sem) }
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(h.maxWait)
+	defer t.Stop()
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.sem }
+
+// Hash returns the PHC string of pw.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	h.release()
+	p := h.params
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+var b64 = base64.RawStdEncoding
+
+// Verify reports whether pw matches the PHC string hash. An empty password,
+// an empty hash or a malformed hash never match (and never error).
+// needsRehash is true when the hash was made with other parameters than the
+// Hasher's, so the caller can upgrade it transparently.
+func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, needsRehash bool, err error) {
+	p, salt, key, perr := parse(hash)
+	if pw == "" || perr != nil {
+		return false, false, nil
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	h.release()
+	if subtle.ConstantTimeCompare(got, key) != 1 {
+		return false, false, nil
+	}
+	needsRehash = p.Memory != h.params.Memory || p.Time != h.params.Time || p.Threads != h.params.Threads ||
+		uint32(len(key)) != h.params.KeyLen || uint32(len(salt)) != h.params.SaltLen
+	return true, needsRehash, nil
+}
+
+var errMalformed = errors.New("password: malformed hash")
+
+func parse(hash string) (p Params, salt, key []byte, err error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, nil, nil, errMalformed
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return p, nil, nil, errMalformed
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, errMalformed
+	}
+	if p.Memory == 0 || p.Memory > 1<<22 || p.Time == 0 || p.Time > 64 || p.Threads == 0 {
+		return p, nil, nil, errMalformed
+	}
+	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < 8 {
+		return p, nil, nil, errMalformed
+	}
+	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < 16 || len(key) > 128 {
+		return p, nil, nil, errMalformed
+	}
+	return p, salt, key, nil
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command: starts (or installs) PostgreSQL and Redis, runs
+# every test with the race detector against them, then each fuzz target
+# briefly. Real-backend tests FAIL (never skip) when a server is unreachable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/services.sh
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+unset SIMPLEUSER_SKIP_BACKENDS
+
+go test -race -count=1 -timeout 20m ./...
+
+fuzztime="${FUZZTIME:-5s}"
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+    echo "fuzz: $pkg $target ($fuzztime)"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz.$$.log 2>&1 || { cat /tmp/fuzz.$$.log; exit 1; }
+    tail -n 2 /tmp/fuzz.$$.log
+  done
+done

@@ -1,0 +1,131 @@
+// Package simpleuser is a user system for Go web apps: anonymous users keyed
+// by a client id, email one-time codes, code and password login, server-side
+// sessions, risk control and account lifecycle, wire-compatible with the
+// NestJS module nicot-simple-user.
+//
+// This package is the service: every flow is a plain Go method taking a
+// context, with no HTTP in it. The middleware package resolves the request
+// identity into the context; the handlers package mounts the JSON API.
+package simpleuser
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/simpleuser/simpleuser/code"
+	codememory "github.com/simpleuser/simpleuser/code/memory"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/risk"
+	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
+	"github.com/simpleuser/simpleuser/session"
+	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
+	"github.com/simpleuser/simpleuser/user"
+	usermemory "github.com/simpleuser/simpleuser/user/memory"
+)
+
+// Service runs every flow. Create it with New; it is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	users    user.Store
+	codes    code.Store
+	risk     risk.Store
+	sessions *session.Manager
+	hasher   *password.Hasher
+	hooks    hooks.Hooks
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New validates cfg, applies defaults (in-memory stores where none are
+// given) and returns the service.
+func New(cfg Config) (*Service, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if c.Users == nil {
+		m := usermemory.New()
+		m.Now = c.Now
+		c.Users = m
+	}
+	if c.Codes == nil {
+		m := codememory.New()
+		m.Now = c.Now
+		c.Codes = m
+	}
+	if c.Risk == nil {
+		c.Risk = riskmemory.New()
+	}
+	if c.SessionStore == nil {
+		c.SessionStore, c.SessionIndex = sessionmemory.New()
+	}
+	s := &Service{
+		cfg:   c,
+		users: c.Users,
+		codes: c.Codes,
+		risk:  c.Risk,
+		sessions: &session.Manager{
+			Store: c.SessionStore, Index: c.SessionIndex,
+			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
+		},
+		hasher: password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
+		hooks:  c.Hooks,
+		log:    c.Logger,
+		now:    c.Now,
+	}
+	return s, nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Service) Config() Config { return s.cfg }
+
+// Users returns the user store, for the app's own queries.
+func (s *Service) Users() user.Store { return s.users }
+
+// Sessions returns the session manager.
+func (s *Service) Sessions() *session.Manager { return s.sessions }
+
+// Hasher returns the password hasher (for its concurrency figures).
+func (s *Service) Hasher() *password.Hasher { return s.hasher }
+
+// WithTx runs fn in one user-store transaction carried by the context passed
+// to fn; every service method called with that context joins it.
+func (s *Service) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.users.WithTx(ctx, fn)
+}
+
+// expired reports whether u unregistered longer ago than the grace period.
+func (s *Service) expired(u *user.User, now time.Time) bool {
+	if !u.Unregistered() {
+		return false
+	}
+	if s.cfg.UnregisterGrace < 0 {
+		return true
+	}
+	return !now.Before(u.UnregisterTime.Add(s.cfg.UnregisterGrace))
+}
+
+// maxRetries bounds optimistic-update retries.
+const maxRetries = 8
+
+// update loads the user id, applies fn and writes it, retrying when a
+// concurrent writer bumped the version first.
+func (s *Service) update(ctx context.Context, id int64, fn func(u *user.User) error) (*user.User, error) {
+	for i := 0; ; i++ {
+		u, err := s.users.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(u); err != nil {
+			return nil, err
+		}
+		err = s.users.Update(ctx, u)
+		if errors.Is(err, user.ErrConflict) && i < maxRetries {
+			continue
+		}
+		return u, err
+	}
+}

@@ -1,0 +1,187 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Manager issues, resolves and revokes sessions. Set the fields, then call
+// Init (or use New) before use.
+type Manager struct {
+	Store Store // session bodies by token hash; required
+	Index Index // per-user index; required
+	// Lifetime is the absolute lifetime of a session (default 30 days).
+	Lifetime time.Duration
+	// IdleTimeout, when > 0, ends a session unused for that long.
+	IdleTimeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// DefaultLifetime is the session lifetime when Manager.Lifetime is zero.
+const DefaultLifetime = 30 * 24 * time.Hour
+
+// touchEvery bounds how often an idle-timeout session is re-written.
+const touchEvery = time.Minute
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Manager) lifetime() time.Duration {
+	if m.Lifetime > 0 {
+		return m.Lifetime
+	}
+	return DefaultLifetime
+}
+
+func (m *Manager) expiry(d *Data) time.Time {
+	exp := d.ExpiresAt
+	if m.IdleTimeout > 0 {
+		if idle := d.LastSeen.Add(m.IdleTimeout); idle.Before(exp) {
+			exp = idle
+		}
+	}
+	return exp
+}
+
+// Create stores a new session for d.UserID and returns its token. CreatedAt
+// and ExpiresAt are set from the clock and lifetime.
+func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) {
+	token, err = NewToken()
+	if err != nil {
+		return "", fmt.Errorf("session: token: %w", err)
+	}
+	now := m.now().UTC()
+	d.CreatedAt = now
+	d.ExpiresAt = now.Add(m.lifetime())
+	if m.IdleTimeout > 0 {
+		d.LastSeen = now
+	}
+	key := Key(token)
+	exp := m.expiry(&d)
+	// Index first: a session that exists is always revocable.
+	if err := m.Index.Add(ctx, d.UserID, key, d.ExpiresAt); err != nil {
+		return "", err
+	}
+	if err := m.commit(key, &d, exp); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func (m *Manager) commit(key string, d *Data, exp time.Time) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return m.Store.Commit(key, b, exp)
+}
+
+// Get resolves a token. ErrNotFound when it is unknown, expired or revoked.
+func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
+	if len(token) != TokenLength {
+		return nil, ErrNotFound
+	}
+	key := Key(token)
+	b, found, err := m.Store.Find(key)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrNotFound
+	}
+	d := new(Data)
+	if err := json.Unmarshal(b, d); err != nil {
+		return nil, ErrNotFound
+	}
+	now := m.now()
+	if !now.Before(m.expiry(d)) {
+		return nil, ErrNotFound
+	}
+	if m.IdleTimeout > 0 && now.Sub(d.LastSeen) >= touchEvery {
+		d.LastSeen = now.UTC()
+		if err := m.commit(key, d, m.expiry(d)); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Revoke ends the session of token. Unknown tokens are not an error.
+func (m *Manager) Revoke(ctx context.Context, token string) error {
+	key := Key(token)
+	b, found, err := m.Store.Find(key)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return nil
+	}
+	if err := m.Store.Delete(key); err != nil {
+		return err
+	}
+	var d Data
+	if json.Unmarshal(b, &d) == nil {
+		return m.Index.Remove(ctx, d.UserID, key)
+	}
+	return nil
+}
+
+// RevokeUser ends every session of userID and returns how many there were.
+// It costs O(sessions of the user).
+func (m *Manager) RevokeUser(ctx context.Context, userID int64) (int, error) {
+	keys, err := m.Index.PopAll(ctx, userID)
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	if bd, ok := m.Store.(BatchDeleter); ok {
+		return len(keys), bd.DeleteMany(ctx, keys)
+	}
+	var errs []error
+	for _, k := range keys {
+		errs = append(errs, m.Store.Delete(k))
+	}
+	return len(keys), errors.Join(errs...)
+}
+
+// SetUserData replaces the app payload stored in every live session of
+// userID (e.g. after the app changes a nickname). It returns how many
+// sessions were updated.
+func (m *Manager) SetUserData(ctx context.Context, userID int64, data json.RawMessage) (int, error) {
+	now := m.now()
+	keys, err := m.Index.List(ctx, userID, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, key := range keys {
+		b, found, err := m.Store.Find(key)
+		if err != nil {
+			return n, err
+		}
+		if !found {
+			continue
+		}
+		var d Data
+		if json.Unmarshal(b, &d) != nil || d.UserID != userID {
+			continue
+		}
+		d.UserData = data
+		exp := m.expiry(&d)
+		if !now.Before(exp) {
+			continue
+		}
+		if err := m.commit(key, &d, exp); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

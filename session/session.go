@@ -1,0 +1,92 @@
+// Package session issues and resolves server-side login sessions.
+//
+// Session bodies live in an scs store (github.com/alexedwards/scs/v2's Store
+// interface: scs/memstore by default, scs/redisstore with Redis). The kit
+// generates its own 64-character tokens (nicot-compatible, ~381 bits) and
+// hands the store only a SHA-256 hash of each token, so a dump of the store
+// yields no usable token. A per-user Index makes revoking every session of a
+// user cost O(sessions of that user).
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrNotFound means the token is unknown, expired or revoked.
+var ErrNotFound = errors.New("session: not found")
+
+// TokenLength is the length of a session token in characters.
+const TokenLength = 64
+
+const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewToken returns a fresh token: TokenLength characters from [A-Za-z0-9]
+// drawn from crypto/rand without modulo bias.
+func NewToken() (string, error) {
+	out := make([]byte, 0, TokenLength)
+	var buf [96]byte
+	for len(out) < TokenLength {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if b < 248 { // 248 = 4*62: reject the tail to stay uniform
+				out = append(out, tokenAlphabet[b%62])
+				if len(out) == TokenLength {
+					break
+				}
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// Key is the store key of a token: base64url(SHA-256(token)).
+func Key(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// Data is what a session holds.
+type Data struct {
+	UserID    int64     `json:"u"`
+	CreatedAt time.Time `json:"c"`
+	ExpiresAt time.Time `json:"e"`
+	// LastSeen is refreshed (at most once a minute) only when an idle timeout is set.
+	LastSeen  time.Time `json:"s,omitzero"`
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"ua,omitempty"`
+	// UserData is the app's GetSessionUserData payload (a JSON object), if any.
+	UserData json.RawMessage `json:"d,omitempty"`
+}
+
+// Store is the subset of scs.Store the manager uses (scs/memstore and
+// scs/redisstore satisfy it). Keys passed to it are token hashes.
+type Store interface {
+	Find(key string) (b []byte, found bool, err error)
+	Commit(key string, b []byte, expiry time.Time) error
+	Delete(key string) error
+}
+
+// BatchDeleter is implemented by stores that can delete many keys in one round trip.
+type BatchDeleter interface {
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// Index maps a user to the store keys of their sessions.
+type Index interface {
+	// Add records key as a session of userID, live until expiry.
+	Add(ctx context.Context, userID int64, key string, expiry time.Time) error
+	// Remove forgets one session of userID.
+	Remove(ctx context.Context, userID int64, key string) error
+	// List returns the live keys of userID (expired members are pruned).
+	List(ctx context.Context, userID int64, now time.Time) ([]string, error)
+	// PopAll atomically removes and returns every key of userID.
+	PopAll(ctx context.Context, userID int64) ([]string, error)
+}

@@ -1,0 +1,136 @@
+// Package user defines the kit's auth user and the Store that keeps users.
+//
+// The Store is implemented in memory (user/memory, the embedded default) and
+// in PostgreSQL (user/postgres). Every implementation must pass the
+// conformance suite in user/usertest.
+package user
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Sentinel errors returned by every Store.
+var (
+	// ErrNotFound means no user matched.
+	ErrNotFound = errors.New("user: not found")
+	// ErrEmailTaken means another user already holds the address (compared case-insensitively).
+	ErrEmailTaken = errors.New("user: email taken")
+	// ErrConflict means the user changed since it was read (optimistic version check failed),
+	// or an anonymous user was no longer anonymous when it was upgraded.
+	ErrConflict = errors.New("user: concurrent update")
+)
+
+// User is an auth user: the kit's own row, holding auth fields only. Apps keep
+// their own data in their own table linked by the user's ID.
+//
+// Empty strings and zero times stand for SQL NULL.
+type User struct {
+	ID             int64
+	Email          string // as typed (trimmed); "" for anonymous users
+	SSAID          string // set only while the user is anonymous
+	PasswordHash   string // PHC string; "" when no password is set
+	Disabled       bool
+	Metadata       map[string]any // app-writable JSON object; never nil when read from a Store
+	RegisterIP     string
+	RegisterTime   time.Time
+	LoginIP        string
+	LoginTime      time.Time
+	LastActiveIP   string
+	LastActiveTime time.Time
+	UnregisterTime time.Time // zero unless unregistered (soft delete, recoverable within the grace period)
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	// Version is incremented by every Update; Update refuses a stale version
+	// with ErrConflict, so read-modify-write needs no lock.
+	Version int64
+}
+
+// Registered reports whether the user has an email address.
+func (u *User) Registered() bool { return u.Email != "" }
+
+// PasswordSet reports whether the user has a password.
+func (u *User) PasswordSet() bool { return u.PasswordHash != "" }
+
+// Unregistered reports whether the user has unregistered (whatever the grace period).
+func (u *User) Unregistered() bool { return !u.UnregisterTime.IsZero() }
+
+// Clone returns a deep copy of u (metadata included).
+func (u *User) Clone() *User {
+	c := *u
+	c.Metadata = cloneMap(u.Metadata)
+	return &c
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return cloneMap(t)
+	case []any:
+		c := make([]any, len(t))
+		for i := range t {
+			c[i] = cloneValue(t[i])
+		}
+		return c
+	default:
+		return v
+	}
+}
+
+// NormalizeEmail trims surrounding white space; the result is what is stored.
+func NormalizeEmail(email string) string { return strings.TrimSpace(email) }
+
+// EmailKey is the case-insensitive identity of an address: trimmed and
+// lower-cased. Uniqueness, look-ups and rate-limit keys all use it.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Store keeps auth users. Methods join the transaction carried by ctx when
+// there is one (see WithTx), so several calls and the app's own statements can
+// commit or roll back together. Implementations wrap server failures with
+// backend.Unavailable.
+type Store interface {
+	// WithTx runs fn in a transaction carried by the ctx it passes to fn. If
+	// ctx already carries a transaction of this store, fn joins it and the
+	// outermost WithTx commits. fn's error (or a panic) rolls everything back.
+	WithTx(ctx context.Context, fn func(ctx context.Context) error) error
+
+	// Get returns the user with the id, or ErrNotFound.
+	Get(ctx context.Context, id int64) (*User, error)
+	// GetByEmail returns the user holding the address (case-insensitive), or ErrNotFound.
+	GetByEmail(ctx context.Context, email string) (*User, error)
+	// GetAnonymous returns the anonymous user of ssaid, or ErrNotFound. It never creates one.
+	GetAnonymous(ctx context.Context, ssaid string) (*User, error)
+	// GetOrCreateAnonymous returns the anonymous user of ssaid, creating it
+	// atomically: concurrent calls for one ssaid yield one user.
+	GetOrCreateAnonymous(ctx context.Context, ssaid string, now time.Time) (*User, error)
+
+	// Create inserts u (its ID is ignored) and sets u.ID, u.CreatedAt,
+	// u.UpdatedAt and u.Version. ErrEmailTaken when the address is held.
+	Create(ctx context.Context, u *User) error
+	// Update writes every mutable field of u when u.Version matches the stored
+	// version, then bumps u.Version and u.UpdatedAt. Errors: ErrNotFound,
+	// ErrConflict (stale version), ErrEmailTaken.
+	Update(ctx context.Context, u *User) error
+	// Delete removes the user. ErrNotFound when absent.
+	Delete(ctx context.Context, id int64) error
+
+	// TouchActive records the last-active address and time without bumping
+	// the version (it is bookkeeping, not a change of the account).
+	TouchActive(ctx context.Context, id int64, ip string, at time.Time) error
+	// PurgeUnregistered hard-deletes the users holding email whose unregister
+	// time is at or before cutoff, and returns them.
+	PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*User, error)
+	// PurgeAnonymous deletes at most limit anonymous users whose last activity
+	// (or creation, when never active) is before cutoff; it returns how many.
+	PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
