@@ -10,8 +10,8 @@ import (
 )
 
 // ResetPassword sets a new password with a ResetPassword code and revokes
-// every session of the account. It answers success when no account holds the
-// email (no enumeration); the code is consumed either way.
+// every session of the account. It answers success when no live account
+// holds the email (no enumeration); the code is consumed either way.
 func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPassword string) error {
 	if err := checkEmail(email); err != nil {
 		return err
@@ -22,8 +22,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPasswo
 	if err := s.checkPasswordLength("newPassword", newPassword); err != nil {
 		return err
 	}
-	ek := user.EmailKey(email)
-	if err := s.checkCode(ctx, ek, hooks.PurposeResetPassword, codeValue, true); err != nil {
+	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeResetPassword, codeValue, true); err != nil {
 		return err
 	}
 	u, err := s.users.GetByEmail(ctx, email)
@@ -36,20 +35,27 @@ func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPasswo
 	if s.expired(u, s.now()) {
 		return nil
 	}
-	return s.setPassword(ctx, u.ID, newPassword)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset)
 }
 
-// setPassword hashes pw, stores it and revokes every session of the user.
-func (s *Service) setPassword(ctx context.Context, id int64, pw string) error {
+// setPassword hashes pw, stores it and revokes every session of the user,
+// all inside one transaction: if revocation fails, the change rolls back.
+func (s *Service) setPassword(ctx context.Context, id int64, pw, event string) error {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
-	if _, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil }); err != nil {
-		return err
-	}
-	_, err = s.sessions.RevokeUser(ctx, id)
-	return err
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		u, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil })
+		if err != nil {
+			return err
+		}
+		if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+			return err
+		}
+		s.emit(ctx, hooks.Event{Type: event, User: u})
+		return nil
+	})
 }
 
 // ChangePassword sets u's password. When u has a password, currentPassword
@@ -67,13 +73,14 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 			return err
 		}
 	}
-	return s.setPassword(ctx, u.ID, newPassword)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged)
 }
 
 // ChangeEmail moves u to newEmail, proven by a ChangeEmail code sent to the
-// new address. 402 for an anonymous user; 409 when another account holds
-// the address (checked before the code is consumed, and again atomically by
-// the store's unique index). Sessions are indexed by user id, so they follow.
+// new address. 402 for an anonymous user; 409 when another live account
+// holds the address (checked before the code is consumed, and again
+// atomically by the store's unique index). Sessions are indexed by user id,
+// so they follow the account.
 func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeValue string) error {
 	if !u.Registered() {
 		return ErrAnonymousEmail
@@ -92,19 +99,30 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 	if err := s.checkCode(ctx, ek, hooks.PurposeChangeEmail, codeValue, true); err != nil {
 		return err
 	}
-	return s.users.WithTx(ctx, func(ctx context.Context) error {
-		cutoff := s.now()
-		if s.cfg.UnregisterGrace > 0 {
-			cutoff = cutoff.Add(-s.cfg.UnregisterGrace)
-		}
-		if _, err := s.users.PurgeUnregistered(ctx, newEmail, cutoff); err != nil {
+	return s.setEmail(ctx, u.ID, newEmail)
+}
+
+func (s *Service) setEmail(ctx context.Context, id int64, email string) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 			return err
 		}
-		_, err := s.update(ctx, u.ID, func(u *user.User) error { u.Email = newEmail; return nil })
+		old := ""
+		u, err := s.update(ctx, id, func(u *user.User) error {
+			if !u.Registered() {
+				return ErrAnonymousEmail
+			}
+			old, u.Email = u.Email, email
+			return nil
+		})
 		if errors.Is(err, user.ErrEmailTaken) {
 			return ErrEmailTaken
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		s.emit(ctx, hooks.Event{Type: hooks.EmailChanged, User: u, Email: old})
+		return nil
 	})
 }
 
@@ -125,19 +143,27 @@ func (s *Service) emailFree(ctx context.Context, ek string, selfID int64) error 
 
 // Unregister unregisters u: a registered account gets an unregister time
 // (recoverable by logging in within the grace period) and loses every
-// session; an anonymous user, which no login can recover, is deleted at once.
-// The OnUnregister hook runs inside the transaction.
+// session; an anonymous user, which no login could recover, is deleted at
+// once. OnUnregister runs inside the transaction; sessions are revoked
+// inside it too, so a failure leaves the account as it was.
 func (s *Service) Unregister(ctx context.Context, u *user.User) error {
-	err := s.users.WithTx(ctx, func(ctx context.Context) error {
-		if !u.Registered() {
-			if err := s.runUnregisterHook(ctx, u); err != nil {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		cur, err := s.users.Get(ctx, u.ID)
+		if errors.Is(err, user.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !cur.Registered() {
+			if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
 				return err
 			}
-			err := s.users.Delete(ctx, u.ID)
-			if errors.Is(err, user.ErrNotFound) {
-				return nil
+			if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+				return err
 			}
-			return err
+			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
+			return s.deleteInTx(ctx, cur)
 		}
 		now := s.now()
 		out, err := s.update(ctx, u.ID, func(u *user.User) error {
@@ -149,20 +175,22 @@ func (s *Service) Unregister(ctx context.Context, u *user.User) error {
 		if err != nil {
 			return err
 		}
-		return s.runUnregisterHook(ctx, out)
+		if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
+			return err
+		}
+		if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+			return err
+		}
+		s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	_, err = s.sessions.RevokeUser(ctx, u.ID)
-	return err
 }
 
-func (s *Service) runUnregisterHook(ctx context.Context, u *user.User) error {
-	if s.hooks.OnUnregister == nil {
+func (s *Service) runHook(ctx context.Context, h func(context.Context, *user.User) error, u *user.User) error {
+	if h == nil {
 		return nil
 	}
-	return s.hooks.OnUnregister(ctx, u)
+	return h(ctx, u)
 }
 
 // UnregisterWithCode unregisters the account of email, proven by an
@@ -196,18 +224,17 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return ErrInvalidToken
 	}
-	if _, err := s.session(ctx, token); err != nil {
+	d, err := s.session(ctx, token)
+	if err != nil {
 		return err
 	}
-	return s.sessions.Revoke(ctx, token)
-}
-
-// RevokeSessions ends every session of the user and returns how many there were.
-func (s *Service) RevokeSessions(ctx context.Context, userID int64) (int, error) {
-	return s.sessions.RevokeUser(ctx, userID)
+	if err := s.sessions.Revoke(ctx, token); err != nil {
+		return err
+	}
+	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: d.UserID, IP: d.IP})
+	return nil
 }
 
 func (s *Service) logTouchError(ctx context.Context, err error) {
 	s.log.DebugContext(ctx, "simpleuser: last-active write failed", slog.Any("error", err))
 }
-

@@ -81,6 +81,11 @@ type Config struct {
 	Argon2 password.Params
 	// HashConcurrency is the number of argon2id hashes allowed at once. Default: number of CPUs.
 	HashConcurrency int
+	// InitialUsers are created idempotently by New (seed or admin accounts):
+	// a missing one is created; an existing one gets the configured metadata
+	// keys, and the configured password when its current one differs.
+	InitialUsers []InitialUser
+
 	// HashMaxWait is how long a password operation waits for a hashing slot
 	// before the request gets 503 with Retry-After. Default 5 s.
 	HashMaxWait time.Duration
@@ -174,4 +179,11 @@ func (c Config) withDefaults() (Config, error) {
 		bad("Argon2.Memory", "must be at least 8 KiB per thread")
 	}
 	return c, errors.Join(errs...)
+}
+
+// InitialUser is a seed or admin account created at start if missing.
+type InitialUser struct {
+	Email    string
+	Password string         // optional; set when the account has none or it no longer matches
+	Metadata map[string]any // optional; keys are (re)applied at every start
 }

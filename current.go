@@ -50,7 +50,18 @@ func (s *Service) userOfSession(ctx context.Context, c Client, d *session.Data) 
 		return nil, ErrAccountDisabled
 	}
 	s.touch(ctx, u, c)
-	return u, nil
+	return s.afterLoad(ctx, u)
+}
+
+func (s *Service) afterLoad(ctx context.Context, u *user.User) (*user.User, error) {
+	if s.hooks.AfterLoadUser == nil {
+		return u, nil
+	}
+	out, err := s.hooks.AfterLoadUser(ctx, u)
+	if err != nil || out == nil {
+		return u, err
+	}
+	return out, nil
 }
 
 func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, error) {
@@ -68,7 +79,7 @@ func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, erro
 		return nil, ErrAccountDisabled
 	}
 	s.touch(ctx, u, c)
-	return u, nil
+	return s.afterLoad(ctx, u)
 }
 
 // touch records last activity at most once per ActiveTouchInterval per user,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -115,6 +116,14 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var he *hooks.Error
+	if errors.As(err, &he) {
+		code := he.Code
+		if code == "" {
+			code = "REJECTED"
+		}
+		return &Error{Status: he.Status, Code: code, Message: he.Message, Err: err}
 	}
 	if name := backend.Name(err); name != "" {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: name + " unavailable", Wait: time.Second, Err: err}

@@ -17,9 +17,9 @@ type LoginInput struct {
 	Code        string // a Login code; takes precedence over Password
 	Password    string
 	SetPassword string // password to set when the login creates the account
-	// Extra holds every other field of the request body (the open-ended
-	// signup payload), for the hooks.
-	Extra map[string]json.RawMessage
+	// Extra holds every other field of the request body: the open-ended
+	// signup payload handed to BeforeCreate, AfterCreate and UserRegistered.
+	Extra hooks.Payload
 }
 
 // LoginResult is what a successful login returns.
@@ -36,7 +36,7 @@ type LoginResult struct {
 // An existing account accepts a Login code (consumed) or its password
 // (risk-controlled); a login within the unregister grace period recovers the
 // account. An unknown email requires a code: the anonymous user of the
-// client's ssaid is upgraded in place (same id), after purging accounts of
+// client's ssaid is upgraded in place (same id), after purging an account of
 // that email whose grace period is over. A token the client presented is
 // revoked (no fixation); a fresh one is issued.
 func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
@@ -50,7 +50,6 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 		return nil, ErrCodeOrPassword
 	}
 	email := user.NormalizeEmail(in.Email)
-	ek := user.EmailKey(email)
 
 	existing, err := s.users.GetByEmail(ctx, email)
 	switch {
@@ -63,31 +62,56 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 	}
 
 	var u *user.User
-	created := false
 	if existing != nil {
-		u, err = s.loginExisting(ctx, c, existing, ek, in)
+		u, err = s.loginExisting(ctx, c, existing, in)
 	} else {
-		u, err = s.register(ctx, c, email, ek, in)
-		created = err == nil
+		u, err = s.register(ctx, c, email, in)
 	}
 	if err != nil {
+		s.loginFailed(ctx, c, email, existing, err)
 		return nil, err
 	}
 	res, err := s.issue(ctx, c, u)
 	if err != nil {
 		return nil, err
 	}
-	res.Created = created
+	res.Created = existing == nil
 	return res, nil
 }
 
-func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, ek string, in LoginInput) (*user.User, error) {
+func (s *Service) loginFailed(ctx context.Context, c Client, email string, u *user.User, err error) {
+	reason := ""
+	switch {
+	case errors.Is(err, ErrInvalidCode):
+		reason = "code"
+	case errors.Is(err, ErrInvalidPassword):
+		reason = "password"
+	case errors.Is(err, ErrUserNotFound):
+		reason = "unknown"
+	case errors.Is(err, ErrAccountDisabled):
+		reason = "disabled"
+	default:
+		if e := AsError(err); e.Status == 429 {
+			reason = "blocked"
+		}
+	}
+	if reason == "" {
+		return
+	}
+	e := clientEvent(hooks.LoginFailed, u, c)
+	e.Email, e.Reason = email, reason
+	s.emit(ctx, e)
+}
+
+func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in LoginInput) (*user.User, error) {
 	rehash := false
+	method := "code"
 	if in.Code != "" {
-		if err := s.checkCode(ctx, ek, hooks.PurposeLogin, in.Code, true); err != nil {
+		if err := s.checkCode(ctx, user.EmailKey(u.Email), hooks.PurposeLogin, in.Code, true); err != nil {
 			return nil, err
 		}
 	} else {
+		method = "password"
 		var err error
 		if rehash, err = s.checkPassword(ctx, c, u, in.Password, ErrInvalidPassword); err != nil {
 			return nil, err
@@ -97,13 +121,13 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, ek 
 		return nil, ErrAccountDisabled
 	}
 	var newHash string
-	if rehash {
+	if rehash { // parameters changed (or a legacy bcrypt hash): upgrade transparently
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
 			newHash = h
 		}
 	}
 	var out *user.User
-	err := s.users.WithTx(ctx, func(ctx context.Context) error {
+	err := s.WithTx(ctx, func(ctx context.Context) error {
 		now := s.now()
 		var err error
 		out, err = s.update(ctx, u.ID, func(u *user.User) error {
@@ -111,28 +135,39 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, ek 
 				return ErrAccountDisabled
 			}
 			u.UnregisterTime = time.Time{} // recovery within the grace period
-			u.LoginIP, u.LoginTime = c.IP.String(), now
+			u.LoginIP, u.LoginTime = ipString(c), now
 			if newHash != "" {
 				u.PasswordHash = newHash
 			}
 			return nil
 		})
-		if err != nil || s.hooks.OnMigrateUser == nil {
-			return err
-		}
-		anon, err := s.users.GetAnonymous(ctx, c.SSAID)
-		if errors.Is(err, user.ErrNotFound) {
-			return nil
-		}
 		if err != nil {
 			return err
 		}
-		return s.hooks.OnMigrateUser(ctx, anon, out)
+		if s.hooks.OnMigrateUser != nil {
+			anon, err := s.users.GetAnonymous(ctx, c.SSAID)
+			switch {
+			case errors.Is(err, user.ErrNotFound):
+			case err != nil:
+				return err
+			default:
+				if err := s.hooks.OnMigrateUser(ctx, anon, out); err != nil {
+					return err
+				}
+			}
+		}
+		if s.hooks.OnLogin != nil {
+			if err := s.hooks.OnLogin(ctx, out, hooks.LoginInfo{Method: method, SSAID: c.SSAID, IP: ipString(c)}); err != nil {
+				return err
+			}
+		}
+		s.emit(ctx, clientEvent(hooks.LoggedIn, out, c))
+		return nil
 	})
 	return out, err
 }
 
-func (s *Service) register(ctx context.Context, c Client, email, ek string, in LoginInput) (*user.User, error) {
+func (s *Service) register(ctx context.Context, c Client, email string, in LoginInput) (*user.User, error) {
 	if in.Code == "" {
 		return nil, ErrUserNotFound
 	}
@@ -141,7 +176,7 @@ func (s *Service) register(ctx context.Context, c Client, email, ek string, in L
 			return nil, err
 		}
 	}
-	if err := s.checkCode(ctx, ek, hooks.PurposeLogin, in.Code, true); err != nil {
+	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeLogin, in.Code, true); err != nil {
 		return nil, err
 	}
 	var hash string
@@ -151,14 +186,14 @@ func (s *Service) register(ctx context.Context, c Client, email, ek string, in L
 			return nil, err
 		}
 	}
+	payload := in.Extra
+	if payload == nil {
+		payload = hooks.Payload{}
+	}
 	var out *user.User
-	err := s.users.WithTx(ctx, func(ctx context.Context) error {
+	err := s.WithTx(ctx, func(ctx context.Context) error {
 		now := s.now()
-		cutoff := now
-		if s.cfg.UnregisterGrace > 0 {
-			cutoff = now.Add(-s.cfg.UnregisterGrace)
-		}
-		if _, err := s.users.PurgeUnregistered(ctx, email, cutoff); err != nil {
+		if err := s.purgeExpiredHolder(ctx, email, now); err != nil {
 			return err
 		}
 		for i := 0; ; i++ {
@@ -170,19 +205,42 @@ func (s *Service) register(ctx context.Context, c Client, email, ek string, in L
 				return ErrAccountDisabled
 			}
 			anon.Email, anon.SSAID = email, ""
-			anon.RegisterIP, anon.RegisterTime = c.IP.String(), now
-			anon.LoginIP, anon.LoginTime = c.IP.String(), now
+			anon.RegisterIP, anon.RegisterTime = ipString(c), now
+			anon.LoginIP, anon.LoginTime = ipString(c), now
 			anon.UnregisterTime = time.Time{}
 			if hash != "" {
 				anon.PasswordHash = hash
+			}
+			if s.hooks.BeforeCreate != nil {
+				if err := s.hooks.BeforeCreate(ctx, anon, payload); err != nil {
+					return err
+				}
 			}
 			err = s.users.Update(ctx, anon)
 			if errors.Is(err, user.ErrConflict) && i < maxRetries {
 				continue // upgraded or changed concurrently: take the ssaid's current anonymous user
 			}
+			if err != nil {
+				return err
+			}
 			out = anon
-			return err
+			break
 		}
+		if s.hooks.AfterCreate != nil {
+			if err := s.hooks.AfterCreate(ctx, out, payload); err != nil {
+				return err
+			}
+		}
+		if s.hooks.OnLogin != nil {
+			if err := s.hooks.OnLogin(ctx, out, hooks.LoginInfo{Method: "code", SSAID: c.SSAID, IP: ipString(c), Created: true}); err != nil {
+				return err
+			}
+		}
+		reg := clientEvent(hooks.UserRegistered, out, c)
+		reg.Payload = payload
+		s.emit(ctx, reg)
+		s.emit(ctx, clientEvent(hooks.LoggedIn, out, c))
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -197,13 +255,27 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 			return nil, err
 		}
 	}
-	d := session.Data{UserID: u.ID, IP: c.IP.String(), UserAgent: c.UserAgent}
+	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: c.UserAgent}
+	if s.hooks.GetSessionUserData != nil {
+		raw, err := s.sessionUserData(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		d.UserData = raw
+	}
 	tok, err := s.sessions.Create(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	return &LoginResult{Token: tok, ExpiresAt: now.Add(s.cfg.SessionLifetime).UTC(), UserID: u.ID, User: u}, nil
+	return &LoginResult{Token: tok, ExpiresAt: s.now().Add(s.cfg.SessionLifetime).UTC(), UserID: u.ID, User: u}, nil
+}
+
+func (s *Service) sessionUserData(ctx context.Context, u *user.User) (json.RawMessage, error) {
+	m, err := s.hooks.GetSessionUserData(ctx, u.Clone())
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }
 
 // UserExists reports whether a live account (registered, not past its

@@ -11,6 +11,7 @@ package simpleuser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -76,6 +77,13 @@ func New(cfg Config) (*Service, error) {
 		log:    c.Logger,
 		now:    c.Now,
 	}
+	if len(c.InitialUsers) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.EnsureInitialUsers(ctx); err != nil {
+			return nil, fmt.Errorf("simpleuser: Config.InitialUsers: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -90,12 +98,6 @@ func (s *Service) Sessions() *session.Manager { return s.sessions }
 
 // Hasher returns the password hasher (for its concurrency figures).
 func (s *Service) Hasher() *password.Hasher { return s.hasher }
-
-// WithTx runs fn in one user-store transaction carried by the context passed
-// to fn; every service method called with that context joins it.
-func (s *Service) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return s.users.WithTx(ctx, fn)
-}
 
 // expired reports whether u unregistered longer ago than the grace period.
 func (s *Service) expired(u *user.User, now time.Time) bool {

@@ -1,9 +1,19 @@
-// Package hooks declares the functions an app plugs into simpleuser's flows.
-// Every hook is a plain func field; a nil hook does nothing.
+// Package hooks declares the functions an app plugs into simpleuser's flows
+// and the events it can subscribe to. Every hook is a plain func field; a
+// nil hook does nothing.
+//
+// Hooks marked "inside the transaction" run with a context carrying the
+// kit's user-store transaction: the app's own statements made through that
+// context (user/postgres.TxFrom) commit or roll back with the kit's, and an
+// error they return rolls everything back. Events are delivered after
+// commit, never for a rolled-back change.
 package hooks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -24,15 +34,72 @@ type SendCodeRequest struct {
 	IP      string
 }
 
+// Payload is the open-ended signup payload: every field of the POST /login
+// body beyond email, code, password and setPassword (e.g. "nickname",
+// "referralCode"), as raw JSON.
+type Payload map[string]json.RawMessage
+
+// String returns the payload field name decoded as a string ("" when absent or not a string).
+func (p Payload) String(name string) string {
+	var s string
+	if raw, ok := p[name]; ok {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
+}
+
+// LoginInfo describes a login in progress.
+type LoginInfo struct {
+	Method string // "code" or "password"
+	SSAID  string
+	IP     string
+	// Created is true when this login registers the account.
+	Created bool
+}
+
+// Error is an error a hook returns to refuse an operation with a given HTTP
+// status and message (e.g. 400 "unknown referral code"). Any other error
+// from a hook is a 500 whose message reveals nothing.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// Reject returns a *Error with status (a 4xx) and message, code "REJECTED".
+func Reject(status int, message string) error {
+	return &Error{Status: status, Code: "REJECTED", Message: message}
+}
+
 // Hooks are the app's extension points.
 type Hooks struct {
 	// SendCode delivers a one-time code to req.Email and returns the code it
 	// sent. Required. It runs outside any transaction, after the send
 	// cooldown was taken. An error (or an empty code) means nothing was
 	// delivered: no code is stored and the client gets 502 (or the status of
-	// a *simpleuser.Error it returns). The cooldown stays, so failing sends
-	// cannot be retried in a tight loop.
+	// a *Error it returns). The cooldown stays, so failing sends cannot be
+	// retried in a tight loop.
 	SendCode func(ctx context.Context, req SendCodeRequest) (code string, err error)
+
+	// BeforeCreate runs inside the creation transaction when a registered
+	// account comes into being (first code login upgrading the anonymous
+	// user, CreateUser, InitialUsers), before the row is written. It may
+	// change u (e.g. u.Metadata) or veto with an error (a *Error gives the
+	// client its status; anything else is a 500). Anonymous placeholder rows
+	// do not run it.
+	BeforeCreate func(ctx context.Context, u *user.User, payload Payload) error
+
+	// AfterCreate runs inside the same transaction, after the user row
+	// exists (u.ID is set), with the signup payload. Create the app's own row
+	// here (linked by auth_user_id). Its error rolls the creation back: no
+	// auth user exists without its app user.
+	AfterCreate func(ctx context.Context, u *user.User, payload Payload) error
+
+	// OnLogin runs inside the login transaction after the credentials were
+	// checked and before a session is issued. An error rejects the login.
+	OnLogin func(ctx context.Context, u *user.User, info LoginInfo) error
 
 	// OnMigrateUser runs when a device whose ssaid has an anonymous user logs
 	// into an existing account, inside the login transaction, after the
@@ -41,8 +108,70 @@ type Hooks struct {
 	// rolls back and fails the login.
 	OnMigrateUser func(ctx context.Context, anonymous, account *user.User) error
 
+	// GetSessionUserData runs once when a session is created (outside the
+	// transaction, after commit). The object it returns is stored in the
+	// session and readable on every request without a user-store read
+	// (simpleuser.CurrentSession(ctx).UserData). An error fails the login.
+	GetSessionUserData func(ctx context.Context, u *user.User) (map[string]any, error)
+
+	// MeFields returns extra fields merged into GET /user-center/me (e.g.
+	// the app user's columns). Kit fields win on a name clash. Declare their
+	// Go type in MeFieldsType so the OpenAPI document shows them.
+	MeFields func(ctx context.Context, u *user.User) (map[string]any, error)
+	// MeFieldsType is a value of the Go struct whose JSON fields MeFields
+	// returns (fields tagged json:"-" never appear), for the OpenAPI schema.
+	MeFieldsType any
+
+	// AfterLoadUser runs when the current user is lazily loaded for a
+	// request; it may return a replacement (nil keeps u). Keep it cheap: it
+	// runs on every request that asks for the user.
+	AfterLoadUser func(ctx context.Context, u *user.User) (*user.User, error)
+
 	// OnUnregister runs inside the unregister transaction, after the
-	// unregister time was set. An error rolls the unregister back (and no
-	// session is revoked).
+	// unregister time was set (or, for an anonymous user, before it is
+	// deleted). An error rolls the unregister back and revokes nothing.
 	OnUnregister func(ctx context.Context, u *user.User) error
+
+	// BeforeDelete runs inside the deletion transaction while the row still
+	// exists (hard deletion: DeleteUser, purges). An error aborts the deletion.
+	BeforeDelete func(ctx context.Context, u *user.User) error
+
+	// OnEvent receives every event after its change committed. It runs
+	// synchronously after the operation; an error or panic is logged and
+	// does not fail the request.
+	OnEvent func(ctx context.Context, e Event) error
+}
+
+// Event types.
+const (
+	UserRegistered   = "UserRegistered"
+	LoggedIn         = "LoggedIn"
+	LoginFailed      = "LoginFailed"
+	LoggedOut        = "LoggedOut"
+	PasswordChanged  = "PasswordChanged"
+	PasswordReset    = "PasswordReset"
+	EmailChanged     = "EmailChanged"
+	UserUnregistered = "UserUnregistered"
+	UserDeleted      = "UserDeleted"
+	UserDisabled     = "UserDisabled"
+	UserEnabled      = "UserEnabled"
+	UserCreated      = "UserCreated"
+)
+
+// Event is something that happened, delivered after commit.
+type Event struct {
+	Type   string
+	Time   time.Time
+	UserID int64 // the user concerned (0 for a LoginFailed on an unknown email)
+	// User is a snapshot of the user after the change (before it, for UserDeleted).
+	// For LoginFailed it is nil when no account holds the email.
+	User *user.User
+	// Payload is the signup payload (UserRegistered, UserCreated).
+	Payload Payload
+	IP      string
+	SSAID   string
+	// Email is the address involved (LoginFailed; EmailChanged: the old address).
+	Email string
+	// Reason says why a login failed ("code", "password", "blocked", "disabled", "unknown").
+	Reason string
 }

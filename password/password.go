@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // ErrBusy means the hasher's queue was full for longer than Hasher.MaxWait.
@@ -111,11 +112,15 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 
 var b64 = base64.RawStdEncoding
 
-// Verify reports whether pw matches the PHC string hash. An empty password,
+// Verify reports whether pw matches the PHC string hash (argon2id, or a
+// legacy bcrypt hash, which always needs a rehash). An empty password,
 // an empty hash or a malformed hash never match (and never error).
 // needsRehash is true when the hash was made with other parameters than the
 // Hasher's, so the caller can upgrade it transparently.
 func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, needsRehash bool, err error) {
+	if isBcrypt(hash) {
+		return h.verifyBcrypt(ctx, pw, hash)
+	}
 	p, salt, key, perr := parse(hash)
 	if pw == "" || perr != nil {
 		return false, false, nil
@@ -157,4 +162,27 @@ func parse(hash string) (p Params, salt, key []byte, err error) {
 		return p, nil, nil, errMalformed
 	}
 	return p, salt, key, nil
+}
+
+// isBcrypt reports a legacy bcrypt hash ($2a$, $2b$ or $2y$), accepted so an
+// app migrating from another system keeps its users' passwords.
+func isBcrypt(hash string) bool {
+	return len(hash) == 60 && hash[0] == '$' && hash[1] == '2' && (hash[2] == 'a' || hash[2] == 'b' || hash[2] == 'y') && hash[3] == '$'
+}
+
+// verifyBcrypt checks a legacy bcrypt hash; a match always asks for a rehash
+// to argon2id.
+func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (ok, needsRehash bool, err error) {
+	if pw == "" || len(pw) > 72 {
+		return false, false, nil // bcrypt ignores bytes past 72: refuse rather than truncate
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	cerr := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
+	h.release()
+	if cerr != nil {
+		return false, false, nil
+	}
+	return true, true, nil
 }

@@ -1,0 +1,180 @@
+package simpleuser
+
+import (
+	"context"
+	"errors"
+
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// The Go API: every method joins the transaction carried by ctx (see
+// WithTx), so an app can create an auth user, its own rows, roles and a
+// tenant binding as one unit.
+
+// NewUser describes an account created through the Go API.
+type NewUser struct {
+	Email    string
+	Password string         // optional; hashed with argon2id
+	Metadata map[string]any // optional
+	// Payload is handed to BeforeCreate, AfterCreate and the UserCreated event.
+	Payload hooks.Payload
+}
+
+// CreateUser creates a registered account: BeforeCreate, the row,
+// AfterCreate, all in one transaction; UserCreated after commit. 409 when a
+// live account holds the email (an expired one is purged first).
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*user.User, error) {
+	if err := checkEmail(in.Email); err != nil {
+		return nil, err
+	}
+	var hash string
+	if in.Password != "" {
+		if err := s.checkPasswordLength("password", in.Password); err != nil {
+			return nil, err
+		}
+		var err error
+		if hash, err = s.hasher.Hash(ctx, in.Password); err != nil {
+			return nil, err
+		}
+	}
+	payload := in.Payload
+	if payload == nil {
+		payload = hooks.Payload{}
+	}
+	var out *user.User
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		now := s.now()
+		email := user.NormalizeEmail(in.Email)
+		if err := s.purgeExpiredHolder(ctx, email, now); err != nil {
+			return err
+		}
+		u := &user.User{Email: email, PasswordHash: hash, Metadata: in.Metadata, RegisterTime: now}
+		if u.Metadata == nil {
+			u.Metadata = map[string]any{}
+		}
+		if s.hooks.BeforeCreate != nil {
+			if err := s.hooks.BeforeCreate(ctx, u, payload); err != nil {
+				return err
+			}
+		}
+		if err := s.users.Create(ctx, u); err != nil {
+			if errors.Is(err, user.ErrEmailTaken) {
+				return ErrEmailTaken
+			}
+			return err
+		}
+		if s.hooks.AfterCreate != nil {
+			if err := s.hooks.AfterCreate(ctx, u, payload); err != nil {
+				return err
+			}
+		}
+		e := hooks.Event{Type: hooks.UserCreated, User: u, Payload: payload}
+		s.emit(ctx, e)
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// GetUser returns the user with id (user.ErrNotFound when absent).
+func (s *Service) GetUser(ctx context.Context, id int64) (*user.User, error) {
+	return s.users.Get(ctx, id)
+}
+
+// GetUserByEmail returns the user holding email, case-insensitively.
+func (s *Service) GetUserByEmail(ctx context.Context, email string) (*user.User, error) {
+	return s.users.GetByEmail(ctx, email)
+}
+
+// SetPassword sets a user's password (admin) and revokes all their sessions.
+func (s *Service) SetPassword(ctx context.Context, id int64, password string) error {
+	if err := s.checkPasswordLength("password", password); err != nil {
+		return err
+	}
+	return s.setPassword(ctx, id, password, hooks.PasswordChanged)
+}
+
+// SetEmail changes a registered user's email (admin; no code). 409 when taken.
+func (s *Service) SetEmail(ctx context.Context, id int64, email string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	return s.setEmail(ctx, id, user.NormalizeEmail(email))
+}
+
+// UpdateMetadata applies fn to a copy of the user's metadata and stores the
+// result (retrying fn if the user changed concurrently).
+func (s *Service) UpdateMetadata(ctx context.Context, id int64, fn func(m map[string]any) error) (*user.User, error) {
+	return s.update(ctx, id, func(u *user.User) error {
+		if u.Metadata == nil {
+			u.Metadata = map[string]any{}
+		}
+		return fn(u.Metadata)
+	})
+}
+
+// SetDisabled disables or re-enables a user. Disabling revokes every session
+// at once (in the same transaction); a disabled user gets 403
+// ACCOUNT_DISABLED everywhere. Emits UserDisabled or UserEnabled.
+func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		changed := false
+		u, err := s.update(ctx, id, func(u *user.User) error {
+			changed = u.Disabled != disabled
+			u.Disabled = disabled
+			return nil
+		})
+		if err != nil || !changed {
+			return err
+		}
+		typ := hooks.UserEnabled
+		if disabled {
+			typ = hooks.UserDisabled
+			if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+				return err
+			}
+		}
+		s.emit(ctx, hooks.Event{Type: typ, User: u})
+		return nil
+	})
+}
+
+// DeleteUser hard-deletes a user: BeforeDelete and the row in one
+// transaction (with the app's cascading rows), every session revoked,
+// UserDeleted with the snapshot after commit.
+func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		u, err := s.users.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+			return err
+		}
+		return s.deleteInTx(ctx, u)
+	})
+}
+
+// RefreshSessionUserData recomputes GetSessionUserData for the user and
+// stores it in every live session of theirs (after the app changed, say, a
+// nickname). It returns how many sessions were updated.
+func (s *Service) RefreshSessionUserData(ctx context.Context, id int64) (int, error) {
+	if s.hooks.GetSessionUserData == nil {
+		return 0, nil
+	}
+	u, err := s.users.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	raw, err := s.sessionUserData(ctx, u)
+	if err != nil {
+		return 0, err
+	}
+	return s.sessions.SetUserData(ctx, id, raw)
+}
+
+// RevokeSessions ends every session of the user and returns how many there were.
+func (s *Service) RevokeSessions(ctx context.Context, userID int64) (int, error) {
+	return s.sessions.RevokeUser(ctx, userID)
+}
