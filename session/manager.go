@@ -66,11 +66,16 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 	}
 	key := Key(token)
 	exp := m.expiry(&d)
-	// Index first: a session that exists is always revocable.
-	if err := m.Index.Add(ctx, d.UserID, key, d.ExpiresAt); err != nil {
+	// Body first, then the index: a RevokeUser racing this Create either
+	// sees the indexed session and deletes it, or runs before the session is
+	// indexed, in which case the session counts as created after the revoke.
+	// (Index first would let a revoke delete a body not yet written, leaving
+	// an unindexed, unrevocable session.)
+	if err := m.commit(key, &d, exp); err != nil {
 		return "", err
 	}
-	if err := m.commit(key, &d, exp); err != nil {
+	if err := m.Index.Add(ctx, d.UserID, key, d.ExpiresAt); err != nil {
+		_ = m.Store.Delete(key)
 		return "", err
 	}
 	return token, nil

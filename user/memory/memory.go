@@ -1,0 +1,411 @@
+// Package memory is the in-memory user.Store, the kit's embedded default.
+//
+// Users live in maps guarded by a mutex; every value going in or out is a
+// deep copy, so callers never share memory with the store. Transactions are
+// serialised: the outermost WithTx holds a store-wide gate for its whole
+// duration, so calls from other goroutines that carry no transaction wait
+// until it commits or rolls back, while calls carrying the transaction's ctx
+// go straight through. Rollback replays an undo log.
+//
+// A call made inside WithTx's fn with a ctx that does not carry the
+// transaction (e.g. context.Background()) waits for the transaction to end
+// and so deadlocks if made from fn's own goroutine: always pass fn's ctx on.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// errTxDone is returned when a transaction's ctx is used after WithTx returned.
+var errTxDone = errors.New("user/memory: transaction already finished")
+
+// Store is an in-memory user.Store. Create one with New.
+type Store struct {
+	// Now is the clock Create and Update use for CreatedAt and UpdatedAt
+	// (default time.Now). Every other time is taken as passed by the caller.
+	Now func() time.Time
+
+	gate sync.Mutex // held by the outermost transaction; taken briefly by calls outside one
+	mu   sync.Mutex // guards everything below
+
+	nextID  int64
+	byID    map[int64]*user.User
+	byEmail map[string]int64 // EmailKey → id, registered users
+	bySSAID map[string]int64 // ssaid → id, anonymous users (Email == "", SSAID != "")
+}
+
+var _ user.Store = (*Store)(nil)
+
+// New returns an empty store whose IDs start at 1.
+func New() *Store {
+	return &Store{
+		byID:    map[int64]*user.User{},
+		byEmail: map[string]int64{},
+		bySSAID: map[string]int64{},
+	}
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// tx is one transaction: the state of every user it touched, as it was
+// before the first touch (nil: absent).
+type tx struct {
+	before map[int64]*user.User
+	done   atomic.Bool
+}
+
+type txKey struct{ s *Store }
+
+func (s *Store) txFrom(ctx context.Context) *tx {
+	t, _ := ctx.Value(txKey{s}).(*tx)
+	return t
+}
+
+// lock locks the store for one call and returns the caller's transaction
+// (nil outside one) and the unlock function.
+func (s *Store) lock(ctx context.Context) (*tx, func(), error) {
+	if t := s.txFrom(ctx); t != nil {
+		s.mu.Lock()
+		if t.done.Load() {
+			s.mu.Unlock()
+			return nil, nil, errTxDone
+		}
+		return t, s.mu.Unlock, nil
+	}
+	s.gate.Lock()
+	s.mu.Lock()
+	return nil, func() { s.mu.Unlock(); s.gate.Unlock() }, nil
+}
+
+// WithTx runs fn in a transaction; see user.Store. A nested call on a ctx
+// that already carries a live transaction of s joins it.
+func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if t := s.txFrom(ctx); t != nil && !t.done.Load() {
+		return fn(ctx)
+	}
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	t := &tx{before: map[int64]*user.User{}}
+	committed := false
+	defer func() {
+		s.mu.Lock()
+		if !committed {
+			s.rollback(t)
+		}
+		t.done.Store(true)
+		s.mu.Unlock()
+	}()
+	if err := fn(context.WithValue(ctx, txKey{s}, t)); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}
+
+// rollback restores every user t touched. Called with mu held.
+func (s *Store) rollback(t *tx) {
+	for id := range t.before {
+		s.unindex(id)
+	}
+	for _, old := range t.before {
+		if old != nil {
+			s.index(old)
+		}
+	}
+}
+
+// index stores u (owned by the store) and indexes it. Called with mu held.
+func (s *Store) index(u *user.User) {
+	s.byID[u.ID] = u
+	if k := user.EmailKey(u.Email); k != "" {
+		s.byEmail[k] = u.ID
+	} else if u.SSAID != "" {
+		s.bySSAID[u.SSAID] = u.ID
+	}
+}
+
+// unindex removes the user with id from every map. Called with mu held.
+func (s *Store) unindex(id int64) {
+	u, ok := s.byID[id]
+	if !ok {
+		return
+	}
+	delete(s.byID, id)
+	if k := user.EmailKey(u.Email); k != "" && s.byEmail[k] == id {
+		delete(s.byEmail, k)
+	}
+	if u.SSAID != "" && s.bySSAID[u.SSAID] == id {
+		delete(s.bySSAID, u.SSAID)
+	}
+}
+
+// touch records the state of id before t first changes it. Called with mu held.
+func (s *Store) touch(t *tx, id int64) {
+	if t == nil {
+		return
+	}
+	if _, ok := t.before[id]; ok {
+		return
+	}
+	t.before[id] = s.byID[id] // stored values are replaced, never mutated in place
+}
+
+// put replaces (or inserts) u, a value the store now owns. Called with mu held.
+func (s *Store) put(t *tx, u *user.User) {
+	s.touch(t, u.ID)
+	s.unindex(u.ID)
+	s.index(u)
+}
+
+// remove deletes the user with id. Called with mu held.
+func (s *Store) remove(t *tx, id int64) {
+	s.touch(t, id)
+	s.unindex(id)
+}
+
+// check reports whether u may be stored without breaking uniqueness. Called with mu held.
+func (s *Store) check(u *user.User) error {
+	if k := user.EmailKey(u.Email); k != "" {
+		if id, ok := s.byEmail[k]; ok && id != u.ID {
+			return user.ErrEmailTaken
+		}
+	} else if u.SSAID != "" {
+		if id, ok := s.bySSAID[u.SSAID]; ok && id != u.ID {
+			return fmt.Errorf("%w: ssaid held by another anonymous user", user.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// Get returns the user with the id, or user.ErrNotFound. Returned users are
+// copies with a non-nil Metadata.
+func (s *Store) Get(ctx context.Context, id int64) (*user.User, error) {
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if u, ok := s.byID[id]; ok {
+		return u.Clone(), nil
+	}
+	return nil, user.ErrNotFound
+}
+
+// GetByEmail returns the user holding the address (case-insensitive), or user.ErrNotFound.
+func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error) {
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if id, ok := s.byEmail[user.EmailKey(email)]; ok {
+		return s.byID[id].Clone(), nil
+	}
+	return nil, user.ErrNotFound
+}
+
+// GetAnonymous returns the anonymous user of ssaid, or user.ErrNotFound.
+func (s *Store) GetAnonymous(ctx context.Context, ssaid string) (*user.User, error) {
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if id, ok := s.bySSAID[ssaid]; ok {
+		return s.byID[id].Clone(), nil
+	}
+	return nil, user.ErrNotFound
+}
+
+// GetOrCreateAnonymous returns the anonymous user of ssaid, creating it
+// (CreatedAt = UpdatedAt = now, Version 1) when there is none.
+func (s *Store) GetOrCreateAnonymous(ctx context.Context, ssaid string, now time.Time) (*user.User, error) {
+	if ssaid == "" {
+		return nil, errors.New("user/memory: empty ssaid")
+	}
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if id, ok := s.bySSAID[ssaid]; ok {
+		return s.byID[id].Clone(), nil
+	}
+	s.nextID++
+	u := &user.User{ID: s.nextID, SSAID: ssaid, Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	s.put(t, u)
+	return u.Clone(), nil
+}
+
+// Create inserts u and sets its ID, CreatedAt, UpdatedAt (from Now) and
+// Version (1). Besides user.ErrEmailTaken, it returns an error wrapping
+// user.ErrConflict when u is anonymous and another anonymous user holds its
+// ssaid (Update likewise).
+func (s *Store) Create(ctx context.Context, u *user.User) error {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	c, err := stored(u)
+	if err != nil {
+		return err
+	}
+	c.ID = 0
+	if err := s.check(c); err != nil {
+		return err
+	}
+	s.nextID++
+	now := s.now()
+	c.ID, c.CreatedAt, c.UpdatedAt, c.Version = s.nextID, now, now, 1
+	s.put(t, c)
+	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = c.ID, c.CreatedAt, c.UpdatedAt, c.Version
+	return nil
+}
+
+// Update writes u when u.Version is the stored version, then bumps u.Version
+// and sets u.UpdatedAt from Now. CreatedAt is kept as stored.
+func (s *Store) Update(ctx context.Context, u *user.User) error {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, ok := s.byID[u.ID]
+	if !ok {
+		return user.ErrNotFound
+	}
+	if old.Version != u.Version {
+		return user.ErrConflict
+	}
+	c, err := stored(u)
+	if err != nil {
+		return err
+	}
+	if err := s.check(c); err != nil {
+		return err
+	}
+	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now(), old.Version+1
+	s.put(t, c)
+	u.UpdatedAt, u.Version = c.UpdatedAt, c.Version
+	return nil
+}
+
+// Delete removes the user, or returns user.ErrNotFound.
+func (s *Store) Delete(ctx context.Context, id int64) error {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, ok := s.byID[id]; !ok {
+		return user.ErrNotFound
+	}
+	s.remove(t, id)
+	return nil
+}
+
+// TouchActive sets LastActiveIP and LastActiveTime without bumping the version.
+func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Time) error {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, ok := s.byID[id]
+	if !ok {
+		return user.ErrNotFound
+	}
+	c := old.Clone()
+	c.LastActiveIP, c.LastActiveTime = ip, at
+	s.put(t, c)
+	return nil
+}
+
+// PurgeUnregistered deletes and returns the users holding email whose
+// UnregisterTime is set and at or before cutoff.
+func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*user.User, error) {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	id, ok := s.byEmail[user.EmailKey(email)]
+	if !ok {
+		return nil, nil
+	}
+	u := s.byID[id]
+	if u.UnregisterTime.IsZero() || u.UnregisterTime.After(cutoff) {
+		return nil, nil
+	}
+	s.remove(t, id)
+	return []*user.User{u.Clone()}, nil
+}
+
+// PurgeAnonymous deletes at most limit anonymous users last active (or
+// created, when never active) before cutoff, least recently active first.
+func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	t, unlock, err := s.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	if limit <= 0 {
+		return 0, nil
+	}
+	var stale []*user.User
+	for _, id := range s.bySSAID {
+		if u := s.byID[id]; activity(u).Before(cutoff) {
+			stale = append(stale, u)
+		}
+	}
+	slices.SortFunc(stale, func(a, b *user.User) int {
+		return cmp.Or(activity(a).Compare(activity(b)), cmp.Compare(a.ID, b.ID))
+	})
+	stale = stale[:min(limit, len(stale))]
+	for _, u := range stale {
+		s.remove(t, u.ID)
+	}
+	return len(stale), nil
+}
+
+// stored returns the copy of u to store. Its metadata goes through JSON, as
+// it would through a database, so values read back have JSON types
+// (float64 numbers, []any, map[string]any) whichever backend is used.
+func stored(u *user.User) (*user.User, error) {
+	b, err := json.Marshal(u.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("user/memory: metadata: %w", err)
+	}
+	c := *u
+	c.Metadata = nil
+	if err := json.Unmarshal(b, &c.Metadata); err != nil {
+		return nil, fmt.Errorf("user/memory: metadata: %w", err)
+	}
+	if c.Metadata == nil {
+		c.Metadata = map[string]any{}
+	}
+	return &c, nil
+}
+
+func activity(u *user.User) time.Time {
+	if u.LastActiveTime.IsZero() {
+		return u.CreatedAt
+	}
+	return u.LastActiveTime
+}

@@ -1,0 +1,757 @@
+// Package usertest is the conformance suite every user.Store implementation
+// must pass. Call Run from the implementation's tests.
+package usertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// Run runs the suite. newStore must return a fresh, empty store for each
+// subtest.
+func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s user.Store)
+	}{
+		{"CreateGet", testCreateGet},
+		{"FieldsRoundTrip", testFieldsRoundTrip},
+		{"ZeroValuesRoundTrip", testZeroValues},
+		{"GetByEmail", testGetByEmail},
+		{"EmailTaken", testEmailTaken},
+		{"NotFound", testNotFound},
+		{"VersionConflict", testVersionConflict},
+		{"Metadata", testMetadata},
+		{"Anonymous", testAnonymous},
+		{"AnonymousConcurrent", testAnonymousConcurrent},
+		{"AnonymousUpgrade", testAnonymousUpgrade},
+		{"TxCommit", testTxCommit},
+		{"TxRollback", testTxRollback},
+		{"TxNested", testTxNested},
+		{"TxPanic", testTxPanic},
+		{"TouchActive", testTouchActive},
+		{"PurgeUnregistered", testPurgeUnregistered},
+		{"PurgeAnonymous", testPurgeAnonymous},
+		{"Delete", testDelete},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+// base is a time with microsecond precision, which every store keeps.
+func base() time.Time { return time.Now().Truncate(time.Microsecond) }
+
+func create(t *testing.T, s user.Store, u *user.User) *user.User {
+	t.Helper()
+	if err := s.Create(t.Context(), u); err != nil {
+		t.Fatalf("Create(%q): %v", u.Email, err)
+	}
+	return u
+}
+
+func get(t *testing.T, s user.Store, id int64) *user.User {
+	t.Helper()
+	u, err := s.Get(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Get(%d): %v", id, err)
+	}
+	return u
+}
+
+func update(t *testing.T, s user.Store, u *user.User) {
+	t.Helper()
+	if err := s.Update(t.Context(), u); err != nil {
+		t.Fatalf("Update(%d): %v", u.ID, err)
+	}
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: err = %v, want %v", what, err, want)
+	}
+}
+
+func wantGone(t *testing.T, s user.Store, id int64) {
+	t.Helper()
+	_, err := s.Get(t.Context(), id)
+	wantErr(t, fmt.Sprintf("Get(%d)", id), err, user.ErrNotFound)
+}
+
+func sameTime(a, b time.Time) bool {
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json.Marshal(%v): %v", v, err)
+	}
+	return string(b)
+}
+
+// diff lists the fields of got that differ from want, ignoring ID,
+// CreatedAt, UpdatedAt and Version. Times are compared to the microsecond,
+// metadata through its JSON encoding.
+func diff(t *testing.T, got, want *user.User) []string {
+	t.Helper()
+	var d []string
+	str := func(name, g, w string) {
+		if g != w {
+			d = append(d, fmt.Sprintf("%s = %q, want %q", name, g, w))
+		}
+	}
+	tm := func(name string, g, w time.Time) {
+		if !sameTime(g, w) {
+			d = append(d, fmt.Sprintf("%s = %v, want %v", name, g, w))
+		}
+	}
+	str("Email", got.Email, want.Email)
+	str("SSAID", got.SSAID, want.SSAID)
+	str("PasswordHash", got.PasswordHash, want.PasswordHash)
+	str("RegisterIP", got.RegisterIP, want.RegisterIP)
+	str("LoginIP", got.LoginIP, want.LoginIP)
+	str("LastActiveIP", got.LastActiveIP, want.LastActiveIP)
+	tm("RegisterTime", got.RegisterTime, want.RegisterTime)
+	tm("LoginTime", got.LoginTime, want.LoginTime)
+	tm("LastActiveTime", got.LastActiveTime, want.LastActiveTime)
+	tm("UnregisterTime", got.UnregisterTime, want.UnregisterTime)
+	if got.Disabled != want.Disabled {
+		d = append(d, fmt.Sprintf("Disabled = %v, want %v", got.Disabled, want.Disabled))
+	}
+	if got.Metadata == nil {
+		d = append(d, "Metadata is nil")
+	}
+	wm := want.Metadata
+	if wm == nil {
+		wm = map[string]any{}
+	}
+	str("Metadata", jsonOf(t, got.Metadata), jsonOf(t, wm))
+	return d
+}
+
+func wantUser(t *testing.T, what string, got, want *user.User) {
+	t.Helper()
+	for _, d := range diff(t, got, want) {
+		t.Errorf("%s: %s", what, d)
+	}
+}
+
+func testCreateGet(t *testing.T, s user.Store) {
+	before := time.Now().Add(-time.Second)
+	u := create(t, s, &user.User{ID: 12345, Email: "a@x.com", PasswordHash: "$argon2id$x"})
+	if u.ID <= 0 || u.ID == 12345 {
+		t.Errorf("ID = %d, want a new positive id", u.ID)
+	}
+	if u.Version != 1 {
+		t.Errorf("Version = %d, want 1", u.Version)
+	}
+	if u.CreatedAt.Before(before) || u.UpdatedAt.Before(before) {
+		t.Errorf("CreatedAt = %v, UpdatedAt = %v, want about now", u.CreatedAt, u.UpdatedAt)
+	}
+	got := get(t, s, u.ID)
+	wantUser(t, "Get", got, u)
+	if got.ID != u.ID || got.Version != 1 || !sameTime(got.CreatedAt, u.CreatedAt) || !sameTime(got.UpdatedAt, u.UpdatedAt) {
+		t.Errorf("Get = id %d v%d created %v updated %v, want id %d v1 created %v updated %v",
+			got.ID, got.Version, got.CreatedAt, got.UpdatedAt, u.ID, u.CreatedAt, u.UpdatedAt)
+	}
+	v := create(t, s, &user.User{Email: "b@x.com"})
+	if v.ID == u.ID {
+		t.Errorf("second user got the same ID %d", v.ID)
+	}
+}
+
+// full returns a user with every field set.
+func full(email string) *user.User {
+	t0 := base().In(time.FixedZone("X", 3*3600+1800))
+	return &user.User{
+		Email:          email,
+		SSAID:          "kept-" + email, // a registered user may keep the ssaid it had
+		PasswordHash:   "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+		Disabled:       true,
+		Metadata:       map[string]any{"nick": "ann", "age": 30},
+		RegisterIP:     "203.0.113.1",
+		RegisterTime:   t0.Add(-72*time.Hour + 123456*time.Microsecond),
+		LoginIP:        "2001:db8::1",
+		LoginTime:      t0.Add(-time.Hour + 654321*time.Microsecond),
+		LastActiveIP:   "198.51.100.7",
+		LastActiveTime: t0.Add(-time.Minute + 1*time.Microsecond),
+		UnregisterTime: t0.Add(999999 * time.Microsecond),
+	}
+}
+
+func testFieldsRoundTrip(t *testing.T, s user.Store) {
+	t.Run("Create", func(t *testing.T) {
+		want := full("full@x.com")
+		u := create(t, s, want.Clone())
+		wantUser(t, "Get", get(t, s, u.ID), want)
+	})
+	t.Run("Update", func(t *testing.T) {
+		u := create(t, s, &user.User{Email: "plain@x.com"})
+		want := full("changed@x.com")
+		want.ID, want.Version = u.ID, u.Version
+		update(t, s, want.Clone())
+		wantUser(t, "Get", get(t, s, u.ID), want)
+	})
+}
+
+func testZeroValues(t *testing.T, s user.Store) {
+	// Set everything, then clear it again: empty strings and zero times must come back zero.
+	u := create(t, s, full("z@x.com"))
+	cleared := &user.User{ID: u.ID, Email: "z@x.com", Version: u.Version}
+	update(t, s, cleared.Clone())
+	got := get(t, s, u.ID)
+	wantUser(t, "Get", got, cleared)
+	for name, tm := range map[string]time.Time{"RegisterTime": got.RegisterTime, "LoginTime": got.LoginTime,
+		"LastActiveTime": got.LastActiveTime, "UnregisterTime": got.UnregisterTime} {
+		if !tm.IsZero() {
+			t.Errorf("%s = %v, want zero", name, tm)
+		}
+	}
+	if got.Unregistered() || got.PasswordSet() {
+		t.Errorf("Unregistered() = %v, PasswordSet() = %v, want false", got.Unregistered(), got.PasswordSet())
+	}
+}
+
+func testGetByEmail(t *testing.T, s user.Store) {
+	a := create(t, s, &user.User{Email: "a@x.com"})
+	m := create(t, s, &user.User{Email: "Mixed.Case@X.com"})
+	for _, tc := range []struct {
+		query string
+		want  *user.User
+	}{
+		{"a@x.com", a},
+		{"  A@X.com ", a},
+		{"mixed.case@x.com", m},
+		{"MIXED.CASE@X.COM", m},
+	} {
+		got, err := s.GetByEmail(t.Context(), tc.query)
+		if err != nil {
+			t.Errorf("GetByEmail(%q): %v", tc.query, err)
+			continue
+		}
+		if got.ID != tc.want.ID || got.Email != tc.want.Email {
+			t.Errorf("GetByEmail(%q) = %d %q, want %d %q", tc.query, got.ID, got.Email, tc.want.ID, tc.want.Email)
+		}
+	}
+	for _, q := range []string{"b@x.com", "", "a@x.co"} {
+		_, err := s.GetByEmail(t.Context(), q)
+		wantErr(t, fmt.Sprintf("GetByEmail(%q)", q), err, user.ErrNotFound)
+	}
+}
+
+func testEmailTaken(t *testing.T, s user.Store) {
+	a := create(t, s, &user.User{Email: "a@x.com"})
+	err := s.Create(t.Context(), &user.User{Email: "A@X.COM"})
+	wantErr(t, "Create with a taken address in other case", err, user.ErrEmailTaken)
+
+	b := create(t, s, &user.User{Email: "b@x.com"})
+	b.Email = "A@x.Com"
+	wantErr(t, "Update to a taken address", s.Update(t.Context(), b), user.ErrEmailTaken)
+	if got := get(t, s, b.ID); got.Email != "b@x.com" || got.Version != 1 {
+		t.Errorf("after refused Update: %q v%d, want %q v1", got.Email, got.Version, "b@x.com")
+	}
+
+	a.Email = "A@X.com" // changing the case of one's own address is fine
+	update(t, s, a)
+	if got, err := s.GetByEmail(t.Context(), "a@x.com"); err != nil || got.Email != "A@X.com" {
+		t.Errorf("GetByEmail after case change = %v, %v; want %q", got, err, "A@X.com")
+	}
+}
+
+func testNotFound(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	u := create(t, s, &user.User{Email: "a@x.com"})
+	missing := u.ID + 1000
+	_, errGet := s.Get(ctx, missing)
+	_, errEmail := s.GetByEmail(ctx, "nobody@x.com")
+	_, errAnon := s.GetAnonymous(ctx, "no-such-ssaid")
+	for what, err := range map[string]error{
+		"Get":          errGet,
+		"GetByEmail":   errEmail,
+		"GetAnonymous": errAnon,
+		"Update":       s.Update(ctx, &user.User{ID: missing, Email: "m@x.com", Version: 1}),
+		"Delete":       s.Delete(ctx, missing),
+		"TouchActive":  s.TouchActive(ctx, missing, "192.0.2.1", base()),
+	} {
+		wantErr(t, what, err, user.ErrNotFound)
+	}
+	got, err := s.PurgeUnregistered(ctx, "nobody@x.com", base())
+	if err != nil || len(got) != 0 {
+		t.Errorf("PurgeUnregistered(unknown) = %v, %v; want none", got, err)
+	}
+}
+
+func testVersionConflict(t *testing.T, s user.Store) {
+	u := create(t, s, &user.User{Email: "a@x.com"})
+	fresh, stale := get(t, s, u.ID), get(t, s, u.ID)
+	fresh.Disabled = true
+	update(t, s, fresh)
+	if fresh.Version != 2 {
+		t.Errorf("Version after Update = %d, want 2", fresh.Version)
+	}
+	if fresh.UpdatedAt.Before(u.CreatedAt) {
+		t.Errorf("UpdatedAt %v before CreatedAt %v", fresh.UpdatedAt, u.CreatedAt)
+	}
+	stale.LoginIP = "192.0.2.9"
+	wantErr(t, "Update with a stale version", s.Update(t.Context(), stale), user.ErrConflict)
+	if stale.Version != 1 {
+		t.Errorf("refused Update changed Version to %d", stale.Version)
+	}
+	got := get(t, s, u.ID)
+	if !got.Disabled || got.LoginIP != "" || got.Version != 2 || !sameTime(got.UpdatedAt, fresh.UpdatedAt) {
+		t.Errorf("stored = disabled %v ip %q v%d updated %v, want true \"\" v2 %v",
+			got.Disabled, got.LoginIP, got.Version, got.UpdatedAt, fresh.UpdatedAt)
+	}
+	if !sameTime(got.CreatedAt, u.CreatedAt) {
+		t.Errorf("CreatedAt changed by Update: %v, want %v", got.CreatedAt, u.CreatedAt)
+	}
+	got.LoginIP = "192.0.2.9"
+	update(t, s, got)
+	if got.Version != 3 || get(t, s, u.ID).Version != 3 {
+		t.Errorf("Version after second Update = %d, want 3", got.Version)
+	}
+}
+
+func testMetadata(t *testing.T, s user.Store) {
+	meta := map[string]any{
+		"n":      42,
+		"f":      1.5,
+		"s":      "str",
+		"b":      true,
+		"null":   nil,
+		"list":   []any{1, "two", false, nil, map[string]any{"deep": "yes"}},
+		"nested": map[string]any{"a": map[string]any{"b": []any{3.25}}},
+	}
+	want := jsonOf(t, meta)
+	u := create(t, s, &user.User{Email: "a@x.com", Metadata: meta})
+	// Mutating the caller's copy, or a returned copy, must not reach the store.
+	meta["n"] = 0
+	meta["nested"].(map[string]any)["a"] = "changed"
+	got := get(t, s, u.ID)
+	if g := jsonOf(t, got.Metadata); g != want {
+		t.Errorf("Metadata = %s, want %s", g, want)
+	}
+	got.Metadata["list"].([]any)[0] = "mutated"
+	got.Metadata["s"] = "mutated"
+	if g := jsonOf(t, get(t, s, u.ID).Metadata); g != want {
+		t.Errorf("Metadata after mutating a returned copy = %s, want %s", g, want)
+	}
+
+	empty := create(t, s, &user.User{Email: "b@x.com"})
+	if m := get(t, s, empty.ID).Metadata; m == nil || len(m) != 0 {
+		t.Errorf("Metadata of a user created without = %#v, want empty non-nil map", m)
+	}
+}
+
+func testAnonymous(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	now := base().Add(-time.Hour)
+	for range 2 {
+		_, err := s.GetAnonymous(ctx, "dev-1")
+		wantErr(t, "GetAnonymous before creation", err, user.ErrNotFound)
+	}
+	a, err := s.GetOrCreateAnonymous(ctx, "dev-1", now)
+	if err != nil {
+		t.Fatalf("GetOrCreateAnonymous: %v", err)
+	}
+	if a.ID <= 0 || a.SSAID != "dev-1" || a.Email != "" || a.Registered() || a.Version != 1 || a.Metadata == nil {
+		t.Errorf("new anonymous user = %+v", a)
+	}
+	if !sameTime(a.CreatedAt, now) || !sameTime(a.UpdatedAt, now) {
+		t.Errorf("CreatedAt = %v, UpdatedAt = %v, want %v", a.CreatedAt, a.UpdatedAt, now)
+	}
+	again, err := s.GetOrCreateAnonymous(ctx, "dev-1", now.Add(time.Minute))
+	if err != nil || again.ID != a.ID || !sameTime(again.CreatedAt, now) {
+		t.Errorf("second GetOrCreateAnonymous = %v, %v; want id %d created %v", again, err, a.ID, now)
+	}
+	got, err := s.GetAnonymous(ctx, "dev-1")
+	if err != nil || got.ID != a.ID {
+		t.Errorf("GetAnonymous = %v, %v; want id %d", got, err, a.ID)
+	}
+	other, err := s.GetOrCreateAnonymous(ctx, "dev-2", now)
+	if err != nil || other.ID == a.ID {
+		t.Errorf("GetOrCreateAnonymous(other ssaid) = %v, %v; want a new user", other, err)
+	}
+}
+
+func testAnonymousConcurrent(t *testing.T, s user.Store) {
+	const n = 50
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			u, err := s.GetOrCreateAnonymous(context.Background(), "shared", base())
+			if err == nil {
+				ids[i] = u.ID
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("call %d: %v", i, errs[i])
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("call %d got id %d, call 0 got %d: want one user", i, ids[i], ids[0])
+		}
+	}
+}
+
+func testAnonymousUpgrade(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name      string
+		keepSSAID bool
+	}{{"ClearSSAID", false}, {"KeepSSAID", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ssaid := "dev-" + tc.name
+			anon, err := s.GetOrCreateAnonymous(ctx, ssaid, base())
+			if err != nil {
+				t.Fatal(err)
+			}
+			anon.Email = tc.name + "@x.com"
+			if !tc.keepSSAID {
+				anon.SSAID = ""
+			}
+			update(t, s, anon)
+			_, err = s.GetAnonymous(ctx, ssaid)
+			wantErr(t, "GetAnonymous after upgrade", err, user.ErrNotFound)
+			if got, err := s.GetByEmail(ctx, anon.Email); err != nil || got.ID != anon.ID {
+				t.Errorf("GetByEmail after upgrade = %v, %v; want id %d", got, err, anon.ID)
+			}
+			fresh, err := s.GetOrCreateAnonymous(ctx, ssaid, base())
+			if err != nil || fresh.ID == anon.ID || fresh.Email != "" {
+				t.Errorf("GetOrCreateAnonymous after upgrade = %+v, %v; want a new anonymous user", fresh, err)
+			}
+		})
+	}
+}
+
+var errBoom = errors.New("boom")
+
+func testTxCommit(t *testing.T, s user.Store) {
+	var id int64
+	err := s.WithTx(t.Context(), func(ctx context.Context) error {
+		u := &user.User{Email: "tx@x.com"}
+		if err := s.Create(ctx, u); err != nil {
+			return err
+		}
+		id = u.ID
+		got, err := s.GetByEmail(ctx, "tx@x.com") // the tx sees its own writes
+		if err != nil {
+			return err
+		}
+		got.LoginIP = "192.0.2.1"
+		return s.Update(ctx, got)
+	})
+	if err != nil {
+		t.Fatalf("WithTx: %v", err)
+	}
+	if got := get(t, s, id); got.LoginIP != "192.0.2.1" || got.Version != 2 {
+		t.Errorf("after commit: ip %q v%d, want 192.0.2.1 v2", got.LoginIP, got.Version)
+	}
+}
+
+func testTxRollback(t *testing.T, s user.Store) {
+	upd := create(t, s, &user.User{Email: "upd@x.com"})
+	del := create(t, s, &user.User{Email: "del@x.com"})
+	var created, anon int64
+	err := s.WithTx(t.Context(), func(ctx context.Context) error {
+		u := &user.User{Email: "new@x.com"}
+		if err := s.Create(ctx, u); err != nil {
+			return err
+		}
+		created = u.ID
+		a, err := s.GetOrCreateAnonymous(ctx, "tx-dev", base())
+		if err != nil {
+			return err
+		}
+		anon = a.ID
+		v := upd.Clone()
+		v.Email, v.Disabled = "renamed@x.com", true
+		if err := s.Update(ctx, v); err != nil {
+			return err
+		}
+		if err := s.TouchActive(ctx, upd.ID, "192.0.2.2", base()); err != nil {
+			return err
+		}
+		if err := s.Delete(ctx, del.ID); err != nil {
+			return err
+		}
+		return fmt.Errorf("wrapped: %w", errBoom)
+	})
+	wantErr(t, "WithTx", err, errBoom)
+	wantGone(t, s, created)
+	wantGone(t, s, anon)
+	for _, q := range []string{"new@x.com", "renamed@x.com"} {
+		_, err := s.GetByEmail(t.Context(), q)
+		wantErr(t, "GetByEmail("+q+") after rollback", err, user.ErrNotFound)
+	}
+	_, err = s.GetAnonymous(t.Context(), "tx-dev")
+	wantErr(t, "GetAnonymous after rollback", err, user.ErrNotFound)
+	wantUser(t, "updated user after rollback", get(t, s, upd.ID), upd)
+	if got := get(t, s, upd.ID); got.Version != 1 {
+		t.Errorf("Version after rollback = %d, want 1", got.Version)
+	}
+	wantUser(t, "deleted user after rollback", get(t, s, del.ID), del)
+	if got, err := s.GetByEmail(t.Context(), "upd@x.com"); err != nil || got.ID != upd.ID {
+		t.Errorf("GetByEmail(old address) after rollback = %v, %v", got, err)
+	}
+	create(t, s, &user.User{Email: "new@x.com"}) // the address is free again
+}
+
+func testTxNested(t *testing.T, s user.Store) {
+	t.Run("Commit", func(t *testing.T) {
+		var outer, inner int64
+		err := s.WithTx(t.Context(), func(ctx context.Context) error {
+			u := &user.User{Email: "outer-ok@x.com"}
+			if err := s.Create(ctx, u); err != nil {
+				return err
+			}
+			outer = u.ID
+			return s.WithTx(ctx, func(ctx context.Context) error {
+				if _, err := s.Get(ctx, outer); err != nil { // sees the outer write
+					return err
+				}
+				v := &user.User{Email: "inner-ok@x.com"}
+				err := s.Create(ctx, v)
+				inner = v.ID
+				return err
+			})
+		})
+		if err != nil {
+			t.Fatalf("WithTx: %v", err)
+		}
+		get(t, s, outer)
+		get(t, s, inner)
+	})
+	t.Run("InnerErrorRollsBackAll", func(t *testing.T) {
+		var outer, inner int64
+		err := s.WithTx(t.Context(), func(ctx context.Context) error {
+			u := &user.User{Email: "outer@x.com"}
+			if err := s.Create(ctx, u); err != nil {
+				return err
+			}
+			outer = u.ID
+			return s.WithTx(ctx, func(ctx context.Context) error {
+				v := &user.User{Email: "inner@x.com"}
+				if err := s.Create(ctx, v); err != nil {
+					return err
+				}
+				inner = v.ID
+				return errBoom
+			})
+		})
+		wantErr(t, "WithTx", err, errBoom)
+		if outer == 0 || inner == 0 {
+			t.Fatalf("creates inside the tx did not run (outer %d, inner %d)", outer, inner)
+		}
+		wantGone(t, s, outer)
+		wantGone(t, s, inner)
+	})
+}
+
+func testTxPanic(t *testing.T, s user.Store) {
+	var id int64
+	func() {
+		defer func() {
+			if r := recover(); r != errBoom {
+				t.Errorf("recovered %v, want the panic value %v", r, errBoom)
+			}
+		}()
+		_ = s.WithTx(t.Context(), func(ctx context.Context) error {
+			u := &user.User{Email: "panic@x.com"}
+			if err := s.Create(ctx, u); err != nil {
+				return err
+			}
+			id = u.ID
+			panic(errBoom)
+		})
+		t.Error("WithTx returned instead of re-panicking")
+	}()
+	if id == 0 {
+		t.Fatal("Create inside the tx did not run")
+	}
+	wantGone(t, s, id)
+	create(t, s, &user.User{Email: "panic@x.com"}) // the store is still usable and the address free
+}
+
+func testTouchActive(t *testing.T, s user.Store) {
+	u := create(t, s, &user.User{Email: "a@x.com"})
+	at := base().Add(-3 * time.Second)
+	if err := s.TouchActive(t.Context(), u.ID, "192.0.2.3", at); err != nil {
+		t.Fatalf("TouchActive: %v", err)
+	}
+	got := get(t, s, u.ID)
+	if got.LastActiveIP != "192.0.2.3" || !sameTime(got.LastActiveTime, at) {
+		t.Errorf("after TouchActive: %q %v, want 192.0.2.3 %v", got.LastActiveIP, got.LastActiveTime, at)
+	}
+	if got.Version != u.Version {
+		t.Errorf("TouchActive bumped Version to %d, want %d", got.Version, u.Version)
+	}
+	u.Disabled = true
+	update(t, s, u) // the copy read before TouchActive is not stale
+}
+
+func testPurgeUnregistered(t *testing.T, s user.Store) {
+	cutoff := base()
+	at := create(t, s, &user.User{Email: "at@x.com", UnregisterTime: cutoff})
+	before := create(t, s, &user.User{Email: "before@x.com", UnregisterTime: cutoff.Add(-time.Hour)})
+	after := create(t, s, &user.User{Email: "after@x.com", UnregisterTime: cutoff.Add(time.Millisecond)})
+	active := create(t, s, &user.User{Email: "active@x.com"})
+	for _, tc := range []struct {
+		query string
+		u     *user.User
+		purge bool
+	}{
+		{"AT@x.com", at, true},
+		{" before@x.com", before, true},
+		{"after@x.com", after, false},
+		{"active@x.com", active, false},
+	} {
+		got, err := s.PurgeUnregistered(t.Context(), tc.query, cutoff)
+		if err != nil {
+			t.Errorf("PurgeUnregistered(%q): %v", tc.query, err)
+			continue
+		}
+		if !tc.purge {
+			if len(got) != 0 {
+				t.Errorf("PurgeUnregistered(%q) purged %d users, want none", tc.query, len(got))
+			}
+			get(t, s, tc.u.ID)
+			continue
+		}
+		if len(got) != 1 || got[0].ID != tc.u.ID || got[0].Email != tc.u.Email {
+			t.Errorf("PurgeUnregistered(%q) = %v, want user %d", tc.query, got, tc.u.ID)
+		}
+		wantGone(t, s, tc.u.ID)
+	}
+}
+
+func testPurgeAnonymous(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	now := base()
+	cutoff := now.Add(-time.Hour)
+	anon := func(ssaid string, created time.Time) *user.User {
+		u, err := s.GetOrCreateAnonymous(ctx, ssaid, created)
+		if err != nil {
+			t.Fatalf("GetOrCreateAnonymous(%q): %v", ssaid, err)
+		}
+		return u
+	}
+	touch := func(u *user.User, at time.Time) {
+		if err := s.TouchActive(ctx, u.ID, "192.0.2.4", at); err != nil {
+			t.Fatalf("TouchActive: %v", err)
+		}
+	}
+	old1 := anon("old1", now.Add(-3*time.Hour))
+	old2 := anon("old2", now.Add(-2*time.Hour))
+	oldActive := anon("old-active", now.Add(-3*time.Hour))
+	touch(oldActive, now.Add(-2*time.Hour))
+	revived := anon("revived", now.Add(-3*time.Hour))
+	touch(revived, now.Add(-time.Minute))
+	atCutoff := anon("at-cutoff", cutoff)
+	recent := anon("recent", now)
+	reg := create(t, s, &user.User{Email: "reg@x.com"})
+	touch(reg, now.Add(-5*time.Hour))
+
+	for _, tc := range []struct{ limit, want int }{{0, 0}, {2, 2}, {10, 1}, {10, 0}} {
+		n, err := s.PurgeAnonymous(ctx, cutoff, tc.limit)
+		if err != nil || n != tc.want {
+			t.Errorf("PurgeAnonymous(limit %d) = %d, %v; want %d", tc.limit, n, err, tc.want)
+		}
+	}
+	for _, u := range []*user.User{old1, old2, oldActive} {
+		wantGone(t, s, u.ID)
+	}
+	for _, u := range []*user.User{revived, atCutoff, recent, reg} {
+		get(t, s, u.ID)
+	}
+}
+
+func testDelete(t *testing.T, s user.Store) {
+	u := create(t, s, &user.User{Email: "a@x.com"})
+	keep := create(t, s, &user.User{Email: "b@x.com"})
+	if err := s.Delete(t.Context(), u.ID); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	wantGone(t, s, u.ID)
+	_, err := s.GetByEmail(t.Context(), "a@x.com")
+	wantErr(t, "GetByEmail after Delete", err, user.ErrNotFound)
+	wantErr(t, "second Delete", s.Delete(t.Context(), u.ID), user.ErrNotFound)
+	get(t, s, keep.ID)
+	if again := create(t, s, &user.User{Email: "A@x.com"}); again.ID == u.ID {
+		t.Errorf("a deleted ID was reused: %d", again.ID)
+	}
+}
+
+// num reads a metadata number, whatever type the store decodes it to.
+func num(t *testing.T, v any) int {
+	switch n := v.(type) {
+	case nil:
+		return 0
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	case json.Number:
+		i, err := n.Int64()
+		if err != nil {
+			t.Errorf("counter %q: %v", n, err)
+		}
+		return int(i)
+	}
+	t.Errorf("counter has type %T", v)
+	return 0
+}
+
+func testConcurrentUpdates(t *testing.T, s user.Store) {
+	const n = 20
+	u := create(t, s, &user.User{Email: "a@x.com"})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			for {
+				cur, err := s.Get(context.Background(), u.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				cur.Metadata["count"] = num(t, cur.Metadata["count"]) + 1
+				err = s.Update(context.Background(), cur)
+				if errors.Is(err, user.ErrConflict) {
+					continue
+				}
+				errs <- err
+				return
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Update: %v", err)
+		}
+	}
+	got := get(t, s, u.ID)
+	if c := num(t, got.Metadata["count"]); c != n || got.Version != n+1 {
+		t.Errorf("after %d concurrent increments: count %d, Version %d; want %d, %d", n, c, got.Version, n, n+1)
+	}
+}
