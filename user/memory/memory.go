@@ -66,7 +66,24 @@ func (s *Store) now() time.Time {
 // before the first touch (nil: absent).
 type tx struct {
 	before map[int64]*user.User
+	undo   []func() // the app's rollback actions, newest last
 	done   atomic.Bool
+}
+
+// OnRollback registers undo to run if the transaction carried by ctx rolls
+// back, so an app keeping its own rows in memory (the AppUser table of the
+// embedded default) gets the same all-or-nothing behaviour as on
+// PostgreSQL. Undo actions run newest first, outside the store's lock. It
+// reports false (and registers nothing) when ctx carries no transaction.
+func (s *Store) OnRollback(ctx context.Context, undo func()) bool {
+	t := s.txFrom(ctx)
+	if t == nil || t.done.Load() {
+		return false
+	}
+	s.mu.Lock()
+	t.undo = append(t.undo, undo)
+	s.mu.Unlock()
+	return true
 }
 
 type txKey struct{ s *Store }
@@ -108,7 +125,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 			s.rollback(t)
 		}
 		t.done.Store(true)
+		undo := t.undo
 		s.mu.Unlock()
+		if !committed {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
 	}()
 	if err := fn(context.WithValue(ctx, txKey{s}, t)); err != nil {
 		return err

@@ -134,3 +134,28 @@ func TestMetadataJSONTypes(t *testing.T) {
 		t.Error("Create accepted metadata that is not JSON")
 	}
 }
+
+func TestOnRollback(t *testing.T) {
+	s := memory.New()
+	ctx := context.Background()
+	var order []int
+	if s.OnRollback(ctx, func() {}) {
+		t.Fatal("OnRollback outside a transaction must report false")
+	}
+	boom := errors.New("boom")
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		s.OnRollback(ctx, func() { order = append(order, 1) })
+		s.OnRollback(ctx, func() { order = append(order, 2) })
+		return boom
+	})
+	if !errors.Is(err, boom) || len(order) != 2 || order[0] != 2 || order[1] != 1 {
+		t.Fatalf("err %v, undo order %v; want [2 1]", err, order)
+	}
+	order = nil
+	if err := s.WithTx(ctx, func(ctx context.Context) error {
+		s.OnRollback(ctx, func() { order = append(order, 1) })
+		return nil
+	}); err != nil || len(order) != 0 {
+		t.Fatalf("commit ran undo actions: %v", order)
+	}
+}
