@@ -1,0 +1,168 @@
+// Package redisconn builds the redigo connection pool the Redis backends
+// share and runs commands on it so that every connection failure surfaces as
+// a *backend.Error: the kit fails closed, it never mistakes an unreachable
+// server for "not found".
+package redisconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+
+	"github.com/simpleuser/simpleuser/backend"
+)
+
+// Name is the backend name carried by the errors of this package.
+const Name = "redis"
+
+// Defaults applied by NewPool to zero Options fields.
+const (
+	DefaultDialTimeout  = 2 * time.Second
+	DefaultReadTimeout  = 2 * time.Second
+	DefaultWriteTimeout = 2 * time.Second
+	DefaultMaxIdle      = 16
+	DefaultMaxActive    = 64
+)
+
+// WaitTimeout bounds how long Get (and so Do and Eval) waits for a free
+// connection when the pool is at MaxActive and the context has no earlier
+// deadline.
+const WaitTimeout = 2 * time.Second
+
+// idleTimeout closes connections idle for longer; pingAfter is the idle time
+// after which a borrowed connection is checked with PING first.
+const (
+	idleTimeout = 5 * time.Minute
+	pingAfter   = 3 * time.Second
+)
+
+// Options configures NewPool. Zero values mean the defaults above.
+type Options struct {
+	// URL is redis://[user:password@]host:port[/db] (rediss:// for TLS).
+	URL string
+	// DialTimeout bounds connecting; ReadTimeout and WriteTimeout bound each
+	// command on a connection.
+	DialTimeout, ReadTimeout, WriteTimeout time.Duration
+	// MaxIdle is the number of idle connections kept; MaxActive caps open
+	// connections. At the cap, callers wait at most WaitTimeout.
+	MaxIdle, MaxActive int
+}
+
+// NewPool returns a pool for o.URL. It does not connect: an unreachable
+// server shows up as a *backend.Error on first use, and the same pool
+// recovers by itself once the server is back.
+func NewPool(o Options) (*redis.Pool, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return nil, fmt.Errorf("redisconn: Options.URL: %w", err)
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+	default:
+		return nil, fmt.Errorf("redisconn: Options.URL: scheme %q is not redis or rediss", u.Scheme)
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if _, err := strconv.Atoi(db); err != nil {
+			return nil, fmt.Errorf("redisconn: Options.URL: database %q is not a number", db)
+		}
+	}
+	dialOpts := []redis.DialOption{
+		redis.DialConnectTimeout(orDefault(o.DialTimeout, DefaultDialTimeout)),
+		redis.DialReadTimeout(orDefault(o.ReadTimeout, DefaultReadTimeout)),
+		redis.DialWriteTimeout(orDefault(o.WriteTimeout, DefaultWriteTimeout)),
+	}
+	rawURL := o.URL
+	return &redis.Pool{
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			return redis.DialURLContext(ctx, rawURL, dialOpts...)
+		},
+		TestOnBorrowContext: func(ctx context.Context, c redis.Conn, idleSince time.Time) error {
+			if time.Since(idleSince) < pingAfter {
+				return nil
+			}
+			_, err := redis.DoContext(c, ctx, "PING")
+			return err
+		},
+		MaxIdle:     orDefault(o.MaxIdle, DefaultMaxIdle),
+		MaxActive:   orDefault(o.MaxActive, DefaultMaxActive),
+		IdleTimeout: idleTimeout,
+		Wait:        true,
+	}, nil
+}
+
+func orDefault[T time.Duration | int](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Get borrows a connection, waiting at most WaitTimeout (or until ctx ends)
+// for a free one. The caller must Close it. Errors are *backend.Error.
+func Get(ctx context.Context, pool *redis.Pool) (redis.Conn, error) {
+	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
+	defer cancel()
+	conn, err := pool.GetContext(wctx)
+	if err != nil {
+		return nil, backend.Unavailable(Name, err)
+	}
+	return conn, nil
+}
+
+// Do runs one command on a pooled connection, bounded by ctx and the pool's
+// read timeout. Network and pool errors are wrapped with Wrap.
+func Do(ctx context.Context, pool *redis.Pool, cmd string, args ...any) (any, error) {
+	conn, err := Get(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	reply, err := redis.DoContext(conn, ctx, cmd, args...)
+	return reply, Wrap(err)
+}
+
+// Eval runs a Lua script (EVALSHA, falling back to EVAL) on a pooled
+// connection. keysAndArgs holds the script's keys, then its arguments.
+func Eval(ctx context.Context, pool *redis.Pool, script *redis.Script, keysAndArgs ...any) (any, error) {
+	conn, err := Get(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	reply, err := script.DoContext(ctx, conn, keysAndArgs...)
+	return reply, Wrap(err)
+}
+
+// unavailableReplies are server error replies that mean "cannot serve now"
+// rather than "bad request".
+var unavailableReplies = []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "MISCONF"}
+
+// Wrap classifies err: nil and redis.ErrNil are returned unchanged, as are
+// server error replies that describe the request (WRONGTYPE, a script's own
+// error, ...); everything else (network, timeout, pool, context, and replies
+// such as LOADING or READONLY) becomes a *backend.Error for "redis".
+func Wrap(err error) error {
+	if err == nil || errors.Is(err, redis.ErrNil) {
+		return err
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		for _, p := range unavailableReplies {
+			if strings.HasPrefix(string(reply), p) {
+				return backend.Unavailable(Name, err)
+			}
+		}
+		return err
+	}
+	return backend.Unavailable(Name, err)
+}
