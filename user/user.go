@@ -117,8 +117,9 @@ type Store interface {
 	// Create inserts u (its ID is ignored) and sets u.ID, u.CreatedAt,
 	// u.UpdatedAt and u.Version. ErrEmailTaken when the address is held.
 	Create(ctx context.Context, u *User) error
-	// Update writes every mutable field of u when u.Version matches the stored
-	// version, then bumps u.Version and u.UpdatedAt. Errors: ErrNotFound,
+	// Update writes every mutable field of u (all but ID, CreatedAt and the
+	// last-active pair, which only TouchActive writes) when u.Version matches
+	// the stored version, then bumps u.Version and u.UpdatedAt. Errors: ErrNotFound,
 	// ErrConflict (stale version), ErrEmailTaken.
 	Update(ctx context.Context, u *User) error
 	// Delete removes the user. ErrNotFound when absent.

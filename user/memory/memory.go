@@ -324,6 +324,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 		return err
 	}
 	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now(), old.Version+1
+	c.LastActiveIP, c.LastActiveTime = old.LastActiveIP, old.LastActiveTime // TouchActive's, never Update's
 	s.put(t, c)
 	u.UpdatedAt, u.Version = c.UpdatedAt, c.Version
 	return nil

@@ -201,6 +201,8 @@ func testFieldsRoundTrip(t *testing.T, s user.Store) {
 		want := full("changed@x.com")
 		want.ID, want.Version = u.ID, u.Version
 		update(t, s, want.Clone())
+		// Update never writes the last-active pair (only TouchActive does).
+		want.LastActiveIP, want.LastActiveTime = "", time.Time{}
 		wantUser(t, "Get", get(t, s, u.ID), want)
 	})
 }
@@ -211,9 +213,10 @@ func testZeroValues(t *testing.T, s user.Store) {
 	cleared := &user.User{ID: u.ID, Email: "z@x.com", Version: u.Version}
 	update(t, s, cleared.Clone())
 	got := get(t, s, u.ID)
+	cleared.LastActiveIP, cleared.LastActiveTime = u.LastActiveIP, u.LastActiveTime // not Update's to clear
 	wantUser(t, "Get", got, cleared)
 	for name, tm := range map[string]time.Time{"RegisterTime": got.RegisterTime, "LoginTime": got.LoginTime,
-		"LastActiveTime": got.LastActiveTime, "UnregisterTime": got.UnregisterTime} {
+		"UnregisterTime": got.UnregisterTime} {
 		if !tm.IsZero() {
 			t.Errorf("%s = %v, want zero", name, tm)
 		}
@@ -604,6 +607,10 @@ func testTouchActive(t *testing.T, s user.Store) {
 	}
 	u.Disabled = true
 	update(t, s, u) // the copy read before TouchActive is not stale
+	got = get(t, s, u.ID)
+	if !got.Disabled || got.LastActiveIP != "192.0.2.3" || !sameTime(got.LastActiveTime, at) {
+		t.Errorf("Update overwrote the newer activity: %q %v, want 192.0.2.3 %v", got.LastActiveIP, got.LastActiveTime, at)
+	}
 }
 
 func testPurgeUnregistered(t *testing.T, s user.Store) {

@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// backendName names PostgreSQL in backend.Error.
+const backendName = "postgres"
+
+// Constraint names the error mapping recognises (see migrations/0001_users.sql).
+const (
+	emailIndex = "simpleuser_users_email_key"
+	ssaidIndex = "simpleuser_users_ssaid_anon_key"
+)
+
+// mapErr turns a driver error of the operation op into what the Store
+// promises: pgx.ErrNoRows → user.ErrNotFound; a unique violation of the email
+// index → user.ErrEmailTaken, of the anonymous ssaid index → user.ErrConflict;
+// any sign that the server could not serve the request (connection, network,
+// pool acquisition, timeout, shutdown) → *backend.Error for "postgres"; any
+// other error is returned wrapped with op.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return user.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		switch pgErr.ConstraintName {
+		case emailIndex:
+			return user.ErrEmailTaken
+		case ssaidIndex:
+			return fmt.Errorf("%w: ssaid held by another anonymous user", user.ErrConflict)
+		}
+	}
+	if unavailable(err) {
+		return backend.Unavailable(backendName, fmt.Errorf("%s: %w", op, err))
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// unavailable reports whether err means the server could not serve the
+// request, as opposed to refusing it (a constraint, a syntax error...).
+func unavailable(err error) bool {
+	var be *backend.Error
+	if errors.As(err, &be) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) {
+		return false // the caller gave up (e.g. the client went away); the server may be fine
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return unavailableState(pgErr.Code)
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connectErr), // dial, TLS or start-up failed
+		errors.As(err, &netErr), // reset, refused, i/o timeout...
+		pgconn.SafeToRetry(err), // failed before anything was sent (e.g. conn lost)
+		pgconn.Timeout(err),     // pgconn gave up waiting
+		errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed):
+		return true
+	}
+	// pgxpool reports a closed pool with a plain error.
+	return strings.Contains(err.Error(), "closed pool")
+}
+
+// unavailableState reports whether a SQLSTATE says the server is not
+// serving: connection exceptions (class 08), insufficient resources (class
+// 53: too many connections, out of memory or disk), operator intervention
+// (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now,
+// 57014 canceled by statement_timeout), lock_timeout expiry (55P03), a
+// read-only standby refusing a write after failover (25006) and system
+// errors (class 58: I/O error...).
+func unavailableState(code string) bool {
+	if len(code) != 5 {
+		return false
+	}
+	switch code[:2] {
+	case "08", "53", "58":
+		return true
+	}
+	switch code {
+	case "57P01", "57P02", "57P03", "57P05", "57014", "55P03", "25006":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,98 @@
+package postgres
+
+// The SQL the Store runs, one variable per statement so the EXPLAIN test
+// (explain_test.go) plans exactly these strings. Each names the index it
+// relies on; see migrations/0001_users.sql and docs/schema.md.
+
+// userColumns is the column list every read returns, in scanUser's order.
+const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
+	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
+	unregister_time, created_at, updated_at, version`
+
+var (
+	// Get. Primary key.
+	sqlGet = `SELECT ` + userColumns + ` FROM simpleuser_users WHERE id = $1`
+
+	// GetByEmail: $1 is the trimmed address. simpleuser_users_email_key.
+	sqlGetByEmail = `SELECT ` + userColumns + ` FROM simpleuser_users
+	WHERE lower(email) = lower($1) AND email IS NOT NULL`
+
+	// GetAnonymous. simpleuser_users_ssaid_anon_key.
+	sqlGetAnonymous = `SELECT ` + userColumns + ` FROM simpleuser_users
+	WHERE ssaid = $1 AND email IS NULL`
+
+	// GetOrCreateAnonymous: $1 ssaid, $2 creation time. One statement: the
+	// CTE "found" reads the anonymous user; only when there is none does
+	// "created" insert one. The insert's ON CONFLICT arbiter is
+	// simpleuser_users_ssaid_anon_key, so when concurrent statements of one
+	// ssaid all miss in "found", one inserts and the others wait for it and
+	// then take the DO UPDATE branch, which returns the winner's row. The
+	// no-op DO UPDATE (rather than DO NOTHING) is what makes RETURNING yield
+	// the existing row; the read-first CTE keeps the common case (the user
+	// exists) from writing a new row version on every request.
+	sqlGetOrCreateAnonymous = `WITH found AS (
+		SELECT ` + userColumns + ` FROM simpleuser_users WHERE ssaid = $1 AND email IS NULL
+	), created AS (
+		INSERT INTO simpleuser_users (ssaid, metadata, created_at, updated_at, version)
+		SELECT $1::text, '{}', $2::timestamptz, $2::timestamptz, 1
+		WHERE NOT EXISTS (SELECT 1 FROM found)
+		ON CONFLICT (ssaid) WHERE email IS NULL DO UPDATE SET ssaid = EXCLUDED.ssaid
+		RETURNING ` + userColumns + `
+	)
+	SELECT * FROM found UNION ALL SELECT * FROM created`
+
+	// Create: $1.. see Store.Create.
+	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
+		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
+		unregister_time, created_at, updated_at, version)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1)
+	RETURNING id`
+
+	// Update: optimistic version check on the primary key. $1 id, $2 the
+	// version read, $3 the new updated_at, then the mutable columns.
+	sqlUpdate = `UPDATE simpleuser_users SET
+		email = $4, ssaid = $5, password_hash = $6, disabled = $7, metadata = $8,
+		register_ip = $9, register_time = $10, login_ip = $11, login_time = $12,
+		unregister_time = $13,
+		version = version + 1, updated_at = $3
+	WHERE id = $1 AND version = $2
+	RETURNING version, updated_at`
+
+	// After an Update matched no row: does the user exist (stale version)
+	// or not? Primary key.
+	sqlExists = `SELECT EXISTS (SELECT 1 FROM simpleuser_users WHERE id = $1)`
+
+	// Delete. Primary key.
+	sqlDelete = `DELETE FROM simpleuser_users WHERE id = $1`
+
+	// TouchActive: bookkeeping, so neither version nor updated_at changes.
+	// Primary key.
+	sqlTouchActive = `UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3 WHERE id = $1`
+
+	// PurgeUnregistered: $1 the trimmed address, $2 the cutoff.
+	// simpleuser_users_email_key.
+	sqlPurgeUnregistered = `DELETE FROM simpleuser_users
+	WHERE lower(email) = lower($1) AND email IS NOT NULL
+		AND unregister_time IS NOT NULL AND unregister_time <= $2
+	RETURNING ` + userColumns
+
+	// PurgeAnonymous: $1 cutoff, $2 batch size. The inner query walks
+	// simpleuser_users_anon_activity_idx oldest first and stops after $2
+	// rows; the outer delete finds them by primary key. The ids go through
+	// an array (= ANY (ARRAY(...)) rather than IN (...)) so the planner
+	// cannot turn the delete into a hash join over a sequential scan of the
+	// whole table, which it prefers for IN once the batch is a few hundred
+	// rows. SKIP LOCKED leaves alone a user that a concurrent transaction
+	// holds (e.g. one being upgraded by a login) and lets two purgers run at
+	// once without waiting for each other; the row lock also re-checks the
+	// conditions against the latest row version, so a user registered
+	// meanwhile is not deleted.
+	sqlPurgeAnonymous = `DELETE FROM simpleuser_users WHERE id = ANY (ARRAY(
+		SELECT id FROM simpleuser_users
+		WHERE email IS NULL AND ssaid IS NOT NULL
+			AND coalesce(last_active_time, created_at) < $1
+		ORDER BY coalesce(last_active_time, created_at)
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED
+	))`
+)

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// scanUser reads one row of userColumns. NULL becomes "" or the zero time,
+// times come back in UTC, and metadata is never nil.
+func scanUser(row pgx.CollectableRow) (*user.User, error) {
+	var (
+		u                                                     user.User
+		email, ssaid, hash, registerIP, loginIP, lastActiveIP *string
+		registerTime, loginTime, lastActiveTime, unregisterAt *time.Time
+		meta                                                  []byte
+	)
+	err := row.Scan(&u.ID, &email, &ssaid, &hash, &u.Disabled, &meta,
+		&registerIP, &registerTime, &loginIP, &loginTime, &lastActiveIP, &lastActiveTime,
+		&unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version)
+	if err != nil {
+		return nil, err
+	}
+	u.Email, u.SSAID, u.PasswordHash = str(email), str(ssaid), str(hash)
+	u.RegisterIP, u.LoginIP, u.LastActiveIP = str(registerIP), str(loginIP), str(lastActiveIP)
+	u.RegisterTime, u.LoginTime = utc(registerTime), utc(loginTime)
+	u.LastActiveTime, u.UnregisterTime = utc(lastActiveTime), utc(unregisterAt)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	if err := json.Unmarshal(meta, &u.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata of user %d: %w", u.ID, err)
+	}
+	if u.Metadata == nil {
+		u.Metadata = map[string]any{}
+	}
+	return &u, nil
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func utc(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+// nullString maps "" to NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullTime maps the zero time to NULL; other times are stored as dbTime.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return dbTime(t)
+}
+
+// dbTime is t as PostgreSQL keeps it: UTC, truncated to the microsecond
+// (which is also what pgx sends), without a monotonic clock reading.
+func dbTime(t time.Time) time.Time {
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// metadata is the value written to the metadata column: a JSON object, {}
+// for a nil map. pgx encodes it with encoding/json.
+func metadata(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}

@@ -1,0 +1,231 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// Store is the PostgreSQL user.Store, keeping users in the table
+// simpleuser_users (create it with Migrate). Create one with New; it is safe
+// for concurrent use.
+type Store struct {
+	// Now is the clock Create and Update use for created_at and updated_at
+	// (default time.Now). Every other time is taken as passed by the caller.
+	Now func() time.Time
+
+	pool *pgxpool.Pool
+}
+
+var _ user.Store = (*Store)(nil)
+
+// New returns a Store on pool. It does not touch the database: run Migrate
+// once at start-up first.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{Now: time.Now, pool: pool}
+}
+
+// now returns the Store's clock reading as it will be stored: UTC, to the
+// microsecond (PostgreSQL's precision).
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return dbTime(s.Now())
+	}
+	return dbTime(time.Now())
+}
+
+// Get returns the user with the id, or user.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id int64) (*user.User, error) {
+	return s.getOne(ctx, "get user", sqlGet, id)
+}
+
+// GetByEmail returns the user holding the address, compared trimmed and
+// case-insensitively (PostgreSQL's lower()), or user.ErrNotFound.
+func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error) {
+	email = user.NormalizeEmail(email)
+	if email == "" {
+		return nil, user.ErrNotFound
+	}
+	return s.getOne(ctx, "get user by email", sqlGetByEmail, email)
+}
+
+// GetAnonymous returns the anonymous user (no email) of ssaid, or
+// user.ErrNotFound.
+func (s *Store) GetAnonymous(ctx context.Context, ssaid string) (*user.User, error) {
+	if ssaid == "" {
+		return nil, user.ErrNotFound
+	}
+	return s.getOne(ctx, "get anonymous user", sqlGetAnonymous, ssaid)
+}
+
+// GetOrCreateAnonymous returns the anonymous user of ssaid, creating it
+// (CreatedAt = UpdatedAt = now, Version 1) when there is none. It is one
+// INSERT ... ON CONFLICT statement (see sqlGetOrCreateAnonymous), so any
+// number of concurrent calls for one ssaid, on any number of instances,
+// yield one user.
+func (s *Store) GetOrCreateAnonymous(ctx context.Context, ssaid string, now time.Time) (*user.User, error) {
+	if ssaid == "" {
+		return nil, errors.New("user/postgres: empty ssaid")
+	}
+	if now.IsZero() {
+		now = s.now()
+	}
+	return s.getOne(ctx, "get or create anonymous user", sqlGetOrCreateAnonymous, ssaid, dbTime(now))
+}
+
+func (s *Store) getOne(ctx context.Context, op, sql string, args ...any) (*user.User, error) {
+	rows, err := s.q(ctx).Query(ctx, sql, args...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	return u, nil
+}
+
+// Create inserts u and sets its ID, CreatedAt, UpdatedAt (from Now) and
+// Version (1). u.Email is stored trimmed (and so written back), and u's other
+// times are stored in UTC to the microsecond. user.ErrEmailTaken when another
+// user holds the address; user.ErrConflict when u is anonymous and ssaid
+// already has an anonymous user.
+func (s *Store) Create(ctx context.Context, u *user.User) error {
+	u.Email = user.NormalizeEmail(u.Email)
+	now := s.now()
+	var id int64
+	err := s.guarded(ctx, func(q querier) error {
+		return q.QueryRow(ctx, sqlCreate,
+			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
+			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
+			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
+		).Scan(&id)
+	})
+	if err != nil {
+		return mapErr("create user", err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = id, now, now, 1
+	return nil
+}
+
+// Update writes every mutable field of u when u.Version is the stored
+// version, then sets u.Version to the bumped version and u.UpdatedAt from
+// Now. CreatedAt is kept as stored. u.Email is stored trimmed. Errors:
+// user.ErrNotFound, user.ErrConflict (stale version, or an anonymous ssaid
+// already taken), user.ErrEmailTaken.
+func (s *Store) Update(ctx context.Context, u *user.User) error {
+	u.Email = user.NormalizeEmail(u.Email)
+	var version int64
+	var updated time.Time
+	err := s.guarded(ctx, func(q querier) error {
+		return q.QueryRow(ctx, sqlUpdate, u.ID, u.Version, s.now(),
+			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
+			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
+			nullTime(u.UnregisterTime),
+		).Scan(&version, &updated)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := s.q(ctx).QueryRow(ctx, sqlExists, u.ID).Scan(&exists); err != nil {
+			return mapErr("update user", err)
+		}
+		if exists {
+			return user.ErrConflict
+		}
+		return user.ErrNotFound
+	}
+	if err != nil {
+		return mapErr("update user", err)
+	}
+	u.Version, u.UpdatedAt = version, updated.UTC()
+	return nil
+}
+
+// guarded runs fn, a write that a unique index may refuse. Inside a
+// transaction it runs under a savepoint, so that the refusal
+// (user.ErrEmailTaken, or user.ErrConflict for an anonymous ssaid) leaves the
+// transaction usable, as the memory store does, instead of aborting it: the
+// caller may handle the error and carry on. Outside one it runs on the pool.
+func (s *Store) guarded(ctx context.Context, fn func(q querier) error) error {
+	tx, ok := TxFrom(ctx)
+	if !ok {
+		return fn(s.pool)
+	}
+	sp, err := tx.Begin(ctx) // SAVEPOINT
+	if err != nil {
+		return err
+	}
+	if err := fn(sp); err != nil {
+		_ = sp.Rollback(ctx) // ROLLBACK TO SAVEPOINT; if the connection is gone, so is the transaction
+		return err
+	}
+	return sp.Commit(ctx) // RELEASE SAVEPOINT
+}
+
+// Delete removes the user, or returns user.ErrNotFound. Rows of the app's
+// tables that reference it with ON DELETE CASCADE go with it.
+func (s *Store) Delete(ctx context.Context, id int64) error {
+	tag, err := s.q(ctx).Exec(ctx, sqlDelete, id)
+	if err != nil {
+		return mapErr("delete user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return user.ErrNotFound
+	}
+	return nil
+}
+
+// TouchActive sets LastActiveIP and LastActiveTime without changing the
+// version or UpdatedAt. user.ErrNotFound when the user is absent.
+func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Time) error {
+	tag, err := s.q(ctx).Exec(ctx, sqlTouchActive, id, nullString(ip), nullTime(at))
+	if err != nil {
+		return mapErr("touch user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return user.ErrNotFound
+	}
+	return nil
+}
+
+// PurgeUnregistered deletes and returns the users holding email whose
+// UnregisterTime is set and at or before cutoff (none: nil, nil).
+func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*user.User, error) {
+	email = user.NormalizeEmail(email)
+	if email == "" {
+		return nil, nil
+	}
+	rows, err := s.q(ctx).Query(ctx, sqlPurgeUnregistered, email, cutoff)
+	if err != nil {
+		return nil, mapErr("purge unregistered user", err)
+	}
+	us, err := pgx.CollectRows(rows, scanUser)
+	if err != nil {
+		return nil, mapErr("purge unregistered user", err)
+	}
+	if len(us) == 0 {
+		return nil, nil
+	}
+	return us, nil
+}
+
+// PurgeAnonymous deletes at most limit anonymous users last active (or
+// created, when never active) before cutoff, least recently active first,
+// in one bounded statement; it returns how many. Call it repeatedly to purge
+// a large backlog in batches. Users locked by a running transaction are
+// skipped, so it never waits for a request.
+func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	tag, err := s.q(ctx).Exec(ctx, sqlPurgeAnonymous, cutoff, limit)
+	if err != nil {
+		return 0, mapErr("purge anonymous users", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
