@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
@@ -315,5 +316,35 @@ func TestInitialUsersIdempotentAndLegacyBcrypt(t *testing.T) {
 	after, _ := f.svc.GetUser(ctx, legacy.ID)
 	if !strings.HasPrefix(after.PasswordHash, "$argon2id$") {
 		t.Fatalf("hash not upgraded: %.10s", after.PasswordHash)
+	}
+}
+
+func TestPurgeUnregisteredEmitsUserDeleted(t *testing.T) {
+	rec := &recorder{}
+	f := newFixture(t, func(c *simpleuser.Config) {
+		c.Hooks.OnEvent = func(_ context.Context, e hooks.Event) error { rec.add("event:" + e.Type); return nil }
+	})
+	ctx := context.Background()
+	a := f.login(t, client("pa"), "pa@example.com")
+	b := f.login(t, client("pb"), "pb@example.com")
+	ua, _ := f.svc.GetUser(ctx, a.UserID)
+	if err := f.svc.Unregister(ctx, ua); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.PurgeUnregistered(ctx, 0); n != 0 || err != nil {
+		t.Fatalf("purged %d within the grace period (err %v)", n, err)
+	}
+	f.clock.Advance(30*24*time.Hour + time.Second)
+	if n, err := f.svc.PurgeUnregistered(ctx, 0); n != 1 || err != nil {
+		t.Fatalf("purged %d after the grace period (err %v), want 1", n, err)
+	}
+	if _, err := f.svc.GetUser(ctx, a.UserID); !errors.Is(err, user.ErrNotFound) {
+		t.Fatalf("expired account still there: %v", err)
+	}
+	if _, err := f.svc.GetUser(ctx, b.UserID); err != nil {
+		t.Fatalf("a live account was purged: %v", err)
+	}
+	if !slices.Contains(rec.events(), hooks.UserDeleted) {
+		t.Fatalf("no UserDeleted event: %v", rec.events())
 	}
 }

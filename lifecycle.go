@@ -57,9 +57,60 @@ func (s *Service) PurgeAnonymous(ctx context.Context, olderThan time.Duration, l
 	return s.users.PurgeAnonymous(ctx, s.now().Add(-olderThan), limit)
 }
 
-// StartPurger runs PurgeAnonymous (users inactive for anonymousTTL) every
-// interval until ctx is done. Opt-in: call it once per process (several
-// instances may run it; deletions are idempotent). Errors are logged.
+// PurgeUnregistered hard-deletes up to limit accounts (limit <= 0: 1000)
+// whose unregister grace period is over, each in its own transaction with
+// BeforeDelete and a UserDeleted event, and returns how many it deleted. An
+// account whose BeforeDelete refuses is skipped (and logged).
+func (s *Service) PurgeUnregistered(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	now := s.now()
+	cutoff := now
+	if s.cfg.UnregisterGrace > 0 {
+		cutoff = now.Add(-s.cfg.UnregisterGrace)
+	}
+	us, err := s.users.ListUnregistered(ctx, cutoff, limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range us {
+		deleted := false
+		err := s.WithTx(ctx, func(ctx context.Context) error {
+			cur, err := s.users.Get(ctx, u.ID)
+			if errors.Is(err, user.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !s.expired(cur, now) { // recovered by a login meanwhile
+				return nil
+			}
+			if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+				return err
+			}
+			deleted = true
+			return s.deleteInTx(ctx, cur)
+		})
+		switch {
+		case err == nil && deleted:
+			n++
+		case err != nil && AsError(err).Status == 503:
+			return n, err // the backend is down: stop, the next run resumes
+		case err != nil:
+			s.log.WarnContext(ctx, "simpleuser: purge of an unregistered account refused", slog.Int64("user", u.ID), slog.Any("error", err))
+		}
+	}
+	return n, nil
+}
+
+// StartPurger runs, every interval until ctx is done, PurgeUnregistered
+// (accounts past their grace period, with UserDeleted events) and
+// PurgeAnonymous (anonymous users inactive for anonymousTTL; 0 skips it).
+// Opt-in: call it once per process (several instances may run it; the
+// deletions are idempotent). Errors are logged.
 func (s *Service) StartPurger(ctx context.Context, interval, anonymousTTL time.Duration) {
 	go func() {
 		t := time.NewTicker(interval)
@@ -70,7 +121,10 @@ func (s *Service) StartPurger(ctx context.Context, interval, anonymousTTL time.D
 				return
 			case <-t.C:
 			}
-			for {
+			if _, err := s.PurgeUnregistered(ctx, 1000); err != nil {
+				s.log.WarnContext(ctx, "simpleuser: unregistered purge failed", slog.Any("error", err))
+			}
+			for anonymousTTL > 0 {
 				n, err := s.PurgeAnonymous(ctx, anonymousTTL, 1000)
 				if err != nil {
 					s.log.WarnContext(ctx, "simpleuser: anonymous purge failed", slog.Any("error", err))

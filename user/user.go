@@ -131,6 +131,9 @@ type Store interface {
 	// PurgeUnregistered hard-deletes the users holding email whose unregister
 	// time is at or before cutoff, and returns them.
 	PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*User, error)
+	// ListUnregistered returns at most limit users whose unregister time is
+	// at or before cutoff, oldest first (the hard-deletion purge walks it).
+	ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*User, error)
 	// PurgeAnonymous deletes at most limit anonymous users whose last activity
 	// (or creation, when never active) is before cutoff; it returns how many.
 	PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error)

@@ -381,6 +381,30 @@ func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time
 	return []*user.User{u.Clone()}, nil
 }
 
+// ListUnregistered returns at most limit users unregistered at or before
+// cutoff, oldest first.
+func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var out []*user.User
+	for _, u := range s.byID {
+		if u.Unregistered() && !u.UnregisterTime.After(cutoff) {
+			out = append(out, u.Clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b *user.User) int { return a.UnregisterTime.Compare(b.UnregisterTime) })
+	if limit <= 0 {
+		return nil, nil
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // PurgeAnonymous deletes at most limit anonymous users last active (or
 // created, when never active) before cutoff, least recently active first.
 func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error) {

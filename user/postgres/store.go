@@ -214,6 +214,23 @@ func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time
 	return us, nil
 }
 
+// ListUnregistered returns at most limit users unregistered at or before
+// cutoff, oldest first.
+func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.q(ctx).Query(ctx, sqlListUnregistered, cutoff, limit)
+	if err != nil {
+		return nil, mapErr("list unregistered users", err)
+	}
+	us, err := pgx.CollectRows(rows, scanUser)
+	if err != nil {
+		return nil, mapErr("list unregistered users", err)
+	}
+	return us, nil
+}
+
 // PurgeAnonymous deletes at most limit anonymous users last active (or
 // created, when never active) before cutoff, least recently active first,
 // in one bounded statement; it returns how many. Call it repeatedly to purge

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"TouchActive", testTouchActive},
 		{"PurgeUnregistered", testPurgeUnregistered},
 		{"PurgeAnonymous", testPurgeAnonymous},
+		{"ListUnregistered", testListUnregistered},
 		{"Delete", testDelete},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 	}
@@ -761,4 +762,31 @@ func testConcurrentUpdates(t *testing.T, s user.Store) {
 	if c := num(t, got.Metadata["count"]); c != n || got.Version != n+1 {
 		t.Errorf("after %d concurrent increments: count %d, Version %d; want %d, %d", n, c, got.Version, n, n+1)
 	}
+}
+
+func testListUnregistered(t *testing.T, s user.Store) {
+	cutoff := base()
+	old := create(t, s, &user.User{Email: "old@x.com", UnregisterTime: cutoff.Add(-2 * time.Hour)})
+	at := create(t, s, &user.User{Email: "at@x.com", UnregisterTime: cutoff})
+	create(t, s, &user.User{Email: "later@x.com", UnregisterTime: cutoff.Add(time.Second)})
+	create(t, s, &user.User{Email: "live@x.com"})
+	got, err := s.ListUnregistered(t.Context(), cutoff, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != old.ID || got[1].ID != at.ID {
+		t.Fatalf("ListUnregistered = %v, want [old, at] oldest first", ids(got))
+	}
+	got, err = s.ListUnregistered(t.Context(), cutoff, 1)
+	if err != nil || len(got) != 1 || got[0].ID != old.ID {
+		t.Fatalf("limit 1: %v (err %v), want [old]", ids(got), err)
+	}
+}
+
+func ids(us []*user.User) []int64 {
+	out := make([]int64, len(us))
+	for i, u := range us {
+		out[i] = u.ID
+	}
+	return out
 }
