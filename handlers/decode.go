@@ -1,0 +1,233 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/simpleuser/simpleuser"
+)
+
+// readBody reads the request body under the size cap. An empty (or
+// all-white-space) body gives nil. A non-empty body must be declared
+// application/json (parameters allowed): 415 otherwise; over the cap: 413.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body := io.Reader(r.Body)
+	if s.maxBody >= 0 {
+		if r.ContentLength > s.maxBody {
+			return nil, s.tooLarge()
+		}
+		body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, s.tooLarge()
+		}
+		return nil, simpleuser.InvalidInput("Could not read the request body")
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return nil, &simpleuser.Error{
+			Status:  http.StatusUnsupportedMediaType,
+			Code:    simpleuser.CodeUnsupportedMedia,
+			Message: "Content-Type must be application/json",
+		}
+	}
+	return b, nil
+}
+
+func (s *server) tooLarge() error {
+	return &simpleuser.Error{
+		Status:  http.StatusRequestEntityTooLarge,
+		Code:    simpleuser.CodeBodyTooLarge,
+		Message: fmt.Sprintf("Request body too large (at most %d bytes)", s.maxBody),
+	}
+}
+
+// isJSON reports whether a Content-Type header names application/json.
+func isJSON(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// field is one decodable field of an input struct.
+type field struct {
+	index  int
+	name   string // JSON property / query parameter name
+	msg    string // message override for any validation failure ("" = by rule)
+	ptr    bool   // *string: absent is nil
+	isText bool   // string or *string
+}
+
+var fieldCache sync.Map // reflect.Type -> []field
+
+// fieldsOf lists the fields of struct type t named by tag ("json" or "query").
+func fieldsOf(t reflect.Type, tag string) []field {
+	key := t.String() + "\x00" + tag
+	if v, ok := fieldCache.Load(key); ok {
+		return v.([]field)
+	}
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get(tag), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		f := field{index: i, name: name, msg: sf.Tag.Get("msg")}
+		ft := sf.Type
+		if ft.Kind() == reflect.Pointer {
+			f.ptr = true
+			ft = ft.Elem()
+		}
+		f.isText = ft.Kind() == reflect.String
+		out = append(out, f)
+	}
+	fieldCache.Store(key, out)
+	return out
+}
+
+// inputErrors collects one message per field, reported in field order.
+type inputErrors map[string]string
+
+func (e inputErrors) add(name, msg string) {
+	if _, ok := e[name]; !ok {
+		e[name] = msg
+	}
+}
+
+// decodeJSON decodes a JSON object body into dst (a pointer to a struct of
+// string and *string fields named by json tags) and returns the object's
+// other members. Property names match exactly (unlike encoding/json's
+// case-insensitive matching). A string field also accepts a JSON number,
+// kept as written (nicot converts implicitly: {"code":123456}); null counts
+// as absent; any other type is a 400 "<field> must be a string".
+func decodeJSON(body []byte, dst any) (extra map[string]json.RawMessage, errs inputErrors, err error) {
+	m := map[string]json.RawMessage{}
+	if len(body) > 0 {
+		trimmed := bytes.TrimSpace(body)
+		if len(trimmed) == 0 || trimmed[0] != '{' {
+			return nil, nil, simpleuser.InvalidInput("Malformed JSON body: expected a JSON object")
+		}
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		if err := dec.Decode(&m); err != nil {
+			return nil, nil, simpleuser.InvalidInput("Malformed JSON body: " + jsonErrorText(err))
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, nil, simpleuser.InvalidInput("Malformed JSON body: unexpected data after the JSON object")
+		}
+	}
+	v := reflect.ValueOf(dst).Elem()
+	errs = inputErrors{}
+	for _, f := range fieldsOf(v.Type(), "json") {
+		raw, ok := m[f.name]
+		if !ok {
+			continue
+		}
+		delete(m, f.name)
+		fv := v.Field(f.index)
+		if !f.isText {
+			if err := json.Unmarshal(raw, fv.Addr().Interface()); err != nil {
+				errs.add(f.name, f.name+" has an invalid type")
+			}
+			continue
+		}
+		s, null, ok := jsonText(raw)
+		switch {
+		case !ok:
+			errs.add(f.name, f.name+" must be a string")
+		case null:
+		case f.ptr:
+			fv.Set(reflect.ValueOf(&s))
+		default:
+			fv.SetString(s)
+		}
+	}
+	return m, errs, nil
+}
+
+// jsonText reads a JSON string or number as text; null reports null.
+func jsonText(raw json.RawMessage) (s string, null, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", false, false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", false, false
+		}
+		return s, false, true
+	case c == 'n':
+		return "", true, string(raw) == "null"
+	case c == '-' || c >= '0' && c <= '9':
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return "", false, false
+		}
+		return n.String(), false, true
+	}
+	return "", false, false
+}
+
+// jsonErrorText is a client-safe description of a decoding error.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of JSON input"
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "expected a JSON object"
+	}
+	return "invalid JSON"
+}
+
+// decodeQuery fills dst (a pointer to a struct of string fields named by
+// query tags) from q. A parameter given more than once is a 400.
+func decodeQuery(q url.Values, dst any) inputErrors {
+	v := reflect.ValueOf(dst).Elem()
+	errs := inputErrors{}
+	for _, f := range fieldsOf(v.Type(), "query") {
+		vals, ok := q[f.name]
+		if !ok || len(vals) == 0 {
+			continue
+		}
+		if len(vals) > 1 || !f.isText {
+			errs.add(f.name, f.name+" must be a string")
+			continue
+		}
+		fv := v.Field(f.index)
+		if f.ptr {
+			s := vals[0]
+			fv.Set(reflect.ValueOf(&s))
+		} else {
+			fv.SetString(vals[0])
+		}
+	}
+	return errs
+}

@@ -1,0 +1,37 @@
+// Package handlers mounts simpleuser's JSON API, wire-compatible with the
+// NestJS module nicot-simple-user: the same paths, headers, bodies,
+// envelope and status codes, so a frontend written for it works unchanged.
+//
+// New returns one http.Handler serving every endpoint under a prefix
+// ("/api" by default) plus GET {prefix}/openapi.json, an OpenAPI 3.1
+// document generated from the same route table that mounts the handlers.
+//
+//	POST {prefix}/send-code/send
+//	GET  {prefix}/send-code/verify
+//	GET  {prefix}/login/user-exists
+//	POST {prefix}/login
+//	POST {prefix}/login/reset-password
+//	POST {prefix}/login/unregister-with-code
+//	GET  {prefix}/user-center/me
+//	POST {prefix}/user-center/change-password
+//	POST {prefix}/user-center/change-email
+//	POST {prefix}/user-center/unregister
+//	POST {prefix}/user-center/logout
+//	GET  {prefix}/openapi.json
+//
+// Mounting: the handler matches the full request path, prefix included, so
+// it is mounted on the prefix's subtree of the app's mux:
+//
+//	mux.Handle("/api/", handlers.New(svc, handlers.Options{}))
+//
+// To serve the endpoints at the root ("/login", as nicot's tests do), set
+// Prefix to "/" (or "-"); to put them under a path the handler does not
+// know about, combine a root prefix with http.StripPrefix:
+//
+//	mux.Handle("/auth/", http.StripPrefix("/auth", handlers.New(svc, handlers.Options{Prefix: "/"})))
+//
+// Every answer, errors included, is the kit's envelope (package envelope):
+// unknown paths get a 404 envelope, a wrong method a 405 envelope with an
+// Allow header, and request bodies must be JSON (415 otherwise), at most
+// Options.MaxBodyBytes long (413 otherwise).
+package handlers

@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/middleware"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// DefaultPrefix is the path prefix of the endpoints when Options.Prefix is empty.
+const DefaultPrefix = "/api"
+
+// DefaultMaxBodyBytes is the request body cap when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options configures New. The zero value serves under /api with a 1 MiB
+// body cap, trusting no proxy.
+type Options struct {
+	// Prefix is the path prefix of every endpoint. Default "/api". "/" or
+	// "-" mount the endpoints at the root ("/login"). A missing leading
+	// slash is added and a trailing one removed.
+	Prefix string
+	// MaxBodyBytes caps request bodies (413 beyond). Default 1 MiB;
+	// negative: no cap.
+	MaxBodyBytes int64
+	// TrustedProxies are passed to middleware.Identity (see middleware.ClientIP).
+	TrustedProxies []netip.Prefix
+	// Logger receives server-side failures and recovered panics. Default: slog.Default().
+	Logger *slog.Logger
+	// Title and Version are the OpenAPI document's info. Defaults
+	// "simpleuser" and "1.0.0".
+	Title   string
+	Version string
+
+	// UserFields is a struct value (or pointer to one) whose exported JSON
+	// fields the app adds to GET /user-center/me. They are reflected into
+	// the OpenAPI User schema (fields tagged json:"-" never appear); their
+	// values come from MeFields.
+	UserFields any
+	// MeFields, when set, returns the app's own fields of u; they are merged
+	// into the /me object (the kit's fields win on a name clash). An error
+	// fails the request through the envelope (simpleuser.AsError).
+	MeFields func(ctx context.Context, u *user.User) (map[string]any, error)
+}
+
+// server serves the API.
+type server struct {
+	svc     *simpleuser.Service
+	log     *slog.Logger
+	prefix  string
+	maxBody int64
+	opts    Options
+	mux     *http.ServeMux
+	allowed map[string][]string // full path -> methods, for 404/405
+	doc     []byte              // the OpenAPI document
+}
+
+// New returns the handler of the JSON API (see the package documentation
+// for the endpoints and how to mount it). It wraps middleware.Recover and
+// middleware.Identity around its routes, so it works alone; when the app
+// already wraps everything in Identity, the inner one passes through.
+//
+// The OpenAPI document is generated once here; New panics if the route
+// table cannot be reflected (a programming error, caught by the tests) or
+// if Options.UserFields is not a struct.
+func New(svc *simpleuser.Service, opts Options) http.Handler {
+	if svc == nil {
+		panic("handlers: New needs a *simpleuser.Service")
+	}
+	s := &server{
+		svc:     svc,
+		log:     opts.Logger,
+		prefix:  normalizePrefix(opts.Prefix),
+		maxBody: opts.MaxBodyBytes,
+		opts:    opts,
+		mux:     http.NewServeMux(),
+		allowed: map[string][]string{},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	for _, rt := range routes {
+		s.handle(rt.method, rt.path, s.wrap(rt))
+	}
+	doc, err := s.openAPI()
+	if err != nil {
+		panic("handlers: OpenAPI document: " + err.Error())
+	}
+	s.doc = doc
+	s.handle(http.MethodGet, "/openapi.json", http.HandlerFunc(s.serveOpenAPI))
+
+	var h http.Handler = s
+	h = middleware.Identity(svc, middleware.Options{TrustedProxies: opts.TrustedProxies, Logger: s.log})(h)
+	return middleware.Recover(s.log)(h)
+}
+
+// normalizePrefix turns Options.Prefix into "" (root) or "/x/y".
+func normalizePrefix(p string) string {
+	p = strings.TrimSpace(p)
+	switch p {
+	case "":
+		return DefaultPrefix
+	case "-", "/":
+		return ""
+	}
+	p = strings.TrimRight(p, "/")
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
+
+func (s *server) handle(method, path string, h http.Handler) {
+	full := s.prefix + path
+	s.mux.Handle(method+" "+full, h)
+	s.allowed[full] = append(s.allowed[full], method)
+	if method == http.MethodGet {
+		s.allowed[full] = append(s.allowed[full], http.MethodHead)
+	}
+}
+
+// ServeHTTP routes r, answering unknown paths with a 404 envelope and a
+// wrong method with a 405 envelope carrying Allow, so the mux's own
+// text/plain answers never reach a client.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	methods, known := s.allowed[r.URL.Path]
+	if !known {
+		s.notFound(w, r)
+		return
+	}
+	if !slices.Contains(methods, r.Method) {
+		allow := slices.Clone(methods)
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		envelope.Error(w, r, s.log, &simpleuser.Error{
+			Status: http.StatusMethodNotAllowed, Code: simpleuser.CodeMethodNotAllowed,
+			Message: "Method " + r.Method + " not allowed on " + r.URL.Path,
+		})
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" { // e.g. an escaped path the mux reads differently
+		s.notFound(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	envelope.Error(w, r, s.log, &simpleuser.Error{
+		Status: http.StatusNotFound, Code: simpleuser.CodeNotFound,
+		Message: "Cannot " + r.Method + " " + r.URL.Path,
+	})
+}
+
+func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(s.doc)
+}

@@ -1,0 +1,145 @@
+package handlers
+
+import (
+	"strings"
+)
+
+// Request bodies and query parameters. Field order is the order of the
+// validation messages; validate tags are go-playground/validator rules,
+// msg overrides the message of any failure of the field (see validate.go).
+
+// sendCodeBody is the body of POST /send-code/send.
+type sendCodeBody struct {
+	Email       string `json:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Address the code is sent to (trimmed; compared case-insensitively)."`
+	CodePurpose string `json:"codePurpose" validate:"required,oneof=Login ResetPassword ChangeEmail Unregister" msg:"must be one of the following values: Login, ResetPassword, ChangeEmail, Unregister" required:"true" enum:"Login,ResetPassword,ChangeEmail,Unregister" description:"What the code will be good for."`
+}
+
+func (b *sendCodeBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
+
+// verifyQuery is the query of GET /send-code/verify.
+type verifyQuery struct {
+	Email       string `query:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Address the code was sent to."`
+	CodePurpose string `query:"codePurpose" validate:"required,oneof=Login ResetPassword ChangeEmail Unregister" msg:"must be one of the following values: Login, ResetPassword, ChangeEmail, Unregister" required:"true" enum:"Login,ResetPassword,ChangeEmail,Unregister" description:"Purpose the code was sent for."`
+	Code        string `query:"code" validate:"required" required:"true" minLength:"1" description:"The code to check (not consumed)."`
+}
+
+func (q *verifyQuery) normalize() { q.Email = strings.TrimSpace(q.Email) }
+
+// userExistsQuery is the query of GET /login/user-exists.
+type userExistsQuery struct {
+	Email string `query:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Address to look up."`
+}
+
+func (q *userExistsQuery) normalize() { q.Email = strings.TrimSpace(q.Email) }
+
+// loginBody is the body of POST /login. Every other field of the body is
+// passed to the service in LoginInput.Extra.
+type loginBody struct {
+	_           struct{} `additionalProperties:"true" description:"Fields beyond these four are passed to the app's hooks (LoginInput.Extra)."`
+	Email       string   `json:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Account address."`
+	Code        *string  `json:"code,omitempty" validate:"omitnil,min=1" msg:"should not be empty" minLength:"1" description:"A Login code sent to the address. Takes precedence over password; required to create an account."`
+	Password    string   `json:"password,omitempty" description:"The account password (empty counts as absent)."`
+	SetPassword string   `json:"setPassword,omitempty" description:"Password to set when this login creates the account (empty counts as absent)."`
+}
+
+func (b *loginBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
+
+// resetPasswordBody is the body of POST /login/reset-password.
+type resetPasswordBody struct {
+	Email       string `json:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Account address."`
+	Code        string `json:"code" validate:"required" required:"true" minLength:"1" description:"A ResetPassword code sent to the address."`
+	NewPassword string `json:"newPassword" validate:"required" required:"true" minLength:"1" description:"The new password (length limits of the service apply)."`
+}
+
+func (b *resetPasswordBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
+
+// unregisterWithCodeBody is the body of POST /login/unregister-with-code.
+type unregisterWithCodeBody struct {
+	Email string `json:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"Account address."`
+	Code  string `json:"code" validate:"required" required:"true" minLength:"1" description:"An Unregister code sent to the address."`
+}
+
+func (b *unregisterWithCodeBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
+
+// changePasswordBody is the body of POST /user-center/change-password.
+type changePasswordBody struct {
+	NewPassword     string  `json:"newPassword" validate:"required" required:"true" minLength:"1" description:"The new password."`
+	CurrentPassword *string `json:"currentPassword,omitempty" validate:"omitnil,min=1" msg:"should not be empty" minLength:"1" description:"The current password; required when one is set."`
+}
+
+// changeEmailBody is the body of POST /user-center/change-email.
+type changeEmailBody struct {
+	Email string `json:"email" validate:"required,max=254,email,useremail" msg:"must be an email" required:"true" format:"email" maxLength:"254" description:"The new address."`
+	Code  string `json:"code" validate:"required" required:"true" minLength:"1" description:"A ChangeEmail code sent to the new address."`
+}
+
+func (b *changeEmailBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
+
+// Response data.
+
+// loginData is the data of a successful POST /login.
+type loginData struct {
+	Token          string `json:"token" required:"true" minLength:"64" maxLength:"64" description:"Session token; send it as x-client-token."`
+	TokenExpiresAt string `json:"tokenExpiresAt" required:"true" format:"date-time" description:"When the session ends (RFC 3339 UTC, milliseconds)."`
+	UserID         int64  `json:"userId" required:"true" description:"The account id."`
+}
+
+// userExistsData is the data of GET /login/user-exists.
+type userExistsData struct {
+	Exists bool `json:"exists" required:"true" description:"Whether a live account holds the address."`
+}
+
+// meUser is the kit's part of the data of GET /user-center/me; the app's
+// Options.UserFields are added to its schema and Options.MeFields to its
+// value.
+type meUser struct {
+	ID          int64          `json:"id" required:"true" description:"User id."`
+	Email       *string        `json:"email" required:"true" format:"email" description:"Address; null for an anonymous user."`
+	Registered  bool           `json:"registered" required:"true" description:"Whether the user has an address."`
+	PasswordSet bool           `json:"passwordSet" required:"true" description:"Whether the user has a password."`
+	Metadata    map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
+	CreatedAt   string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
+}
+
+// Envelope schemas (OpenAPI only; the wire format is written by package envelope).
+
+// envelopeHead holds the fields every envelope has.
+type envelopeHead struct {
+	StatusCode int    `json:"statusCode" required:"true" description:"Equals the HTTP status."`
+	Message    string `json:"message" required:"true" description:"\"success\", or a human-readable error."`
+	Success    bool   `json:"success" required:"true" description:"statusCode < 400."`
+	Timestamp  string `json:"timestamp" required:"true" format:"date-time" description:"Server time, RFC 3339 UTC with milliseconds."`
+}
+
+// errorData is the data of an error envelope.
+type errorData struct {
+	Code string `json:"code" required:"true" description:"Machine-readable error code, e.g. ACCOUNT_DISABLED, INVALID_INPUT."`
+}
+
+// waitData is the data of a 429 (or retryable 503) envelope.
+type waitData struct {
+	Code       string `json:"code" required:"true" description:"Machine-readable error code, e.g. SEND_COOLDOWN."`
+	WaitTimeMs int64  `json:"waitTimeMs" required:"true" minimum:"1" description:"Milliseconds until a retry can succeed."`
+}
+
+// retryAfter documents the Retry-After header of 429 answers.
+type retryAfter struct {
+	RetryAfter int `header:"Retry-After" required:"true" minimum:"1" description:"Seconds until a retry can succeed (waitTimeMs rounded up)."`
+}
+
+// Header parameters (OpenAPI only; read by the middleware).
+type ssaidHeader struct {
+	SSAID string `header:"x-client-ssaid" required:"true" minLength:"1" maxLength:"128" pattern:"^[\\x21-\\x7e]+$" description:"Stable random device id the client generates once (UUID, ULID...)."`
+}
+
+type optionalSSAIDHeader struct {
+	SSAID string `header:"x-client-ssaid" minLength:"1" maxLength:"128" pattern:"^[\\x21-\\x7e]+$" description:"Device id; not needed here, but rejected (400) when malformed."`
+}
+
+type tokenHeader struct {
+	Token string `header:"x-client-token" minLength:"64" maxLength:"64" description:"Session token returned by POST /login."`
+}
+
+type requiredTokenHeader struct {
+	Token string `header:"x-client-token" required:"true" minLength:"64" maxLength:"64" description:"Session token returned by POST /login."`
+}

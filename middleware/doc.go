@@ -1,0 +1,15 @@
+// Package middleware resolves the identity of an HTTP request for
+// simpleuser: the client's device id (x-client-ssaid), session token
+// (x-client-token), user agent and address, carried in the request context
+// where simpleuser.CurrentUser and simpleuser.CurrentSession find them.
+//
+// Every middleware here is a plain func(http.Handler) http.Handler (or
+// wraps one handler), as in chi and scs, so it fits net/http's ServeMux and
+// any router. A typical app wraps its whole mux once:
+//
+//	h := middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(mux))
+//
+// and guards its own endpoints with RequireUser, RequireRegistered or
+// RequireSession. Errors are answered in the kit's envelope (package
+// envelope).
+package middleware

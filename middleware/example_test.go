@@ -1,0 +1,54 @@
+package middleware_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/middleware"
+)
+
+func ExampleIdentity() {
+	svc, err := simpleuser.New(simpleuser.Config{
+		Hooks: hooks.Hooks{SendCode: func(context.Context, hooks.SendCodeRequest) (string, error) { return "123456", nil }},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	trusted, _ := middleware.ParseTrustedProxies("10.0.0.0/8")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		fmt.Println("ssaid:", simpleuser.SSAID(ctx), "ip:", simpleuser.ClientIP(ctx))
+	})
+	mux.Handle("GET /me", middleware.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := simpleuser.CurrentUser(r.Context())
+		fmt.Println("anonymous user:", !u.Registered())
+	})))
+	h := middleware.Recover(nil)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted})(mux))
+
+	req := httptest.NewRequest("GET", "/hello", nil)
+	req.RemoteAddr = "10.0.0.7:51234" // a trusted proxy...
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	req.Header.Set("x-client-ssaid", "device-1")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	req = httptest.NewRequest("GET", "/me", nil)
+	req.Header.Set("x-client-ssaid", "device-1")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	req = httptest.NewRequest("GET", "/hello", nil)
+	req.Header.Set("x-client-ssaid", "bad ssaid with spaces")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	fmt.Println("malformed ssaid:", w.Code)
+	// Output:
+	// ssaid: device-1 ip: 203.0.113.9
+	// anonymous user: true
+	// malformed ssaid: 400
+}

@@ -1,0 +1,80 @@
+package middleware
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
+)
+
+// Request headers read by Identity.
+const (
+	HeaderSSAID = "x-client-ssaid"
+	HeaderToken = "x-client-token"
+)
+
+// MaxUserAgentLength is the longest user agent kept in the client (and so
+// in a session); longer values are cut.
+const MaxUserAgentLength = 512
+
+// Options configures Identity.
+type Options struct {
+	// TrustedProxies are the networks of the reverse proxies in front of the
+	// app. X-Forwarded-For and X-Real-IP are honoured only when the TCP peer
+	// is inside one of them (see ClientIP). Default: none.
+	TrustedProxies []netip.Prefix
+	// Logger receives server-side failures. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Identity returns middleware that puts the request's simpleuser.Client in
+// the request context (svc.WithClient), where simpleuser.CurrentUser,
+// CurrentSession, SSAID and ClientIP find it:
+//
+//   - SSAID from the x-client-ssaid header. A present but malformed value
+//     (more than 128 characters, or anything but printable ASCII) is answered
+//     400 at once; an absent or empty header gives SSAID "" (endpoints that
+//     need one answer 400 themselves).
+//   - Token from x-client-token ("" means none).
+//   - UserAgent (at most MaxUserAgentLength bytes) and IP = ClientIP(r, opts.TrustedProxies).
+//
+// Nothing is read from any store here: the current user is resolved lazily,
+// on the first call of simpleuser.CurrentUser, so a request that never asks
+// creates no anonymous user.
+//
+// When the context already carries a client (an outer Identity ran), the
+// request passes through unchanged, so stacking Identity twice is harmless.
+func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	trusted := append([]netip.Prefix(nil), opts.TrustedProxies...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			if _, ok := simpleuser.ClientFrom(ctx); ok {
+				next.ServeHTTP(w, r)
+				return
+			}
+			ssaid := r.Header.Get(HeaderSSAID)
+			if ssaid != "" && !simpleuser.ValidSSAID(ssaid) {
+				envelope.Error(w, r, log, simpleuser.ErrInvalidSSAID)
+				return
+			}
+			ua := r.UserAgent()
+			if len(ua) > MaxUserAgentLength {
+				ua = ua[:MaxUserAgentLength]
+			}
+			c := simpleuser.Client{
+				SSAID:     ssaid,
+				Token:     r.Header.Get(HeaderToken),
+				UserAgent: ua,
+				IP:        ClientIP(r, trusted),
+			}
+			next.ServeHTTP(w, r.WithContext(svc.WithClient(ctx, c)))
+		})
+	}
+}

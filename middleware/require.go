@@ -1,0 +1,55 @@
+package middleware
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
+)
+
+// RequireUser answers the envelope error of simpleuser.CurrentUser (401 bad
+// token or, with anonymous users off, no token; 400 no ssaid; 403
+// ACCOUNT_DISABLED; 503 store unavailable) or calls next. Anonymous users
+// pass (and are created on first need). It must run inside Identity;
+// without it every request gets 401.
+func RequireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := simpleuser.CurrentUser(r.Context()); err != nil {
+			envelope.Error(w, r, slog.Default(), err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireRegistered is RequireUser that also refuses anonymous users with
+// 402 (nicot-simple-user's status for "registered user required").
+func RequireRegistered(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := simpleuser.RegisteredUser(r.Context()); err != nil {
+			envelope.Error(w, r, slog.Default(), err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireSession requires a live session token: 401 when the request
+// carries no x-client-token or one that is unknown, expired or revoked.
+// It reads the session store only, never the user store, so it is the
+// cheap guard for endpoints that need "logged in" but not the user row
+// (the handler gets the session with simpleuser.CurrentSession, memoized).
+func RequireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := simpleuser.CurrentSession(r.Context())
+		if err == nil && d == nil {
+			err = simpleuser.ErrAuthRequired
+		}
+		if err != nil {
+			envelope.Error(w, r, slog.Default(), err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
