@@ -1,0 +1,254 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/simpleuser/simpleuser/code"
+)
+
+// DefaultStateTTL is how long a started flow may wait for its callback.
+const DefaultStateTTL = 10 * time.Minute
+
+// stateKeyPrefix starts every state record's key in the code.Store.
+const stateKeyPrefix = "oauth:"
+
+// FlowOptions configures a Flow. Zero values mean the documented defaults.
+type FlowOptions struct {
+	// StateTTL is how long a state stays valid (default DefaultStateTTL).
+	StateTTL time.Duration
+	// AllowedRedirects lists the exact redirect URIs a flow may use: the
+	// callback URLs registered with the providers, e.g.
+	// "https://app.example/auth/callback/google". Matching is exact (no
+	// prefix, no normalisation). Empty means every Start fails with
+	// ErrRedirectNotAllowed.
+	AllowedRedirects []string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// HTTPClient makes every call to the providers (default: a client with
+	// DefaultTimeout). Its Timeout must be set: a provider that hangs must
+	// not hold the request forever.
+	HTTPClient *http.Client
+}
+
+// Flow runs the server side of an authorization code login: Start makes the
+// authorization URL and remembers the flow under a random state; Callback
+// checks and consumes that state, then exchanges the code for a Profile.
+//
+// Unlike a cookie-free encrypted state, the state here is a random handle
+// to a server-side record that is single-use, expires, and is bound to the
+// provider and to the device (ssaid) that started the flow, so a callback
+// URL replayed, or forwarded to another device (login CSRF), fails. Only
+// sha256(state) is used as the store key. A Flow is safe for concurrent
+// use.
+type Flow struct {
+	store      code.Store
+	providers  map[string]Provider
+	ttl        time.Duration
+	redirects  map[string]bool
+	now        func() time.Time
+	httpClient *http.Client
+}
+
+// stateRecord is what Start stores; Callback reads it back.
+type stateRecord struct {
+	Provider    string `json:"p"`
+	SSAID       string `json:"s"`
+	Verifier    string `json:"v"`
+	Nonce       string `json:"n"`
+	RedirectURI string `json:"r"`
+	Expires     int64  `json:"e"` // unix milliseconds
+}
+
+// NewFlow returns a Flow keeping its states in store for the given
+// providers (names must be distinct).
+func NewFlow(store code.Store, providers []Provider, opts FlowOptions) (*Flow, error) {
+	if store == nil {
+		return nil, errors.New("oauth: NewFlow: store is nil")
+	}
+	f := &Flow{
+		store:      store,
+		providers:  make(map[string]Provider, len(providers)),
+		ttl:        opts.StateTTL,
+		redirects:  make(map[string]bool, len(opts.AllowedRedirects)),
+		now:        opts.Now,
+		httpClient: opts.HTTPClient,
+	}
+	for _, p := range providers {
+		if p == nil {
+			return nil, errors.New("oauth: NewFlow: nil provider")
+		}
+		if !validName(p.Name()) {
+			return nil, fmt.Errorf("oauth: NewFlow: invalid provider name %q", p.Name())
+		}
+		if f.providers[p.Name()] != nil {
+			return nil, fmt.Errorf("oauth: NewFlow: provider %q given twice", p.Name())
+		}
+		f.providers[p.Name()] = p
+	}
+	for _, r := range opts.AllowedRedirects {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+			return nil, fmt.Errorf("oauth: NewFlow: FlowOptions.AllowedRedirects: %q is not an absolute http(s) URL without fragment", r)
+		}
+		f.redirects[r] = true
+	}
+	if f.ttl < 0 {
+		return nil, errors.New("oauth: NewFlow: FlowOptions.StateTTL is negative")
+	}
+	if f.ttl == 0 {
+		f.ttl = DefaultStateTTL
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.httpClient == nil {
+		f.httpClient = &http.Client{Timeout: DefaultTimeout}
+	}
+	if f.httpClient.Timeout <= 0 {
+		return nil, errors.New("oauth: NewFlow: FlowOptions.HTTPClient.Timeout must be set")
+	}
+	return f, nil
+}
+
+// Provider returns the configured provider named name, or nil.
+func (f *Flow) Provider(name string) Provider { return f.providers[name] }
+
+// Start begins a login with provider for the device ssaid, to come back to
+// redirectURI (which must be in FlowOptions.AllowedRedirects). It returns
+// the provider's authorization URL to send the browser to.
+//
+// Errors: ErrUnknownProvider, ErrRedirectNotAllowed, ErrSSAIDRequired, or a
+// store error.
+func (f *Flow) Start(ctx context.Context, provider, ssaid, redirectURI string) (string, error) {
+	p := f.providers[provider]
+	if p == nil {
+		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
+	}
+	if !f.redirects[redirectURI] {
+		return "", ErrRedirectNotAllowed
+	}
+	if ssaid == "" {
+		return "", ErrSSAIDRequired
+	}
+	state, err := randomString(32)
+	if err != nil {
+		return "", err
+	}
+	nonce, err := randomString(32)
+	if err != nil {
+		return "", err
+	}
+	verifier := oauth2.GenerateVerifier()
+	rec, err := json.Marshal(stateRecord{
+		Provider: provider, SSAID: ssaid, Verifier: verifier, Nonce: nonce,
+		RedirectURI: redirectURI, Expires: f.now().Add(f.ttl).UnixMilli(),
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := f.store.Set(ctx, stateKey(state), rec, f.ttl); err != nil {
+		return "", fmt.Errorf("oauth: saving state: %w", err)
+	}
+	return p.AuthCodeURL(state, nonce, oauth2.S256ChallengeFromVerifier(verifier), redirectURI), nil
+}
+
+// Callback finishes a login: provider is the one named by the callback
+// route, ssaid the device calling back, and state, code and errParam the
+// callback's "state", "code" and "error" query parameters. On success it
+// returns the user's profile and the redirect URI the flow was started
+// with.
+//
+// The state is checked (known, unexpired, same provider, same ssaid) and
+// consumed atomically before the code is exchanged, so it works once.
+//
+// Errors: ErrUnknownProvider, ErrDenied, ErrBadState, ErrExchange,
+// ErrBadToken, ErrProviderUnavailable, or a store error; see HTTPStatus.
+func (f *Flow) Callback(ctx context.Context, provider, ssaid, state, code, errParam string) (*Profile, string, error) {
+	p := f.providers[provider]
+	if p == nil {
+		return nil, "", fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
+	}
+	if errParam != "" {
+		// Burn the flow if it is this device's; ignore failures.
+		if key, raw, _, err := f.load(ctx, provider, ssaid, state); err == nil {
+			_, _ = f.store.DeleteIfEqual(ctx, key, raw)
+		}
+		return nil, "", fmt.Errorf("%w: %.100q", ErrDenied, errParam)
+	}
+	key, raw, rec, err := f.load(ctx, provider, ssaid, state)
+	if err != nil {
+		return nil, "", err
+	}
+	ok, err := f.store.DeleteIfEqual(ctx, key, raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("oauth: consuming state: %w", err)
+	}
+	if !ok {
+		return nil, "", ErrBadState // consumed concurrently
+	}
+	if code == "" {
+		return nil, "", fmt.Errorf("%w: callback has no code", ErrExchange)
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, f.httpClient)
+	prof, err := p.Exchange(ctx, code, rec.Verifier, rec.Nonce, rec.RedirectURI)
+	if err != nil {
+		return nil, "", err
+	}
+	prof.Provider = provider
+	return prof, rec.RedirectURI, nil
+}
+
+// load returns the live state record for state, checked against provider
+// and ssaid, with its key and raw bytes for DeleteIfEqual.
+func (f *Flow) load(ctx context.Context, provider, ssaid, state string) (string, []byte, *stateRecord, error) {
+	if state == "" || len(state) > 512 {
+		return "", nil, nil, ErrBadState
+	}
+	key := stateKey(state)
+	raw, err := f.store.Get(ctx, key)
+	if errors.Is(err, code.ErrNotFound) {
+		return "", nil, nil, ErrBadState
+	}
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("oauth: reading state: %w", err)
+	}
+	var rec stateRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return "", nil, nil, fmt.Errorf("%w: unreadable record", ErrBadState)
+	}
+	switch {
+	case f.now().UnixMilli() >= rec.Expires:
+		return "", nil, nil, fmt.Errorf("%w: expired", ErrBadState)
+	case rec.Provider != provider:
+		return "", nil, nil, fmt.Errorf("%w: started for another provider", ErrBadState)
+	case rec.SSAID != ssaid:
+		return "", nil, nil, fmt.Errorf("%w: started on another device", ErrBadState)
+	}
+	return key, raw, &rec, nil
+}
+
+// stateKey is the store key for state: the raw state is never stored.
+func stateKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return stateKeyPrefix + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// randomString returns n random bytes, base64url-encoded without padding.
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
