@@ -90,6 +90,9 @@ func New(cfg Config) (*Service, error) {
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 
+// Hooks returns the configured hooks.
+func (s *Service) Hooks() hooks.Hooks { return s.hooks }
+
 // Users returns the user store, for the app's own queries.
 func (s *Service) Users() user.Store { return s.users }
 

@@ -137,3 +137,15 @@ func logout(c *call) (any, error) {
 	}
 	return nil, c.s.svc.Logout(ctx, c.client.Token)
 }
+
+// GET /user-center/session
+func currentSession(c *call) (any, error) {
+	d, err := simpleuser.CurrentSession(c.r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, simpleuser.ErrAuthRequired
+	}
+	return &sessionInfo{UserID: d.UserID, CreatedAt: formatTime(d.CreatedAt), ExpiresAt: formatTime(d.ExpiresAt), Data: d.UserData}, nil
+}

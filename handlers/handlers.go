@@ -39,6 +39,9 @@ type Options struct {
 	Title   string
 	Version string
 
+	// UserFields and MeFields default to the service's hooks.MeFieldsType
+	// and hooks.MeFields.
+	//
 	// UserFields is a struct value (or pointer to one) whose exported JSON
 	// fields the app adds to GET /user-center/me. They are reflected into
 	// the OpenAPI User schema (fields tagged json:"-" never appear); their
@@ -88,6 +91,12 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if h := svc.Hooks(); s.opts.MeFields == nil {
+		s.opts.MeFields = h.MeFields
+		if s.opts.UserFields == nil {
+			s.opts.UserFields = h.MeFieldsType
+		}
 	}
 	for _, rt := range routes {
 		s.handle(rt.method, rt.path, s.wrap(rt))

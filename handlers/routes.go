@@ -232,4 +232,16 @@ var routes = []route{
 			errTooLarge, errMedia, errBackend},
 		handle: logout,
 	},
+	{
+		method: http.MethodGet, path: "/user-center/session",
+		summary: "The current session",
+		description: "The session of x-client-token: user id, creation and expiry times, and the object the app's GetSessionUserData hook stored in it. " +
+			"Answered from the session store alone (no user-store read).",
+		tags: []string{"user-center"}, token: tokenRequired,
+		data: &sessionInfo{},
+		errors: []routeError{errQuery,
+			{http.StatusUnauthorized, "No token (AUTH_REQUIRED), or a token unknown, expired or revoked (INVALID_TOKEN)."},
+			errBackend},
+		handle: currentSession,
+	},
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"strings"
 )
 
@@ -99,6 +100,14 @@ type meUser struct {
 	PasswordSet bool           `json:"passwordSet" required:"true" description:"Whether the user has a password."`
 	Metadata    map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
 	CreatedAt   string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
+}
+
+// sessionInfo is the data of GET /user-center/session.
+type sessionInfo struct {
+	UserID    int64           `json:"userId" required:"true" description:"The session's user id."`
+	CreatedAt string          `json:"createdAt" required:"true" format:"date-time" description:"When the session was issued (login)."`
+	ExpiresAt string          `json:"expiresAt" required:"true" format:"date-time" description:"When the session ends at the latest."`
+	Data      json.RawMessage `json:"data,omitempty" description:"The GetSessionUserData object stored at login, if the app set that hook."`
 }
 
 // Envelope schemas (OpenAPI only; the wire format is written by package envelope).
