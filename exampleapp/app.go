@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ type app struct {
 	Service  *simpleuser.Service
 	Handler  http.Handler
 	Backends string
+	appUsers appUsers
 	closers  []func()
 }
 
@@ -52,6 +54,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		a.Close()
 		return nil, err
 	}
+	appHooks(&cfg.Hooks, a.appUsers)
 	svc, err := simpleuser.New(cfg)
 	if err != nil {
 		a.Close()
@@ -66,15 +69,25 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	return a, nil
 }
 
-// whoami answers the user id from the session alone: one session-store read,
-// no user-store read.
+// whoami answers the user id and nickname from the session alone: one
+// session-store read, no user-store read (the nickname was stored in the
+// session by GetSessionUserData at login).
 func whoami(w http.ResponseWriter, r *http.Request) {
 	d, err := simpleuser.CurrentSession(r.Context())
 	if err != nil {
 		envelope.Error(w, r, nil, err)
 		return
 	}
-	envelope.OK(w, map[string]any{"userId": d.UserID})
+	var data struct {
+		Nickname string `json:"nickname"`
+	}
+	_ = json.Unmarshal(d.UserData, &data)
+	envelope.OK(w, whoamiData{UserID: d.UserID, Nickname: data.Nickname})
+}
+
+type whoamiData struct {
+	UserID   int64  `json:"userId"`
+	Nickname string `json:"nickname"`
 }
 
 // devSender returns a SendCode hook that prints each code to out. With a

@@ -11,6 +11,7 @@ import (
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	"github.com/simpleuser/simpleuser/user/postgres"
+	usermemory "github.com/simpleuser/simpleuser/user/memory"
 )
 
 // configureBackends switches cfg onto PostgreSQL and/or Redis when their URLs
@@ -27,7 +28,14 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 			return fmt.Errorf("migrations: %w", err)
 		}
 		cfg.Users = postgres.New(pool)
+		if a.appUsers, err = newPGAppUsers(ctx, pool); err != nil {
+			return fmt.Errorf("app_users table: %w", err)
+		}
 		names = append(names, "postgres")
+	} else {
+		kit := usermemory.New()
+		cfg.Users = kit
+		a.appUsers = newMemAppUsers(kit)
 	}
 	if s.redisURL != "" {
 		pool, err := redisconn.NewPool(redisconn.Options{URL: s.redisURL})

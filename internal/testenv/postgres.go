@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strconv"
 	"testing"
@@ -92,4 +93,22 @@ func dropSchema(t testing.TB, cc *pgx.ConnConfig, schema string) {
 // redact names the server of cc without its password.
 func redact(cc *pgx.ConnConfig) string {
 	return "postgres://" + cc.User + "@" + cc.Host + ":" + strconv.Itoa(int(cc.Port)) + "/" + cc.Database
+}
+
+// PostgresURL creates a fresh schema like Postgres and returns a database
+// URL whose connections use it (search_path as a runtime parameter), for
+// code under test that opens its own pool (e.g. the exampleapp's
+// -database-url). The schema is dropped when the test ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	pool := Postgres(t) // creates the schema and registers its cleanup
+	schema := pool.Config().ConnConfig.RuntimeParams["search_path"]
+	u, err := url.Parse(DatabaseURL())
+	if err != nil {
+		t.Fatalf("testenv: DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/user"
+	"github.com/simpleuser/simpleuser/user/memory"
+	"github.com/simpleuser/simpleuser/user/postgres"
+)
+
+// AppUser is the exampleapp's own user row, linked to the kit's auth user by
+// AuthUserID (ON DELETE CASCADE on PostgreSQL).
+type AppUser struct {
+	AuthUserID   int64
+	Nickname     string
+	ReferralCode string // this user's own code, to hand to friends
+	ReferredBy   int64  // the auth user id of the referrer, 0 if none
+	Credits      int
+}
+
+// meFields is what the app adds to GET /api/user-center/me (declared once
+// for the OpenAPI document).
+type meFields struct {
+	Nickname     string `json:"nickname" description:"The app's nickname."`
+	ReferralCode string `json:"referralCode" description:"The user's own referral code."`
+	Credits      int    `json:"credits" description:"Credits earned by referrals."`
+	ReferredBy   int64  `json:"-"` // internal: never shown
+}
+
+var errNoAppUser = errors.New("no app user")
+
+// appUsers is the app's table, in memory or in PostgreSQL.
+type appUsers interface {
+	// Create inserts a row inside the kit's transaction carried by ctx.
+	Create(ctx context.Context, a AppUser) error
+	Get(ctx context.Context, authUserID int64) (AppUser, error)
+	ByReferralCode(ctx context.Context, code string) (AppUser, error)
+	// AddCredit adds n credits atomically, inside ctx's transaction if any.
+	AddCredit(ctx context.Context, authUserID int64, n int) error
+}
+
+// appHooks wires the app table into the kit's flows.
+func appHooks(h *hooks.Hooks, store appUsers) {
+	h.AfterCreate = func(ctx context.Context, u *user.User, p hooks.Payload) error {
+		a := AppUser{AuthUserID: u.ID, Nickname: p.String("nickname"), ReferralCode: newReferralCode()}
+		if a.Nickname == "" {
+			a.Nickname = localPart(u.Email)
+		}
+		if code := p.String("referralCode"); code != "" {
+			ref, err := store.ByReferralCode(ctx, code)
+			if errors.Is(err, errNoAppUser) {
+				return hooks.Reject(http.StatusBadRequest, "unknown referral code")
+			}
+			if err != nil {
+				return err
+			}
+			a.ReferredBy = ref.AuthUserID
+			if err := store.AddCredit(ctx, ref.AuthUserID, 1); err != nil {
+				return err
+			}
+		}
+		return store.Create(ctx, a) // the same transaction: an error rolls the account back
+	}
+	h.GetSessionUserData = func(ctx context.Context, u *user.User) (map[string]any, error) {
+		a, err := store.Get(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"nickname": a.Nickname}, nil
+	}
+	h.MeFields = func(ctx context.Context, u *user.User) (map[string]any, error) {
+		a, err := store.Get(ctx, u.ID)
+		if errors.Is(err, errNoAppUser) {
+			return nil, nil // anonymous users have no app row
+		}
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"nickname": a.Nickname, "referralCode": a.ReferralCode, "credits": a.Credits}, nil
+	}
+	h.MeFieldsType = meFields{}
+}
+
+func localPart(email string) string {
+	for i := 0; i < len(email); i++ {
+		if email[i] == '@' {
+			return email[:i]
+		}
+	}
+	return email
+}
+
+const referralAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+func newReferralCode() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = referralAlphabet[int(b[i])%len(referralAlphabet)]
+	}
+	return string(b)
+}
+
+// memAppUsers keeps app users in memory; inside a transaction of the kit's
+// memory store, each change registers its undo so a rollback takes it back.
+type memAppUsers struct {
+	kit  *memory.Store
+	mu   sync.Mutex
+	rows map[int64]AppUser
+	refs map[string]int64
+}
+
+func newMemAppUsers(kit *memory.Store) *memAppUsers {
+	return &memAppUsers{kit: kit, rows: map[int64]AppUser{}, refs: map[string]int64{}}
+}
+
+func (m *memAppUsers) Create(ctx context.Context, a AppUser) error {
+	m.mu.Lock()
+	m.rows[a.AuthUserID], m.refs[a.ReferralCode] = a, a.AuthUserID
+	m.mu.Unlock()
+	m.kit.OnRollback(ctx, func() {
+		m.mu.Lock()
+		delete(m.rows, a.AuthUserID)
+		delete(m.refs, a.ReferralCode)
+		m.mu.Unlock()
+	})
+	return nil
+}
+
+func (m *memAppUsers) Get(_ context.Context, id int64) (AppUser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.rows[id]
+	if !ok {
+		return AppUser{}, errNoAppUser
+	}
+	return a, nil
+}
+
+func (m *memAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, error) {
+	m.mu.Lock()
+	id, ok := m.refs[code]
+	m.mu.Unlock()
+	if !ok {
+		return AppUser{}, errNoAppUser
+	}
+	return m.Get(ctx, id)
+}
+
+func (m *memAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
+	m.mu.Lock()
+	a, ok := m.rows[id]
+	if ok {
+		a.Credits += n
+		m.rows[id] = a
+	}
+	m.mu.Unlock()
+	if !ok {
+		return errNoAppUser
+	}
+	m.kit.OnRollback(ctx, func() { _ = m.AddCredit(context.Background(), id, -n) })
+	return nil
+}
+
+// pgAppUsers is the app_users table; statements join the kit's transaction
+// through postgres.TxFrom.
+type pgAppUsers struct{ pool *pgxpool.Pool }
+
+const appUsersDDL = `CREATE TABLE IF NOT EXISTS app_users (
+	auth_user_id  bigint PRIMARY KEY REFERENCES simpleuser_users(id) ON DELETE CASCADE,
+	nickname      text   NOT NULL,
+	referral_code text   NOT NULL UNIQUE,
+	referred_by   bigint REFERENCES simpleuser_users(id) ON DELETE SET NULL,
+	credits       int    NOT NULL DEFAULT 0
+)`
+
+func newPGAppUsers(ctx context.Context, pool *pgxpool.Pool) (*pgAppUsers, error) {
+	if _, err := pool.Exec(ctx, appUsersDDL); err != nil {
+		return nil, err
+	}
+	return &pgAppUsers{pool: pool}, nil
+}
+
+func (p *pgAppUsers) q(ctx context.Context) interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+} {
+	if tx, ok := postgres.TxFrom(ctx); ok {
+		return tx
+	}
+	return p.pool
+}
+
+func (p *pgAppUsers) Create(ctx context.Context, a AppUser) error {
+	var ref *int64
+	if a.ReferredBy != 0 {
+		ref = &a.ReferredBy
+	}
+	return p.q(ctx).QueryRow(ctx, `INSERT INTO app_users (auth_user_id, nickname, referral_code, referred_by, credits)
+		VALUES ($1, $2, $3, $4, $5) RETURNING auth_user_id`, a.AuthUserID, a.Nickname, a.ReferralCode, ref, a.Credits).Scan(&a.AuthUserID)
+}
+
+func (p *pgAppUsers) get(ctx context.Context, where string, arg any) (AppUser, error) {
+	var a AppUser
+	var ref *int64
+	err := p.q(ctx).QueryRow(ctx, `SELECT auth_user_id, nickname, referral_code, referred_by, credits FROM app_users WHERE `+where, arg).
+		Scan(&a.AuthUserID, &a.Nickname, &a.ReferralCode, &ref, &a.Credits)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, errNoAppUser
+	}
+	if ref != nil {
+		a.ReferredBy = *ref
+	}
+	return a, err
+}
+
+func (p *pgAppUsers) Get(ctx context.Context, id int64) (AppUser, error) {
+	return p.get(ctx, "auth_user_id = $1", id)
+}
+
+func (p *pgAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, error) {
+	return p.get(ctx, "referral_code = $1", code)
+}
+
+func (p *pgAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
+	var got int64
+	return p.q(ctx).QueryRow(ctx, `UPDATE app_users SET credits = credits + $2 WHERE auth_user_id = $1 RETURNING auth_user_id`, id, n).Scan(&got)
+}
