@@ -81,9 +81,10 @@ func (h *harness) signup(ssaid, email string, extra map[string]any) (int, map[st
 }
 
 func backends(t *testing.T) map[string]settings {
+	_, prefix := testenv.Redis(t) // a fresh prefix, deleted when the test ends
 	return map[string]settings{
 		"memory":         {},
-		"postgres+redis": {databaseURL: testenv.PostgresURL(t), redisURL: testenv.RedisURL(), redisPrefix: "sutest:exampleapp:" + t.Name() + ":"},
+		"postgres+redis": {databaseURL: testenv.PostgresURL(t), redisURL: testenv.RedisURL(), redisPrefix: prefix},
 	}
 }
 
