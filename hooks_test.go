@@ -75,7 +75,9 @@ func recordingHooks(r *recorder, h *hooks.Hooks) {
 	h.OnEvent = func(_ context.Context, e hooks.Event) error { r.add("event:" + e.Type); return nil }
 }
 
-func TestHookOrderAtRegistration(t *testing.T) {
+func TestHookOrderAtRegistration(t *testing.T) { forBackends(t, testHookOrderAtRegistration) }
+
+func testHookOrderAtRegistration(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	f := newFixture(t, func(c *simpleuser.Config) { recordingHooks(rec, &c.Hooks) })
 	ctx := context.Background()
@@ -114,6 +116,10 @@ func TestHookOrderAtRegistration(t *testing.T) {
 }
 
 func TestAfterCreateErrorRollsBackRegistration(t *testing.T) {
+	forBackends(t, testAfterCreateErrorRollsBackRegistration)
+}
+
+func testAfterCreateErrorRollsBackRegistration(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	f := newFixture(t, func(c *simpleuser.Config) { recordingHooks(rec, &c.Hooks) })
 	ctx := context.Background()
@@ -140,6 +146,10 @@ func TestAfterCreateErrorRollsBackRegistration(t *testing.T) {
 }
 
 func TestOnMigrateUserAndLoginRejection(t *testing.T) {
+	forBackends(t, testOnMigrateUserAndLoginRejection)
+}
+
+func testOnMigrateUserAndLoginRejection(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	var reject bool
 	f := newFixture(t, func(c *simpleuser.Config) {
@@ -184,6 +194,10 @@ func TestOnMigrateUserAndLoginRejection(t *testing.T) {
 }
 
 func TestGoAPITransactionRollsBackAndDefersEvents(t *testing.T) {
+	forBackends(t, testGoAPITransactionRollsBackAndDefersEvents)
+}
+
+func testGoAPITransactionRollsBackAndDefersEvents(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	f := newFixture(t, func(c *simpleuser.Config) { recordingHooks(rec, &c.Hooks) })
 	ctx := context.Background()
@@ -219,7 +233,9 @@ func TestGoAPITransactionRollsBackAndDefersEvents(t *testing.T) {
 	}
 }
 
-func TestDeleteAndDisable(t *testing.T) {
+func TestDeleteAndDisable(t *testing.T) { forBackends(t, testDeleteAndDisable) }
+
+func testDeleteAndDisable(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	var veto bool
 	f := newFixture(t, func(c *simpleuser.Config) {
@@ -270,6 +286,10 @@ func TestDeleteAndDisable(t *testing.T) {
 }
 
 func TestFailingSubscriberDoesNotFailTheRequest(t *testing.T) {
+	forBackends(t, testFailingSubscriberDoesNotFailTheRequest)
+}
+
+func testFailingSubscriberDoesNotFailTheRequest(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, func(c *simpleuser.Config) {
 		c.Hooks.OnEvent = func(_ context.Context, e hooks.Event) error {
 			if e.Type == hooks.LoggedIn {
@@ -288,6 +308,10 @@ func TestFailingSubscriberDoesNotFailTheRequest(t *testing.T) {
 }
 
 func TestInitialUsersIdempotentAndLegacyBcrypt(t *testing.T) {
+	forBackends(t, testInitialUsersIdempotentAndLegacyBcrypt)
+}
+
+func testInitialUsersIdempotentAndLegacyBcrypt(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	cfg := f.svc.Config()
@@ -320,6 +344,10 @@ func TestInitialUsersIdempotentAndLegacyBcrypt(t *testing.T) {
 }
 
 func TestPurgeUnregisteredEmitsUserDeleted(t *testing.T) {
+	forBackends(t, testPurgeUnregisteredEmitsUserDeleted)
+}
+
+func testPurgeUnregisteredEmitsUserDeleted(t *testing.T, newFixture fixtureMaker) {
 	rec := &recorder{}
 	f := newFixture(t, func(c *simpleuser.Config) {
 		c.Hooks.OnEvent = func(_ context.Context, e hooks.Event) error { rec.add("event:" + e.Type); return nil }

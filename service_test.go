@@ -163,6 +163,10 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestNegativeCooldownDisablesTheRule(t *testing.T) {
+	forBackends(t, testNegativeCooldownDisablesTheRule)
+}
+
+func testNegativeCooldownDisablesTheRule(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, func(c *simpleuser.Config) { c.SendCooldown = -1 })
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -177,7 +181,9 @@ func TestNegativeCooldownDisablesTheRule(t *testing.T) {
 	}
 }
 
-func TestAnonymousUpgradeKeepsID(t *testing.T) {
+func TestAnonymousUpgradeKeepsID(t *testing.T) { forBackends(t, testAnonymousUpgradeKeepsID) }
+
+func testAnonymousUpgradeKeepsID(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	c := client("device-42")
@@ -210,6 +216,10 @@ func TestAnonymousUpgradeKeepsID(t *testing.T) {
 }
 
 func TestCodeIsSingleUseUnderConcurrency(t *testing.T) {
+	forBackends(t, testCodeIsSingleUseUnderConcurrency)
+}
+
+func testCodeIsSingleUseUnderConcurrency(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	if err := f.svc.SendCode(ctx, client("d"), "race@example.com", hooks.PurposeLogin); err != nil {
@@ -236,7 +246,9 @@ func TestCodeIsSingleUseUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestFailedSendStoresNoCode(t *testing.T) {
+func TestFailedSendStoresNoCode(t *testing.T) { forBackends(t, testFailedSendStoresNoCode) }
+
+func testFailedSendStoresNoCode(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	f.mail.fail.Store(true)
@@ -254,6 +266,10 @@ func TestFailedSendStoresNoCode(t *testing.T) {
 }
 
 func TestPasswordAttemptsBlockAcrossDimensions(t *testing.T) {
+	forBackends(t, testPasswordAttemptsBlockAcrossDimensions)
+}
+
+func testPasswordAttemptsBlockAcrossDimensions(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	c := client("pw-dev")
@@ -280,7 +296,9 @@ func TestPasswordAttemptsBlockAcrossDimensions(t *testing.T) {
 	}
 }
 
-func TestSecretsNeverLogged(t *testing.T) {
+func TestSecretsNeverLogged(t *testing.T) { forBackends(t, testSecretsNeverLogged) }
+
+func testSecretsNeverLogged(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	c := client("log-dev")
@@ -305,7 +323,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 }
 
-func TestUnregisterGraceAndPurge(t *testing.T) {
+func TestUnregisterGraceAndPurge(t *testing.T) { forBackends(t, testUnregisterGraceAndPurge) }
+
+func testUnregisterGraceAndPurge(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	c := client("ug")
@@ -344,6 +364,10 @@ func TestUnregisterGraceAndPurge(t *testing.T) {
 }
 
 func TestAnonymousUnregisterTouchesNoOneElse(t *testing.T) {
+	forBackends(t, testAnonymousUnregisterTouchesNoOneElse)
+}
+
+func testAnonymousUnregisterTouchesNoOneElse(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	other := f.login(t, client("someone"), "someone@example.com")

@@ -246,3 +246,7 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// Pool returns the pool the store runs on, for the app's own statements
+// outside the kit's transactions.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
