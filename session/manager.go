@@ -112,11 +112,31 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 	}
 	if m.IdleTimeout > 0 && now.Sub(d.LastSeen) >= touchEvery {
 		d.LastSeen = now.UTC()
-		if err := m.commit(key, d, m.expiry(d)); err != nil {
+		ok, err := m.rewrite(ctx, key, d, m.expiry(d))
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			return nil, ErrNotFound // revoked meanwhile
 		}
 	}
 	return d, nil
+}
+
+// rewrite stores d under key only if the session still exists (atomically
+// when the store is a Replacer).
+func (m *Manager) rewrite(ctx context.Context, key string, d *Data, exp time.Time) (bool, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return false, err
+	}
+	if r, ok := m.Store.(Replacer); ok {
+		return r.Replace(ctx, key, b, exp)
+	}
+	if _, found, err := m.Store.Find(key); err != nil || !found {
+		return false, err
+	}
+	return true, m.Store.Commit(key, b, exp)
 }
 
 // Revoke ends the session of token. Unknown tokens are not an error.
@@ -183,10 +203,13 @@ func (m *Manager) SetUserData(ctx context.Context, userID int64, data json.RawMe
 		if !now.Before(exp) {
 			continue
 		}
-		if err := m.commit(key, &d, exp); err != nil {
+		ok, err := m.rewrite(ctx, key, &d, exp)
+		if err != nil {
 			return n, err
 		}
-		n++
+		if ok {
+			n++
+		}
 	}
 	return n, nil
 }

@@ -79,6 +79,13 @@ type BatchDeleter interface {
 	DeleteMany(ctx context.Context, keys []string) error
 }
 
+// Replacer is implemented by stores that can overwrite a key only if it
+// still exists, atomically. The manager uses it to rewrite live sessions,
+// so a rewrite racing a revocation cannot resurrect the session.
+type Replacer interface {
+	Replace(ctx context.Context, key string, b []byte, expiry time.Time) (written bool, err error)
+}
+
 // Index maps a user to the store keys of their sessions.
 type Index interface {
 	// Add records key as a session of userID, live until expiry.

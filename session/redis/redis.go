@@ -100,3 +100,16 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	}
 	return nil
 }
+
+// Replace overwrites key with b until expiry only if key still exists (SET
+// XX), so rewriting a session (idle refresh, new user data) can never bring
+// back one that was revoked meanwhile. It reports whether it wrote.
+func (s *Store) Replace(ctx context.Context, key string, b []byte, expiry time.Time) (bool, error) {
+	reply, err := redisconn.Do(ctx, s.pool, "SET", s.prefix+key, b, "XX", "PXAT", expiry.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	return reply != nil, nil
+}
+
+var _ session.Replacer = (*Store)(nil)

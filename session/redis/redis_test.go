@@ -336,3 +336,28 @@ func TestFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// Replace never recreates a deleted session: a rewrite racing a revocation
+// cannot bring the session back.
+func TestReplaceOnlyExisting(t *testing.T) {
+	pool, prefix := testenv.Redis(t)
+	st, _ := sessionredis.New(pool, prefix)
+	s := st.(*sessionredis.Store)
+	ctx := t.Context()
+	exp := time.Now().Add(time.Hour)
+	if ok, err := s.Replace(ctx, "k1", []byte("x"), exp); ok || err != nil {
+		t.Fatalf("Replace of a missing key: ok=%v err=%v", ok, err)
+	}
+	if _, found, _ := s.Find("k1"); found {
+		t.Fatal("Replace created a key")
+	}
+	if err := s.Commit("k1", []byte("a"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Replace(ctx, "k1", []byte("b"), exp); !ok || err != nil {
+		t.Fatalf("Replace of a live key: ok=%v err=%v", ok, err)
+	}
+	if b, _, _ := s.Find("k1"); string(b) != "b" {
+		t.Fatalf("after Replace: %q", b)
+	}
+}
