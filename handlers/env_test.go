@@ -21,9 +21,14 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/password"
+	riskredis "github.com/simpleuser/simpleuser/risk/redis"
+	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	"github.com/simpleuser/simpleuser/user"
+	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
 // backendSet configures the stores of the service under test. The memory
@@ -37,6 +42,35 @@ type backendSet struct {
 // backendSets are the backends every HTTP test runs on.
 var backendSets = []backendSet{
 	{name: "memory", configure: func(*testing.T, *simpleuser.Config) {}},
+	{name: "postgres+redis", configure: configureReal},
+}
+
+// configureReal puts the service on the real backends: users in a fresh,
+// migrated PostgreSQL schema (its Now on the test clock), codes, risk
+// counters and sessions in Redis under a key prefix unique to the test.
+//
+// Clock caveat: Redis expires code and session keys by its own wall clock,
+// not by the test clock. The test clock starts at wall time and only moves
+// forward, so a key never vanishes early; but a test that advances the clock
+// past a code's TTL and expects the code to be gone would fail here. The
+// session manager checks session expiry against Config.Now itself, and the
+// risk store scores by the passed now, so both follow the test clock.
+func configureReal(t *testing.T, cfg *simpleuser.Config) {
+	t.Helper()
+	pool := testenv.Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		t.Fatalf("postgres.Migrate: %v", err)
+	}
+	users := postgres.New(pool)
+	users.Now = cfg.Now
+	cfg.Users = users
+
+	rp, prefix := testenv.Redis(t)
+	cfg.Codes = coderedis.New(rp, prefix)
+	cfg.Risk = riskredis.New(rp, prefix)
+	cfg.SessionStore, cfg.SessionIndex = sessionredis.New(rp, prefix)
 }
 
 // eachBackend runs f as a subtest per backend set.
