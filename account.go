@@ -60,10 +60,16 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string) e
 
 // ChangePassword sets u's password. When u has a password, currentPassword
 // must match it (a wrong one counts as a password failure). Every session of
-// u is revoked, the caller's included. 402 for an anonymous user.
+// u is revoked, the caller's included. 402 for an anonymous user; 400
+// EMAIL_REQUIRED for an account without an email address (one that signed
+// up through a provider), since password login is by email: it adds an
+// address with ChangeEmail first.
 func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, newPassword, currentPassword string) error {
 	if !u.Registered() {
 		return ErrAnonymousPassword
+	}
+	if u.Email == "" {
+		return ErrEmailRequired
 	}
 	if err := s.checkPasswordLength("newPassword", newPassword); err != nil {
 		return err
@@ -77,7 +83,9 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 }
 
 // ChangeEmail moves u to newEmail, proven by a ChangeEmail code sent to the
-// new address. 402 for an anonymous user; 409 when another live account
+// new address; for an account that signed up through a provider without an
+// address, it sets the first one (adding code and password login). 402 for
+// an anonymous user; 409 when another live account
 // holds the address (checked before the code is consumed, and again
 // atomically by the store's unique index). Sessions are indexed by user id,
 // so they follow the account.

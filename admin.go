@@ -17,6 +17,7 @@ type NewUser struct {
 	Email    string
 	Password string         // optional; hashed with argon2id
 	Metadata map[string]any // optional
+	Settings map[string]any // optional; at most MaxSettingsBytes of JSON
 	// Payload is handed to BeforeCreate, AfterCreate and the UserCreated event.
 	Payload hooks.Payload
 }
@@ -27,6 +28,11 @@ type NewUser struct {
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*user.User, error) {
 	if err := checkEmail(in.Email); err != nil {
 		return nil, err
+	}
+	if in.Settings != nil {
+		if err := checkSettings(in.Settings); err != nil {
+			return nil, err
+		}
 	}
 	var hash string
 	if in.Password != "" {
@@ -49,7 +55,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*user.User, error
 		if err := s.purgeExpiredHolder(ctx, email, now); err != nil {
 			return err
 		}
-		u := &user.User{Email: email, PasswordHash: hash, Metadata: in.Metadata, RegisterTime: now}
+		u := &user.User{Email: email, PasswordHash: hash, Metadata: in.Metadata, Settings: in.Settings, RegisterTime: now}
 		if u.Metadata == nil {
 			u.Metadata = map[string]any{}
 		}
@@ -116,7 +122,10 @@ func (s *Service) UpdateMetadata(ctx context.Context, id int64, fn func(m map[st
 
 // SetDisabled disables or re-enables a user. Disabling revokes every session
 // at once (in the same transaction); a disabled user gets 403
-// ACCOUNT_DISABLED everywhere. Emits UserDisabled or UserEnabled.
+// ACCOUNT_DISABLED everywhere: every login method (code, password, every
+// sign-in provider), the current-user resolution of every request (token or
+// anonymous ssaid) and the linking of providers. Emits UserDisabled or
+// UserEnabled (nothing when the flag does not change).
 func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		changed := false

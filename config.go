@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
@@ -89,6 +91,35 @@ type Config struct {
 	// HashMaxWait is how long a password operation waits for a hashing slot
 	// before the request gets 503 with Retry-After. Default 5 s.
 	HashMaxWait time.Duration
+
+	// OAuth configures sign-in with OAuth 2.0 / OpenID Connect providers.
+	// Default: none.
+	OAuth OAuthConfig
+}
+
+// OAuthConfig configures sign-in with providers (package oauth). The flow
+// states live in Config.Codes (so on Redis, every instance shares them).
+type OAuthConfig struct {
+	// Providers are the configured providers (oauth.NewGoogle, NewGitHub,
+	// NewFacebook, NewX, NewTikTok, NewLinkedIn, NewOIDC or the app's own),
+	// with distinct names. None: provider sign-in is off (404).
+	Providers []oauth.Provider
+	// AllowedRedirects are the exact redirect URIs a flow may use: the
+	// callback URLs registered with the providers. Matching is exact.
+	AllowedRedirects []string
+	// LinkVerifiedEmail lets a first sign-in with a provider account join the
+	// existing account holding the same address, when the provider vouches
+	// for the address (Profile.EmailVerified). Default false: such a sign-in
+	// creates a new account without that address, because an account must
+	// never be taken over through a provider's claim the app did not opt
+	// into. An unverified address never links, whatever this says.
+	LinkVerifiedEmail bool
+	// StateTTL is how long a started flow waits for its callback. Default
+	// 10 min (oauth.DefaultStateTTL).
+	StateTTL time.Duration
+	// HTTPClient makes the calls to the providers. Default: a client with a
+	// 10-second timeout. Its Timeout must be set.
+	HTTPClient *http.Client
 }
 
 // Defaults.
@@ -177,6 +208,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Argon2.Memory != 0 && c.Argon2.Memory < 8*uint32(max(c.Argon2.Threads, 1)) {
 		bad("Argon2.Memory", "must be at least 8 KiB per thread")
+	}
+	if c.OAuth.StateTTL < 0 {
+		bad("OAuth.StateTTL", "must not be negative")
 	}
 	return c, errors.Join(errs...)
 }

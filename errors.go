@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -70,6 +71,19 @@ const (
 	CodeBodyTooLarge     = "BODY_TOO_LARGE"
 	CodeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+
+	CodeEmailRequired      = "EMAIL_REQUIRED"
+	CodeIdentityTaken      = "IDENTITY_TAKEN"
+	CodeIdentityNotFound   = "IDENTITY_NOT_FOUND"
+	CodeLastSignInMethod   = "LAST_SIGN_IN_METHOD"
+	CodeInvalidSettings    = "INVALID_SETTINGS"
+	CodeUnknownProvider    = "UNKNOWN_PROVIDER"
+	CodeRedirectNotAllowed = "REDIRECT_NOT_ALLOWED"
+	CodeOAuthDenied        = "OAUTH_DENIED"
+	CodeOAuthState         = "OAUTH_STATE"
+	CodeOAuthExchange      = "OAUTH_EXCHANGE"
+	CodeOAuthUnavailable   = "OAUTH_PROVIDER_UNAVAILABLE"
+	CodeOAuthFailed        = "OAUTH_FAILED"
 )
 
 // The fixed errors of the flows. Messages match nicot-simple-user's.
@@ -89,6 +103,19 @@ var (
 	ErrAnonymousEmail       = NewError(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change email for anonymous user.")
 	ErrRegisteredRequired   = NewError(http.StatusPaymentRequired, CodeAnonymous, "A registered user is required.")
 	ErrSendFailed           = NewError(http.StatusBadGateway, CodeSendFailed, "Failed to send code")
+
+	// ErrEmailRequired: a password is only usable with an address (password
+	// login is by email), so an account that signed up through a provider
+	// must add an address (change-email) before setting one.
+	ErrEmailRequired = NewError(http.StatusBadRequest, CodeEmailRequired, "Set an email address before setting a password.")
+	// ErrIdentityTaken: the provider account is linked to another user; it
+	// is never moved silently.
+	ErrIdentityTaken = NewError(http.StatusConflict, CodeIdentityTaken, "This sign-in account is already linked to another user.")
+	// ErrIdentityNotFound: the user has no such provider account linked.
+	ErrIdentityNotFound = NewError(http.StatusNotFound, CodeIdentityNotFound, "No such sign-in account is linked to this user.")
+	// ErrLastSignInMethod: unlinking would leave the user no way to sign in
+	// (no email address and no other provider account).
+	ErrLastSignInMethod = NewError(http.StatusConflict, CodeLastSignInMethod, "This is the only way to sign in to the account: add an email address or another sign-in account first.")
 )
 
 func cooldownError(wait time.Duration) *Error {
@@ -128,11 +155,16 @@ func AsError(err error) *Error {
 	if name := backend.Name(err); name != "" {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: name + " unavailable", Wait: time.Second, Err: err}
 	}
+	if e := oauthError(err); e != nil && !errors.Is(err, context.Canceled) {
+		return e
+	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeBusy, Message: "Too many password operations in progress, retry shortly", Wait: time.Second, Err: err}
 	case errors.Is(err, user.ErrEmailTaken):
 		return &Error{Status: ErrEmailTaken.Status, Code: ErrEmailTaken.Code, Message: ErrEmailTaken.Message, Err: err}
+	case errors.Is(err, user.ErrIdentityTaken):
+		return &Error{Status: ErrIdentityTaken.Status, Code: ErrIdentityTaken.Code, Message: ErrIdentityTaken.Message, Err: err}
 	case errors.Is(err, user.ErrConflict):
 		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: "The account changed concurrently, please retry", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -141,4 +173,33 @@ func AsError(err error) *Error {
 		return &Error{Status: 499, Code: CodeInternal, Message: "Request canceled", Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal server error", Err: err}
+}
+
+// oauthError maps the errors of package oauth, with the status
+// oauth.HTTPStatus gives them; nil for any other error.
+func oauthError(err error) *Error {
+	status := oauth.HTTPStatus(err)
+	e := &Error{Status: status, Err: err}
+	switch {
+	case errors.Is(err, oauth.ErrUnknownProvider):
+		e.Code, e.Message = CodeUnknownProvider, "Unknown sign-in provider"
+	case errors.Is(err, oauth.ErrRedirectNotAllowed):
+		e.Code, e.Message = CodeRedirectNotAllowed, "redirectUri is not an allowed redirect URI"
+	case errors.Is(err, oauth.ErrSSAIDRequired):
+		return &Error{Status: ErrSSAIDRequired.Status, Code: ErrSSAIDRequired.Code, Message: ErrSSAIDRequired.Message, Err: err}
+	case errors.Is(err, oauth.ErrDenied):
+		e.Code, e.Message = CodeOAuthDenied, "Sign-in was cancelled or refused at the provider"
+	case errors.Is(err, oauth.ErrBadState):
+		e.Code, e.Message = CodeOAuthState, "The sign-in link is invalid, used or expired: start again"
+	case errors.Is(err, oauth.ErrExchange), errors.Is(err, oauth.ErrBadToken):
+		e.Code, e.Message = CodeOAuthExchange, "The provider did not confirm the sign-in"
+	case errors.Is(err, oauth.ErrProviderUnavailable):
+		e.Code, e.Message = CodeOAuthUnavailable, "The sign-in provider is unavailable, retry shortly"
+		if status == http.StatusServiceUnavailable {
+			e.Wait = time.Second
+		}
+	default:
+		return nil
+	}
+	return e
 }

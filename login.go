@@ -120,51 +120,84 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 	if u.Disabled {
 		return nil, ErrAccountDisabled
 	}
-	var newHash string
+	en := entry{method: method}
 	if rehash { // parameters changed (or a legacy bcrypt hash): upgrade transparently
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
-			newHash = h
+			en.newHash = h
 		}
 	}
 	var out *user.User
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		now := s.now()
 		var err error
-		out, err = s.update(ctx, u.ID, func(u *user.User) error {
-			if u.Disabled {
-				return ErrAccountDisabled
-			}
-			u.UnregisterTime = time.Time{} // recovery within the grace period
-			u.LoginIP, u.LoginTime = ipString(c), now
-			if newHash != "" {
-				u.PasswordHash = newHash
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if s.hooks.OnMigrateUser != nil {
-			anon, err := s.users.GetAnonymous(ctx, c.SSAID)
-			switch {
-			case errors.Is(err, user.ErrNotFound):
-			case err != nil:
-				return err
-			default:
-				if err := s.hooks.OnMigrateUser(ctx, anon, out); err != nil {
-					return err
-				}
-			}
-		}
-		if s.hooks.OnLogin != nil {
-			if err := s.hooks.OnLogin(ctx, out, hooks.LoginInfo{Method: method, SSAID: c.SSAID, IP: ipString(c)}); err != nil {
-				return err
-			}
-		}
-		s.emit(ctx, clientEvent(hooks.LoggedIn, out, c))
-		return nil
+		out, err = s.enter(ctx, c, u.ID, en)
+		return err
 	})
 	return out, err
+}
+
+// entry describes a login into an existing account whose credentials were checked.
+type entry struct {
+	method   string // hooks.LoginInfo.Method
+	provider string // for method "oauth"
+	newHash  string // a rehashed password to store, if any
+	// identity is the provider account signed in with: touched, or linked
+	// first when link is set.
+	identity *user.Identity
+	link     bool
+}
+
+// enter logs the account id in, inside the current transaction: it refuses
+// a disabled account, recovers one unregistered within the grace period,
+// records the login, links or touches the provider identity, then runs
+// OnMigrateUser and OnLogin and emits the events. Every login into an
+// existing account (code, password, provider) ends here; a registration
+// goes through upgradeAnonymous instead.
+func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*user.User, error) {
+	now := s.now()
+	out, err := s.update(ctx, id, func(u *user.User) error {
+		if u.Disabled {
+			return ErrAccountDisabled
+		}
+		u.UnregisterTime = time.Time{} // recovery within the grace period
+		u.LoginIP, u.LoginTime = ipString(c), now
+		if en.newHash != "" {
+			u.PasswordHash = en.newHash
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if idn := en.identity; idn != nil {
+		idn.UserID, idn.LastUsedAt = out.ID, now
+		if en.link {
+			if err := s.linkIdentity(ctx, c, out, idn); err != nil {
+				return nil, err
+			}
+		} else if err := s.users.TouchIdentity(ctx, idn.Provider, idn.Subject, idn.Email, idn.EmailVerified, now); err != nil {
+			return nil, err
+		}
+	}
+	if s.hooks.OnMigrateUser != nil {
+		anon, err := s.users.GetAnonymous(ctx, c.SSAID)
+		switch {
+		case errors.Is(err, user.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			if err := s.hooks.OnMigrateUser(ctx, anon, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if s.hooks.OnLogin != nil {
+		info := hooks.LoginInfo{Method: en.method, Provider: en.provider, SSAID: c.SSAID, IP: ipString(c)}
+		if err := s.hooks.OnLogin(ctx, out, info); err != nil {
+			return nil, err
+		}
+	}
+	s.emit(ctx, identityEvent(clientEvent(hooks.LoggedIn, out, c), en.identity))
+	return out, nil
 }
 
 func (s *Service) register(ctx context.Context, c Client, email string, in LoginInput) (*user.User, error) {
@@ -186,65 +219,98 @@ func (s *Service) register(ctx context.Context, c Client, email string, in Login
 			return nil, err
 		}
 	}
-	payload := in.Extra
-	if payload == nil {
-		payload = hooks.Payload{}
-	}
 	var out *user.User
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		now := s.now()
-		if err := s.purgeExpiredHolder(ctx, email, now); err != nil {
+		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 			return err
 		}
-		for i := 0; ; i++ {
-			anon, err := s.users.GetOrCreateAnonymous(ctx, c.SSAID, now)
-			if err != nil {
-				return err
-			}
-			if anon.Disabled {
-				return ErrAccountDisabled
-			}
-			anon.Email, anon.SSAID = email, ""
-			anon.RegisterIP, anon.RegisterTime = ipString(c), now
-			anon.LoginIP, anon.LoginTime = ipString(c), now
-			anon.UnregisterTime = time.Time{}
-			if hash != "" {
-				anon.PasswordHash = hash
-			}
-			if s.hooks.BeforeCreate != nil {
-				if err := s.hooks.BeforeCreate(ctx, anon, payload); err != nil {
-					return err
-				}
-			}
-			err = s.users.Update(ctx, anon)
-			if errors.Is(err, user.ErrConflict) && i < maxRetries {
-				continue // upgraded or changed concurrently: take the ssaid's current anonymous user
-			}
-			if err != nil {
-				return err
-			}
-			out = anon
-			break
-		}
-		if s.hooks.AfterCreate != nil {
-			if err := s.hooks.AfterCreate(ctx, out, payload); err != nil {
-				return err
-			}
-		}
-		if s.hooks.OnLogin != nil {
-			if err := s.hooks.OnLogin(ctx, out, hooks.LoginInfo{Method: "code", SSAID: c.SSAID, IP: ipString(c), Created: true}); err != nil {
-				return err
-			}
-		}
-		reg := clientEvent(hooks.UserRegistered, out, c)
-		reg.Payload = payload
-		s.emit(ctx, reg)
-		s.emit(ctx, clientEvent(hooks.LoggedIn, out, c))
-		return nil
+		var err error
+		out, err = s.upgradeAnonymous(ctx, c, signup{email: email, hash: hash, payload: in.Extra, method: "code"})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// signup describes an account coming into being.
+type signup struct {
+	email    string // the account's address ("" for none: a provider sign-up without a usable one)
+	hash     string // password hash, if any
+	payload  hooks.Payload
+	method   string         // hooks.LoginInfo.Method
+	provider string         // for method "oauth"
+	identity *user.Identity // provider account to link to the new account, if any
+}
+
+// upgradeAnonymous registers an account, inside the current transaction, by
+// upgrading the anonymous user of c's ssaid in place (same id): ssaid
+// cleared, sp's address and password set, register and login times
+// recorded. It runs BeforeCreate, writes the row, links sp.identity, runs
+// AfterCreate and OnLogin, and emits UserRegistered (plus IdentityLinked)
+// and LoggedIn. Code login and provider sign-up both register through it.
+func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*user.User, error) {
+	payload := sp.payload
+	if payload == nil {
+		payload = hooks.Payload{}
+	}
+	now := s.now()
+	var out *user.User
+	for i := 0; ; i++ {
+		anon, err := s.users.GetOrCreateAnonymous(ctx, c.SSAID, now)
+		if err != nil {
+			return nil, err
+		}
+		if anon.Disabled {
+			return nil, ErrAccountDisabled
+		}
+		anon.Email, anon.SSAID = sp.email, ""
+		anon.RegisterIP, anon.RegisterTime = ipString(c), now
+		anon.LoginIP, anon.LoginTime = ipString(c), now
+		anon.UnregisterTime = time.Time{}
+		if sp.hash != "" {
+			anon.PasswordHash = sp.hash
+		}
+		if s.hooks.BeforeCreate != nil {
+			if err := s.hooks.BeforeCreate(ctx, anon, payload); err != nil {
+				return nil, err
+			}
+		}
+		err = s.users.Update(ctx, anon)
+		if errors.Is(err, user.ErrConflict) && i < maxRetries {
+			continue // upgraded or changed concurrently: take the ssaid's current anonymous user
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = anon
+		break
+	}
+	if sp.identity != nil { // linked before AfterCreate, so the app can read it there
+		sp.identity.UserID = out.ID
+		if err := s.users.LinkIdentity(ctx, sp.identity); err != nil {
+			return nil, err
+		}
+	}
+	if s.hooks.AfterCreate != nil {
+		if err := s.hooks.AfterCreate(ctx, out, payload); err != nil {
+			return nil, err
+		}
+	}
+	if s.hooks.OnLogin != nil {
+		info := hooks.LoginInfo{Method: sp.method, Provider: sp.provider, SSAID: c.SSAID, IP: ipString(c), Created: true}
+		if err := s.hooks.OnLogin(ctx, out, info); err != nil {
+			return nil, err
+		}
+	}
+	reg := identityEvent(clientEvent(hooks.UserRegistered, out, c), sp.identity)
+	reg.Payload = payload
+	s.emit(ctx, reg)
+	if sp.identity != nil {
+		s.emit(ctx, identityEvent(clientEvent(hooks.IdentityLinked, out, c), sp.identity))
+	}
+	s.emit(ctx, identityEvent(clientEvent(hooks.LoggedIn, out, c), sp.identity))
 	return out, nil
 }
 

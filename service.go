@@ -18,6 +18,7 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
@@ -38,6 +39,7 @@ type Service struct {
 	hooks    hooks.Hooks
 	log      *slog.Logger
 	now      func() time.Time
+	flow     *oauth.Flow // nil when no provider is configured
 }
 
 // New validates cfg, applies defaults (in-memory stores where none are
@@ -76,6 +78,16 @@ func New(cfg Config) (*Service, error) {
 		hooks:  c.Hooks,
 		log:    c.Logger,
 		now:    c.Now,
+	}
+	if len(c.OAuth.Providers) > 0 {
+		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{
+			StateTTL: c.OAuth.StateTTL, AllowedRedirects: c.OAuth.AllowedRedirects,
+			Now: c.Now, HTTPClient: c.OAuth.HTTPClient,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("simpleuser: Config.OAuth: %w", err)
+		}
+		s.flow = flow
 	}
 	if len(c.InitialUsers) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -55,6 +55,11 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		return nil, err
 	}
 	appHooks(&cfg.Hooks, a.appUsers)
+	links, err := configureProviders(ctx, s.providers, &cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	svc, err := simpleuser.New(cfg)
 	if err != nil {
 		a.Close()
@@ -65,6 +70,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	mux := http.NewServeMux()
 	mux.Handle("/api/", handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log}))
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
+	mux.Handle("GET /{$}", home(links))
 	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(mux))
 	return a, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -53,6 +54,12 @@ func appHooks(h *hooks.Hooks, store appUsers) {
 		a := AppUser{AuthUserID: u.ID, Nickname: p.String("nickname"), ReferralCode: newReferralCode()}
 		if a.Nickname == "" {
 			a.Nickname = localPart(u.Email)
+		}
+		if a.Nickname == "" { // a provider sign-up without an address
+			a.Nickname = p.String("name")
+		}
+		if a.Nickname == "" {
+			a.Nickname = fmt.Sprintf("user%d", u.ID)
 		}
 		if code := p.String("referralCode"); code != "" {
 			ref, err := store.ByReferralCode(ctx, code)

@@ -10,8 +10,8 @@ import (
 	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
-	"github.com/simpleuser/simpleuser/user/postgres"
 	usermemory "github.com/simpleuser/simpleuser/user/memory"
+	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
 // configureBackends switches cfg onto PostgreSQL and/or Redis when their URLs

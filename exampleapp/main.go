@@ -1,9 +1,12 @@
 // Command exampleapp serves simpleuser's API on :8080, on in-memory stores by
 // default or on PostgreSQL and Redis when -database-url and -redis-url are
-// given. Codes are printed to stderr by a development sender.
+// given. Codes are printed to stderr by a development sender. Sign-in
+// providers are enabled by their client credentials; GET / is a page with a
+// "Sign in with ..." link for each.
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
+//	go run ./exampleapp -public-url https://app.example -google-client-id ID -google-client-secret SECRET
 package main
 
 import (
@@ -29,6 +32,7 @@ type settings struct {
 	databaseURL    string
 	redisURL       string
 	redisPrefix    string
+	providers      providerSettings
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -41,6 +45,7 @@ func parseFlags(args []string) (settings, error) {
 	fs.StringVar(&s.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
 	fs.StringVar(&s.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
 	fs.StringVar(&s.redisPrefix, "redis-prefix", envOr("SIMPLEUSER_REDIS_PREFIX", "simpleuser:"), "Redis key prefix (SIMPLEUSER_REDIS_PREFIX)")
+	defineProviderFlags(fs, &s.providers)
 	return s, fs.Parse(args)
 }
 

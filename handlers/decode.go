@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,9 +18,10 @@ import (
 )
 
 // readBody reads the request body under the size cap. An empty (or
-// all-white-space) body gives nil. A non-empty body must be declared
-// application/json (parameters allowed): 415 otherwise; over the cap: 413.
-func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// all-white-space) body gives nil. A non-empty body must be declared with
+// one of types (default application/json; parameters allowed): 415
+// otherwise; over the cap: 413.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -41,11 +43,14 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
+	if len(types) == 0 {
+		types = []string{jsonType}
+	}
+	if !isType(r.Header.Get("Content-Type"), types) {
 		return nil, &simpleuser.Error{
 			Status:  http.StatusUnsupportedMediaType,
 			Code:    simpleuser.CodeUnsupportedMedia,
-			Message: "Content-Type must be application/json",
+			Message: "Content-Type must be " + strings.Join(types, " or "),
 		}
 	}
 	return b, nil
@@ -59,13 +64,22 @@ func (s *server) tooLarge() error {
 	}
 }
 
+// Body media types.
+const (
+	jsonType       = "application/json"
+	mergePatchType = "application/merge-patch+json"
+)
+
 // isJSON reports whether a Content-Type header names application/json.
-func isJSON(ct string) bool {
+func isJSON(ct string) bool { return isType(ct, []string{jsonType}) }
+
+// isType reports whether a Content-Type header names one of types.
+func isType(ct string, types []string) bool {
 	if ct == "" {
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
+	return err == nil && slices.Contains(types, mt)
 }
 
 // field is one decodable field of an input struct.
@@ -205,6 +219,17 @@ func jsonErrorText(err error) string {
 		return "expected a JSON object"
 	}
 	return "invalid JSON"
+}
+
+// decodePath fills the fields of dst (a pointer to a struct) tagged path
+// from r's path wildcards.
+func decodePath(r *http.Request, dst any) {
+	v := reflect.ValueOf(dst).Elem()
+	for _, f := range fieldsOf(v.Type(), "path") {
+		if f.isText && !f.ptr {
+			v.Field(f.index).SetString(r.PathValue(f.name))
+		}
+	}
 }
 
 // decodeQuery fills dst (a pointer to a struct of string fields named by

@@ -17,6 +17,13 @@
 //	POST {prefix}/user-center/change-email
 //	POST {prefix}/user-center/unregister
 //	POST {prefix}/user-center/logout
+//	GET  {prefix}/user-center/session
+//	PATCH {prefix}/user-center/settings
+//	GET  {prefix}/oauth/{provider}/start
+//	GET  {prefix}/oauth/{provider}/callback
+//	GET  {prefix}/user-center/identities
+//	POST {prefix}/user-center/identities/{provider}/link
+//	DELETE {prefix}/user-center/identities/{provider}/{subject}
 //	GET  {prefix}/openapi.json
 //
 // Mounting: the handler matches the full request path, prefix included, so

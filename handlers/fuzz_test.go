@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"fmt"
+	"sync/atomic"
 	"testing"
 )
 
@@ -53,5 +55,33 @@ func FuzzSendCodeBody(f *testing.F) {
 		`{"email":"` + "a\"b@example.com" + `","codePurpose":"ResetPassword"}`,
 		`{"email":-0.0e-0,"codePurpose":12}`,
 		`{`, `}`, `{"a":`,
+	})
+}
+
+// FuzzSettingsPatch sends arbitrary merge patches: every answer is an
+// envelope below 500, and a success leaves an object of at most 16 KiB.
+func FuzzSettingsPatch(f *testing.F) {
+	e := newMemoryEnv(f)
+	for _, s := range []string{
+		``, `{}`, `null`, `[]`, `"x"`, `{"a":1}`, `{"a":null}`, `{"a":{"b":{"c":null}}}`,
+		`{"a":[1,{"b":null}]}`, `{"a":1}{}`, `{"a":1e999}`, `{"\u0000":"\ud800"}`, `{"a":{"a":{"a":{"a":{}}}}}`,
+	} {
+		f.Add(s)
+	}
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, body string) {
+		// A fresh anonymous user per input: the outcome depends on the input
+		// alone, which keeps coverage (and so minimization) deterministic.
+		ssaid := fmt.Sprintf("fuzz-settings-%d", n.Add(1))
+		r := doOn(t, e.h, e.prefix, rq{method: "PATCH", path: "/user-center/settings", body: body, ip: "203.0.113.8",
+			header: map[string]string{"x-client-ssaid": ssaid, "Content-Type": "application/merge-patch+json"}})
+		if r.code >= 500 {
+			t.Fatalf("status %d for %q: %s", r.code, body, r.raw)
+		}
+		if r.code == 200 {
+			if _, ok := r.data["settings"].(map[string]any); !ok || len(r.raw) > 17<<10 {
+				t.Fatalf("settings after %q: %s", body, r.raw)
+			}
+		}
 	})
 }

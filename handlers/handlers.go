@@ -61,8 +61,10 @@ type server struct {
 	maxBody int64
 	opts    Options
 	mux     *http.ServeMux
-	allowed map[string][]string // full path -> methods, for 404/405
-	doc     []byte              // the OpenAPI document
+	allowed map[string][]string // full path pattern -> methods, for 404/405
+	// wild lists the patterns of allowed with {wildcards}, matched segment by segment.
+	wild []pathPattern
+	doc  []byte // the OpenAPI document
 }
 
 // New returns the handler of the JSON API (see the package documentation
@@ -132,17 +134,34 @@ func normalizePrefix(p string) string {
 func (s *server) handle(method, path string, h http.Handler) {
 	full := s.prefix + path
 	s.mux.Handle(method+" "+full, h)
+	if _, seen := s.allowed[full]; !seen && strings.Contains(full, "{") {
+		s.wild = append(s.wild, newPathPattern(full))
+	}
 	s.allowed[full] = append(s.allowed[full], method)
 	if method == http.MethodGet {
 		s.allowed[full] = append(s.allowed[full], http.MethodHead)
 	}
 }
 
+// methodsFor returns the methods served on the request's path: those of
+// the exact path, else of the first wildcard pattern matching it.
+func (s *server) methodsFor(r *http.Request) ([]string, bool) {
+	if methods, ok := s.allowed[r.URL.Path]; ok {
+		return methods, true
+	}
+	for _, p := range s.wild {
+		if p.match(r.URL.EscapedPath()) {
+			return s.allowed[p.full], true
+		}
+	}
+	return nil, false
+}
+
 // ServeHTTP routes r, answering unknown paths with a 404 envelope and a
 // wrong method with a 405 envelope carrying Allow, so the mux's own
 // text/plain answers never reach a client.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	methods, known := s.allowed[r.URL.Path]
+	methods, known := s.methodsFor(r)
 	if !known {
 		s.notFound(w, r)
 		return

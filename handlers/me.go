@@ -20,7 +20,7 @@ func me(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(extra)+6)
+	out := make(map[string]any, len(extra)+7)
 	for k, v := range extra {
 		out[k] = v
 	}
@@ -30,6 +30,7 @@ func me(c *call) (any, error) {
 	out["registered"] = kit.Registered
 	out["passwordSet"] = kit.PasswordSet
 	out["metadata"] = kit.Metadata
+	out["settings"] = kit.Settings
 	out["createdAt"] = kit.CreatedAt
 	return out, nil
 }
@@ -41,6 +42,7 @@ func meOf(u *user.User) *meUser {
 		Registered:  u.Registered(),
 		PasswordSet: u.PasswordSet(),
 		Metadata:    u.Metadata,
+		Settings:    u.Settings,
 		CreatedAt:   formatTime(u.CreatedAt),
 	}
 	if u.Email != "" {
@@ -49,6 +51,9 @@ func meOf(u *user.User) *meUser {
 	}
 	if m.Metadata == nil {
 		m.Metadata = map[string]any{}
+	}
+	if m.Settings == nil {
+		m.Settings = map[string]any{}
 	}
 	return m
 }

@@ -60,9 +60,12 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	oc.SetDescription(rt.description)
 	oc.SetTags(rt.tags...)
 
-	if rt.ssaid {
+	switch {
+	case rt.ssaidDoc != nil:
+		oc.AddReqStructure(rt.ssaidDoc)
+	case rt.ssaid:
 		oc.AddReqStructure(new(ssaidHeader))
-	} else {
+	default:
 		oc.AddReqStructure(new(optionalSSAIDHeader))
 	}
 	switch rt.token {
@@ -74,8 +77,15 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	if rt.query != nil {
 		oc.AddReqStructure(rt.query)
 	}
-	if rt.body != nil {
-		oc.AddReqStructure(rt.body, openapi.WithContentType("application/json"))
+	types := rt.bodyTypes
+	if len(types) == 0 {
+		types = []string{jsonType}
+	}
+	free, isFree := rt.body.(freeFormBody)
+	if rt.body != nil && !isFree {
+		for _, ct := range types {
+			oc.AddReqStructure(rt.body, openapi.WithContentType(ct))
+		}
 	}
 
 	var data any
@@ -89,6 +99,13 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	}
 	oc.AddRespStructure(envelopeSchema(name, data), openapi.WithHTTPStatus(http.StatusOK),
 		func(cu *openapi.ContentUnit) { cu.Description = "Success." })
+	if rt.found {
+		desc := "Redirect to data.url (the Location header); the envelope carries the same URL."
+		oc.AddRespStructure(envelopeSchema(name, data), openapi.WithHTTPStatus(http.StatusFound),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+		oc.AddRespStructure(new(locationHeader), openapi.WithHTTPStatus(http.StatusFound),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+	}
 	for _, e := range rt.errors {
 		desc := e.description
 		if e.status == http.StatusTooManyRequests {
@@ -101,7 +118,46 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddRespStructure(envelopeSchema("ErrorEnvelope", new(errorData)), openapi.WithHTTPStatus(e.status),
 			func(cu *openapi.ContentUnit) { cu.Description = desc })
 	}
-	return r.AddOperation(oc)
+	if err := r.AddOperation(oc); err != nil {
+		return err
+	}
+	if isFree {
+		return setRequestBody(r, s.prefix+rt.path, rt.method, types, free.bodySchema())
+	}
+	return nil
+}
+
+// freeFormBody is a body type documented by a hand-written JSON schema
+// (a merge patch, say, which has no fixed fields to reflect).
+type freeFormBody interface {
+	bodySchema() map[string]any
+}
+
+// setRequestBody documents the required request body of an operation
+// already added: schema, under each media type.
+func setRequestBody(r *openapi31.Reflector, path, method string, types []string, schema map[string]any) error {
+	item, ok := r.Spec.Paths.MapOfPathItemValues[path]
+	if !ok {
+		return fmt.Errorf("no path item %s", path)
+	}
+	var op *openapi31.Operation
+	switch method {
+	case http.MethodPatch:
+		op = item.Patch
+	case http.MethodPost:
+		op = item.Post
+	case http.MethodPut:
+		op = item.Put
+	}
+	if op == nil {
+		return fmt.Errorf("no %s operation on %s", method, path)
+	}
+	rb := (&openapi31.RequestBody{Content: map[string]openapi31.MediaType{}}).WithRequired(true)
+	for _, ct := range types {
+		rb.Content[ct] = openapi31.MediaType{Schema: schema}
+	}
+	op.RequestBody = &openapi31.RequestBodyOrReference{RequestBody: rb}
+	return nil
 }
 
 // operationID names an operation after its method and path:
@@ -112,7 +168,8 @@ func operationID(rt *route) string {
 	upper := true
 	for _, c := range rt.path {
 		switch {
-		case c == '/' || c == '-' || c == '.':
+		case c == '}':
+		case c == '/' || c == '-' || c == '.' || c == '{':
 			upper = true
 		case upper:
 			b.WriteString(strings.ToUpper(string(c)))

@@ -103,7 +103,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 	}
 	user := dig(t, schemas, "User", "properties").(map[string]any)
-	for _, k := range []string{"id", "email", "registered", "passwordSet", "metadata", "createdAt", "age", "tags", "profile", "level", "Untagged"} {
+	for _, k := range []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt", "age", "tags", "profile", "level", "Untagged"} {
 		if _, ok := user[k]; !ok {
 			t.Errorf("User schema lacks %q", k)
 		}
@@ -133,7 +133,7 @@ func TestOpenAPIRootPrefixAndNoUserFields(t *testing.T) {
 	doc := fetchDoc(t, Options{Prefix: "/"})
 	dig(t, doc, "paths", "/login", "post")
 	user := dig(t, doc, "components", "schemas", "User", "properties").(map[string]any)
-	if len(user) != 6 {
+	if len(user) != 7 {
 		t.Fatalf("User schema without app fields has %d properties", len(user))
 	}
 }

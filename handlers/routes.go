@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
@@ -19,12 +20,20 @@ type route struct {
 	description string
 	tags        []string
 	ssaid       bool // x-client-ssaid required (400 when absent)
-	token       int  // x-client-token: tokenNone, tokenOptional or tokenRequired
-	body        any  // pointer to the request body type, or nil (no body)
-	query       any  // pointer to the query parameters type, or nil
-	data        any  // pointer to the response data type, or nil (no data field)
-	errors      []routeError
-	handle      func(c *call) (data any, err error)
+	// ssaidDoc, when set, documents how the route takes the ssaid instead of
+	// the x-client-ssaid header alone (a pointer to a struct of header,
+	// query or cookie fields); the handler enforces it, ssaid stays false.
+	ssaidDoc any
+	token    int // x-client-token: tokenNone, tokenOptional or tokenRequired
+	body     any // pointer to the request body type, or nil (no body)
+	// bodyTypes are the accepted body media types. Default: application/json.
+	bodyTypes []string
+	query     any // pointer to the query (and path) parameters type, or nil
+	data      any // pointer to the response data type, or nil (no data field)
+	// found documents a 302 answer (Location header, envelope with data).
+	found  bool
+	errors []routeError
+	handle func(c *call) (data any, err error)
 }
 
 // x-client-token use of a route.
@@ -48,6 +57,7 @@ type call struct {
 	r      *http.Request
 	client simpleuser.Client
 	raw    []byte // the body, read by wrap for routes that take one
+	status int    // success status to answer (0: 200)
 }
 
 // wrap turns a route into its http.Handler: it enforces the ssaid, reads
@@ -61,8 +71,8 @@ func (s *server) wrap(rt route) http.Handler {
 			envelope.Error(w, r, s.log, simpleuser.ErrSSAIDRequired)
 			return
 		}
-		if r.Method == http.MethodPost {
-			b, err := s.readBody(w, r)
+		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
+			b, err := s.readBody(w, r, rt.bodyTypes)
 			if err != nil {
 				envelope.Error(w, r, s.log, err)
 				return
@@ -72,6 +82,10 @@ func (s *server) wrap(rt route) http.Handler {
 		data, err := rt.handle(c)
 		if err != nil {
 			envelope.Error(w, r, s.log, err)
+			return
+		}
+		if c.status != 0 {
+			envelope.Write(w, c.status, "success", data)
 			return
 		}
 		envelope.OK(w, data)
@@ -92,10 +106,11 @@ func (c *call) decodeBody(dst any) (map[string]json.RawMessage, error) {
 	return extra, nil
 }
 
-// decodeQuery decodes and validates the query into dst, which must be of
-// the route's query type.
+// decodeQuery decodes and validates the query and the path parameters into
+// dst, which must be of the route's query type.
 func (c *call) decodeQuery(dst any) error {
 	c.mustBe(dst, c.rt.query, "query")
+	decodePath(c.r, dst)
 	return check(dst, decodeQuery(c.r.URL.Query(), dst))
 }
 
@@ -121,8 +136,12 @@ var (
 	errBackend   = routeError{http.StatusServiceUnavailable, "A backend (PostgreSQL, Redis) is unreachable or the password hasher is saturated (BACKEND_UNAVAILABLE, BUSY); retry later."}
 )
 
-// routes is the route table.
-var routes = []route{
+// routes is the route table: the account routes (nicot-simple-user's) and
+// the sign-in provider, identity and settings routes.
+var routes = slices.Concat(accountRoutes, signInRoutes)
+
+// accountRoutes are nicot-simple-user's endpoints, plus the session.
+var accountRoutes = []route{
 	{
 		method: http.MethodPost, path: "/send-code/send",
 		summary:     "Send a verification code",

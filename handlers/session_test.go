@@ -41,7 +41,11 @@ func TestSessionEndpointAndHookMeFields(t *testing.T) {
 			t.Fatalf("session user data %v, want the GetSessionUserData object", r.data["data"])
 		}
 		e.do(rq{method: "GET", path: "/user-center/session"}).want(t, 401, "")
-		e.do(rq{method: "GET", path: "/user-center/session", token: "x" + tok[1:]}).want(t, 401, "")
+		other := "x"
+		if tok[0] == 'x' { // a token may start with x: make sure this one differs
+			other = "y"
+		}
+		e.do(rq{method: "GET", path: "/user-center/session", token: other + tok[1:]}).want(t, 401, "")
 
 		me := e.me(e.ssaid("s"), tok).want(t, 200, "")
 		if me.data["nickname"] != "neo" || me.data["credits"] != float64(3) || me.num("id") != id {

@@ -96,9 +96,10 @@ type userExistsData struct {
 type meUser struct {
 	ID          int64          `json:"id" required:"true" description:"User id."`
 	Email       *string        `json:"email" required:"true" format:"email" description:"Address; null for an anonymous user."`
-	Registered  bool           `json:"registered" required:"true" description:"Whether the user has an address."`
+	Registered  bool           `json:"registered" required:"true" description:"Whether the user is an account rather than an anonymous user (an account made by a sign-in provider may have no address)."`
 	PasswordSet bool           `json:"passwordSet" required:"true" description:"Whether the user has a password."`
 	Metadata    map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
+	Settings    map[string]any `json:"settings" required:"true" nullable:"false" description:"The user's own JSON object (preferences): written with PATCH /user-center/settings (a merge patch) or by the app."`
 	CreatedAt   string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
 }
 
@@ -129,6 +130,11 @@ type errorData struct {
 type waitData struct {
 	Code       string `json:"code" required:"true" description:"Machine-readable error code, e.g. SEND_COOLDOWN."`
 	WaitTimeMs int64  `json:"waitTimeMs" required:"true" minimum:"1" description:"Milliseconds until a retry can succeed."`
+}
+
+// locationHeader documents the Location header of 302 answers.
+type locationHeader struct {
+	Location string `header:"Location" required:"true" format:"uri" description:"Where to send the browser."`
 }
 
 // retryAfter documents the Retry-After header of 429 answers.

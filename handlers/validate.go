@@ -19,7 +19,7 @@ func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	// Report fields by their wire name (json, else query tag).
 	v.RegisterTagNameFunc(func(sf reflect.StructField) string {
-		for _, tag := range []string{"json", "query"} {
+		for _, tag := range []string{"json", "query", "path"} {
 			if name, _, _ := strings.Cut(sf.Tag.Get(tag), ","); name != "" && name != "-" {
 				return name
 			}
@@ -73,7 +73,7 @@ func check(dst any, errs inputErrors) error {
 }
 
 func validatedName(sf reflect.StructField) string {
-	for _, tag := range []string{"json", "query"} {
+	for _, tag := range []string{"json", "query", "path"} {
 		if name, _, _ := strings.Cut(sf.Tag.Get(tag), ","); name != "" && name != "-" {
 			return name
 		}

@@ -50,9 +50,11 @@ func (p Payload) String(name string) string {
 
 // LoginInfo describes a login in progress.
 type LoginInfo struct {
-	Method string // "code" or "password"
-	SSAID  string
-	IP     string
+	Method string // "code", "password" or "oauth"
+	// Provider names the sign-in provider when Method is "oauth" ("google", ...).
+	Provider string
+	SSAID    string
+	IP       string
 	// Created is true when this login registers the account.
 	Created bool
 }
@@ -156,6 +158,11 @@ const (
 	UserDisabled     = "UserDisabled"
 	UserEnabled      = "UserEnabled"
 	UserCreated      = "UserCreated"
+	// IdentityLinked: a sign-in provider account was linked to the user
+	// (Event.Identity), by a first sign-in with it or explicitly.
+	IdentityLinked = "IdentityLinked"
+	// IdentityUnlinked: the user removed a sign-in provider account (Event.Identity).
+	IdentityUnlinked = "IdentityUnlinked"
 )
 
 // Event is something that happened, delivered after commit.
@@ -166,12 +173,20 @@ type Event struct {
 	// User is a snapshot of the user after the change (before it, for UserDeleted).
 	// For LoginFailed it is nil when no account holds the email.
 	User *user.User
-	// Payload is the signup payload (UserRegistered, UserCreated).
+	// Payload is the signup payload (UserRegistered, UserCreated). For a
+	// provider sign-up it holds "provider", "name" and "avatarUrl" (strings).
 	Payload Payload
 	IP      string
 	SSAID   string
 	// Email is the address involved (LoginFailed; EmailChanged: the old address).
 	Email string
-	// Reason says why a login failed ("code", "password", "blocked", "disabled", "unknown").
+	// Reason says why a login failed ("code", "password", "blocked",
+	// "disabled", "unknown", "provider").
 	Reason string
+	// Identity is the sign-in provider account concerned (IdentityLinked,
+	// IdentityUnlinked; LoggedIn, UserRegistered and LoginFailed of a
+	// provider sign-in).
+	Identity *user.Identity
+	// Provider names the sign-in provider of a provider sign-in ("" otherwise).
+	Provider string
 }

@@ -198,6 +198,13 @@ func TestRequire(t *testing.T) {
 	if err := e.svc.Users().Update(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
+	offAnon, err := e.svc.Users().GetOrCreateAnonymous(context.Background(), "off-device", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetDisabled(context.Background(), offAnon.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, _ := simpleuser.CurrentSession(r.Context()); d != nil && d.UserID != id {
 			t.Errorf("session of user %d", d.UserID)
@@ -218,6 +225,7 @@ func TestRequire(t *testing.T) {
 		{"user: no ssaid", e.svc, RequireUser, nil, 400, "SSAID_REQUIRED"},
 		{"user: bad token", e.svc, RequireUser, map[string]string{"x-client-ssaid": "d", "x-client-token": bad}, 401, "INVALID_TOKEN"},
 		{"user: disabled", e.svc, RequireUser, map[string]string{"x-client-token": disabledTok}, 403, "ACCOUNT_DISABLED"},
+		{"user: disabled anonymous", e.svc, RequireUser, map[string]string{"x-client-ssaid": "off-device"}, 403, "ACCOUNT_DISABLED"},
 		{"user: anonymous off", off.svc, RequireUser, map[string]string{"x-client-ssaid": "d"}, 401, "AUTH_REQUIRED"},
 		{"registered: anonymous", e.svc, RequireRegistered, map[string]string{"x-client-ssaid": "d"}, 402, "ANONYMOUS_USER"},
 		{"registered: token", e.svc, RequireRegistered, map[string]string{"x-client-token": tok}, 299, ""},

@@ -21,6 +21,9 @@ var (
 	// ErrConflict means the user changed since it was read (optimistic version check failed),
 	// or an anonymous user was no longer anonymous when it was upgraded.
 	ErrConflict = errors.New("user: concurrent update")
+	// ErrIdentityTaken means the provider identity (provider, subject) is
+	// already linked to another user.
+	ErrIdentityTaken = errors.New("user: identity linked to another user")
 )
 
 // User is an auth user: the kit's own row, holding auth fields only. Apps keep
@@ -28,12 +31,16 @@ var (
 //
 // Empty strings and zero times stand for SQL NULL.
 type User struct {
-	ID             int64
-	Email          string // as typed (trimmed); "" for anonymous users
-	SSAID          string // set only while the user is anonymous
-	PasswordHash   string // PHC string; "" when no password is set
-	Disabled       bool
-	Metadata       map[string]any // app-writable JSON object; never nil when read from a Store
+	ID           int64
+	Email        string // as typed (trimmed); "" for anonymous users
+	SSAID        string // set only while the user is anonymous
+	PasswordHash string // PHC string; "" when no password is set
+	Disabled     bool
+	Metadata     map[string]any // app-writable JSON object; never nil when read from a Store
+	// Settings is the user's own JSON object (preferences), writable by the
+	// user (PATCH /user-center/settings) and by the app; never nil when read
+	// from a Store.
+	Settings       map[string]any
 	RegisterIP     string
 	RegisterTime   time.Time
 	LoginIP        string
@@ -48,8 +55,12 @@ type User struct {
 	Version int64
 }
 
-// Registered reports whether the user has an email address.
-func (u *User) Registered() bool { return u.Email != "" }
+// Registered reports whether the user is an account rather than an
+// anonymous placeholder. Anonymous rows always have an ssaid and no email;
+// registering (by email code or by a sign-in provider) clears the ssaid, so
+// an account that signed up through a provider without an email address is
+// registered too.
+func (u *User) Registered() bool { return u.Email != "" || u.SSAID == "" }
 
 // PasswordSet reports whether the user has a password.
 func (u *User) PasswordSet() bool { return u.PasswordHash != "" }
@@ -57,10 +68,11 @@ func (u *User) PasswordSet() bool { return u.PasswordHash != "" }
 // Unregistered reports whether the user has unregistered (whatever the grace period).
 func (u *User) Unregistered() bool { return !u.UnregisterTime.IsZero() }
 
-// Clone returns a deep copy of u (metadata included).
+// Clone returns a deep copy of u (metadata and settings included).
 func (u *User) Clone() *User {
 	c := *u
 	c.Metadata = cloneMap(u.Metadata)
+	c.Settings = cloneMap(u.Settings)
 	return &c
 }
 
@@ -137,4 +149,6 @@ type Store interface {
 	// PurgeAnonymous deletes at most limit anonymous users whose last activity
 	// (or creation, when never active) is before cutoff; it returns how many.
 	PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
+	IdentityStore
 }

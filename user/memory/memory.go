@@ -42,6 +42,9 @@ type Store struct {
 	byID    map[int64]*user.User
 	byEmail map[string]int64 // EmailKey → id, registered users
 	bySSAID map[string]int64 // ssaid → id, anonymous users (Email == "", SSAID != "")
+	idents  map[identKey]*user.Identity
+	// userIdents indexes idents by user id.
+	userIdents map[int64]map[identKey]struct{}
 }
 
 var _ user.Store = (*Store)(nil)
@@ -52,6 +55,9 @@ func New() *Store {
 		byID:    map[int64]*user.User{},
 		byEmail: map[string]int64{},
 		bySSAID: map[string]int64{},
+		idents:  map[identKey]*user.Identity{},
+
+		userIdents: map[int64]map[identKey]struct{}{},
 	}
 }
 
@@ -65,9 +71,10 @@ func (s *Store) now() time.Time {
 // tx is one transaction: the state of every user it touched, as it was
 // before the first touch (nil: absent).
 type tx struct {
-	before map[int64]*user.User
-	undo   []func() // the app's rollback actions, newest last
-	done   atomic.Bool
+	before      map[int64]*user.User
+	identBefore map[identKey]*user.Identity // nil value: the identity was absent
+	undo        []func()                    // the app's rollback actions, newest last
+	done        atomic.Bool
 }
 
 // OnRollback registers undo to run if the transaction carried by ctx rolls
@@ -117,7 +124,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 	}
 	s.gate.Lock()
 	defer s.gate.Unlock()
-	t := &tx{before: map[int64]*user.User{}}
+	t := &tx{before: map[int64]*user.User{}, identBefore: map[identKey]*user.Identity{}}
 	committed := false
 	defer func() {
 		s.mu.Lock()
@@ -149,6 +156,9 @@ func (s *Store) rollback(t *tx) {
 		if old != nil {
 			s.index(old)
 		}
+	}
+	for k, old := range t.identBefore {
+		s.storeIdent(k, old)
 	}
 }
 
@@ -195,10 +205,14 @@ func (s *Store) put(t *tx, u *user.User) {
 	s.index(u)
 }
 
-// remove deletes the user with id. Called with mu held.
+// remove deletes the user with id and, as ON DELETE CASCADE does, its
+// identities. Called with mu held.
 func (s *Store) remove(t *tx, id int64) {
 	s.touch(t, id)
 	s.unindex(id)
+	for k := range s.userIdents[id] {
+		s.setIdent(t, k, nil)
+	}
 }
 
 // check reports whether u may be stored without breaking uniqueness. Called with mu held.
@@ -270,7 +284,7 @@ func (s *Store) GetOrCreateAnonymous(ctx context.Context, ssaid string, now time
 		return s.byID[id].Clone(), nil
 	}
 	s.nextID++
-	u := &user.User{ID: s.nextID, SSAID: ssaid, Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	u := &user.User{ID: s.nextID, SSAID: ssaid, Metadata: map[string]any{}, Settings: map[string]any{}, CreatedAt: now, UpdatedAt: now, Version: 1}
 	s.put(t, u)
 	return u.Clone(), nil
 }
@@ -432,23 +446,36 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 	return len(stale), nil
 }
 
-// stored returns the copy of u to store. Its metadata goes through JSON, as
-// it would through a database, so values read back have JSON types
-// (float64 numbers, []any, map[string]any) whichever backend is used.
+// stored returns the copy of u to store. Its metadata and settings go
+// through JSON, as they would through a database, so values read back have
+// JSON types (float64 numbers, []any, map[string]any) whichever backend is
+// used.
 func stored(u *user.User) (*user.User, error) {
-	b, err := json.Marshal(u.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("user/memory: metadata: %w", err)
-	}
 	c := *u
-	c.Metadata = nil
-	if err := json.Unmarshal(b, &c.Metadata); err != nil {
+	var err error
+	if c.Metadata, err = jsonObject(u.Metadata); err != nil {
 		return nil, fmt.Errorf("user/memory: metadata: %w", err)
 	}
-	if c.Metadata == nil {
-		c.Metadata = map[string]any{}
+	if c.Settings, err = jsonObject(u.Settings); err != nil {
+		return nil, fmt.Errorf("user/memory: settings: %w", err)
 	}
 	return &c, nil
+}
+
+// jsonObject returns a copy of m made through JSON; {} for nil.
+func jsonObject(m map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
 }
 
 func activity(u *user.User) time.Time {

@@ -18,15 +18,20 @@ import (
 // backendName names PostgreSQL in backend.Error.
 const backendName = "postgres"
 
-// Constraint names the error mapping recognises (see migrations/0001_users.sql).
+// Constraint names the error mapping recognises (see migrations/).
 const (
-	emailIndex = "simpleuser_users_email_key"
-	ssaidIndex = "simpleuser_users_ssaid_anon_key"
+	emailIndex    = "simpleuser_users_email_key"
+	ssaidIndex    = "simpleuser_users_ssaid_anon_key"
+	identityKey   = "simpleuser_identities_pkey"
+	identityUser  = "simpleuser_identities_user_id_fkey"
+	identityIndex = "simpleuser_identities_user_idx"
 )
 
 // mapErr turns a driver error of the operation op into what the Store
 // promises: pgx.ErrNoRows → user.ErrNotFound; a unique violation of the email
-// index → user.ErrEmailTaken, of the anonymous ssaid index → user.ErrConflict;
+// index → user.ErrEmailTaken, of the anonymous ssaid index → user.ErrConflict,
+// of the identity key → user.ErrIdentityTaken; a foreign-key violation of an
+// identity's user → user.ErrNotFound;
 // any sign that the server could not serve the request (connection, network,
 // pool acquisition, timeout, shutdown) → *backend.Error for "postgres"; any
 // other error is returned wrapped with op.
@@ -44,7 +49,12 @@ func mapErr(op string, err error) error {
 			return user.ErrEmailTaken
 		case ssaidIndex:
 			return fmt.Errorf("%w: ssaid held by another anonymous user", user.ErrConflict)
+		case identityKey:
+			return user.ErrIdentityTaken
 		}
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == identityUser {
+		return user.ErrNotFound
 	}
 	if unavailable(err) {
 		return backend.Unavailable(backendName, fmt.Errorf("%s: %w", op, err))

@@ -84,11 +84,14 @@ func TestMigrateConcurrent(t *testing.T) {
 	if got := count(t, pool, `SELECT count(*) FROM simpleuser_migrations`); got != len(ms) {
 		t.Errorf("simpleuser_migrations has %d rows, want %d", got, len(ms))
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 2 {
-		t.Errorf("%d simpleuser_ tables in the schema, want 2", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 3 {
+		t.Errorf("%d simpleuser_ tables in the schema, want 3 (users, identities, migrations)", got)
 	}
 	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 5 {
 		t.Errorf("%d indexes on simpleuser_users, want 5 (pkey + 4)", got)
+	}
+	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_identities'`); got != 2 {
+		t.Errorf("%d indexes on simpleuser_identities, want 2 (pkey + user_id)", got)
 	}
 }
 

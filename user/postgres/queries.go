@@ -2,12 +2,12 @@ package postgres
 
 // The SQL the Store runs, one variable per statement so the EXPLAIN test
 // (explain_test.go) plans exactly these strings. Each names the index it
-// relies on; see migrations/0001_users.sql and docs/schema.md.
+// relies on; see migrations/ and docs/schema.md.
 
 // userColumns is the column list every read returns, in scanUser's order.
 const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
 	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-	unregister_time, created_at, updated_at, version`
+	unregister_time, created_at, updated_at, version, settings`
 
 var (
 	// Get. Primary key.
@@ -44,8 +44,8 @@ var (
 	// Create: $1.. see Store.Create.
 	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
 		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-		unregister_time, created_at, updated_at, version)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1)
+		unregister_time, created_at, updated_at, version, settings)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14)
 	RETURNING id`
 
 	// Update: optimistic version check on the primary key. $1 id, $2 the
@@ -53,7 +53,7 @@ var (
 	sqlUpdate = `UPDATE simpleuser_users SET
 		email = $4, ssaid = $5, password_hash = $6, disabled = $7, metadata = $8,
 		register_ip = $9, register_time = $10, login_ip = $11, login_time = $12,
-		unregister_time = $13,
+		unregister_time = $13, settings = $14,
 		version = version + 1, updated_at = $3
 	WHERE id = $1 AND version = $2
 	RETURNING version, updated_at`
@@ -100,4 +100,41 @@ var (
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
 	))`
+)
+
+// identityColumns is the column list every identity read returns, in
+// scanIdentity's order.
+const identityColumns = `user_id, provider, subject, email, email_verified, created_at, last_used_at`
+
+var (
+	// LinkIdentity: $1 user id, $2 provider, $3 subject, $4 email, $5
+	// email_verified, $6 now. simpleuser_identities_pkey is the arbiter: a
+	// row already there (this user's or another's) makes it insert nothing,
+	// and the Store then reads that row with sqlGetIdentity to tell "already
+	// linked" from "taken". A missing user fails the foreign key.
+	sqlLinkIdentity = `INSERT INTO simpleuser_identities (user_id, provider, subject, email, email_verified, created_at, last_used_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $6)
+	ON CONFLICT (provider, subject) DO NOTHING
+	RETURNING ` + identityColumns
+
+	// GetIdentity: $1 provider, $2 subject. simpleuser_identities_pkey.
+	sqlGetIdentity = `SELECT ` + identityColumns + ` FROM simpleuser_identities
+	WHERE provider = $1 AND subject = $2`
+
+	// ListIdentities: $1 user id. simpleuser_identities_user_idx; a user has
+	// a handful of rows, sorted after the index scan.
+	sqlListIdentities = `SELECT ` + identityColumns + ` FROM simpleuser_identities
+	WHERE user_id = $1
+	ORDER BY created_at, provider, subject`
+
+	// UnlinkIdentity: $1 user id, $2 provider, $3 subject.
+	// simpleuser_identities_pkey; the user id makes it delete only the
+	// user's own identity.
+	sqlUnlinkIdentity = `DELETE FROM simpleuser_identities
+	WHERE provider = $2 AND subject = $3 AND user_id = $1`
+
+	// TouchIdentity: $1 provider, $2 subject, $3 email, $4 email_verified,
+	// $5 time. simpleuser_identities_pkey.
+	sqlTouchIdentity = `UPDATE simpleuser_identities SET email = $3, email_verified = $4, last_used_at = $5
+	WHERE provider = $1 AND subject = $2`
 )

@@ -11,17 +11,17 @@ import (
 )
 
 // scanUser reads one row of userColumns. NULL becomes "" or the zero time,
-// times come back in UTC, and metadata is never nil.
+// times come back in UTC, and metadata and settings are never nil.
 func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	var (
 		u                                                     user.User
 		email, ssaid, hash, registerIP, loginIP, lastActiveIP *string
 		registerTime, loginTime, lastActiveTime, unregisterAt *time.Time
-		meta                                                  []byte
+		meta, settings                                        []byte
 	)
 	err := row.Scan(&u.ID, &email, &ssaid, &hash, &u.Disabled, &meta,
 		&registerIP, &registerTime, &loginIP, &loginTime, &lastActiveIP, &lastActiveTime,
-		&unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version)
+		&unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &settings)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,28 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	if u.Metadata == nil {
 		u.Metadata = map[string]any{}
 	}
+	if err := json.Unmarshal(settings, &u.Settings); err != nil {
+		return nil, fmt.Errorf("settings of user %d: %w", u.ID, err)
+	}
+	if u.Settings == nil {
+		u.Settings = map[string]any{}
+	}
 	return &u, nil
+}
+
+// scanIdentity reads one row of identityColumns.
+func scanIdentity(row pgx.CollectableRow) (user.Identity, error) {
+	var (
+		id    user.Identity
+		email *string
+	)
+	err := row.Scan(&id.UserID, &id.Provider, &id.Subject, &email, &id.EmailVerified, &id.CreatedAt, &id.LastUsedAt)
+	if err != nil {
+		return id, err
+	}
+	id.Email = str(email)
+	id.CreatedAt, id.LastUsedAt = id.CreatedAt.UTC(), id.LastUsedAt.UTC()
+	return id, nil
 }
 
 func str(p *string) string {
@@ -75,8 +96,8 @@ func dbTime(t time.Time) time.Time {
 	return t.Truncate(time.Microsecond).UTC()
 }
 
-// metadata is the value written to the metadata column: a JSON object, {}
-// for a nil map. pgx encodes it with encoding/json.
+// metadata is the value written to a JSON object column (metadata,
+// settings): {} for a nil map. pgx encodes it with encoding/json.
 func metadata(m map[string]any) map[string]any {
 	if m == nil {
 		return map[string]any{}

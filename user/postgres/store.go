@@ -104,6 +104,7 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
 			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
+			metadata(u.Settings),
 		).Scan(&id)
 	})
 	if err != nil {
@@ -126,7 +127,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 		return q.QueryRow(ctx, sqlUpdate, u.ID, u.Version, s.now(),
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
-			nullTime(u.UnregisterTime),
+			nullTime(u.UnregisterTime), metadata(u.Settings),
 		).Scan(&version, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -167,8 +168,9 @@ func (s *Store) guarded(ctx context.Context, fn func(q querier) error) error {
 	return sp.Commit(ctx) // RELEASE SAVEPOINT
 }
 
-// Delete removes the user, or returns user.ErrNotFound. Rows of the app's
-// tables that reference it with ON DELETE CASCADE go with it.
+// Delete removes the user, or returns user.ErrNotFound. Its identities,
+// and rows of the app's tables that reference it with ON DELETE CASCADE, go
+// with it.
 func (s *Store) Delete(ctx context.Context, id int64) error {
 	tag, err := s.q(ctx).Exec(ctx, sqlDelete, id)
 	if err != nil {

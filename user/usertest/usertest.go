@@ -42,6 +42,13 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"ListUnregistered", testListUnregistered},
 		{"Delete", testDelete},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Settings", testSettings},
+		{"IdentityRoundTrip", testIdentityRoundTrip},
+		{"IdentityUniqueness", testIdentityUniqueness},
+		{"IdentityUnlinkTouch", testIdentityUnlinkTouch},
+		{"IdentityCascade", testIdentityCascade},
+		{"IdentityRollback", testIdentityRollback},
+		{"IdentityConcurrentLink", testIdentityConcurrentLink},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -103,7 +110,7 @@ func jsonOf(t *testing.T, v any) string {
 
 // diff lists the fields of got that differ from want, ignoring ID,
 // CreatedAt, UpdatedAt and Version. Times are compared to the microsecond,
-// metadata through its JSON encoding.
+// metadata and settings through their JSON encoding.
 func diff(t *testing.T, got, want *user.User) []string {
 	t.Helper()
 	var d []string
@@ -138,6 +145,14 @@ func diff(t *testing.T, got, want *user.User) []string {
 		wm = map[string]any{}
 	}
 	str("Metadata", jsonOf(t, got.Metadata), jsonOf(t, wm))
+	if got.Settings == nil {
+		d = append(d, "Settings is nil")
+	}
+	ws := want.Settings
+	if ws == nil {
+		ws = map[string]any{}
+	}
+	str("Settings", jsonOf(t, got.Settings), jsonOf(t, ws))
 	return d
 }
 
@@ -181,6 +196,7 @@ func full(email string) *user.User {
 		PasswordHash:   "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
 		Disabled:       true,
 		Metadata:       map[string]any{"nick": "ann", "age": 30},
+		Settings:       map[string]any{"theme": "dark", "notify": map[string]any{"email": false}},
 		RegisterIP:     "203.0.113.1",
 		RegisterTime:   t0.Add(-72*time.Hour + 123456*time.Microsecond),
 		LoginIP:        "2001:db8::1",

@@ -1,0 +1,136 @@
+package simpleuser_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth/oauthtest"
+)
+
+// A disabled user is refused on every sign-in method and every path that
+// resolves the current user; disabling revokes every session at once.
+func TestDisabledEverywhere(t *testing.T) { forBackends(t, testDisabledEverywhere) }
+
+func testDisabledEverywhere(t *testing.T, newFixture fixtureMaker) {
+	var mu sync.Mutex
+	var evs []hooks.Event
+	o := newOAuthFixture(t, newFixture, func(c *simpleuser.Config) {
+		c.OAuth.LinkVerifiedEmail = true
+		c.Hooks.OnEvent = func(_ context.Context, e hooks.Event) error {
+			mu.Lock()
+			evs = append(evs, e)
+			mu.Unlock()
+			return nil
+		}
+	})
+	ctx := context.Background()
+	disabled := func(what string, err error) {
+		t.Helper()
+		if e := simpleuser.AsError(err); e == nil || e.Status != 403 || e.Code != simpleuser.CodeAccountDisabled {
+			t.Fatalf("%s: %v, want 403 ACCOUNT_DISABLED", what, err)
+		}
+	}
+
+	// An account with a code login, a password, a Google identity (and so
+	// the verified-email link path) and two sessions.
+	dev := client("dis")
+	o.as(oauthtest.Google, "g-dis", "dis@example.com", true)
+	g := o.mustSignIn(t, dev, oauthtest.Google)
+	u := o.user(t, g.UserID)
+	if err := o.svc.SetPassword(ctx, u.ID, "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := o.svc.Login(ctx, dev, simpleuser.LoginInput{Email: "dis@example.com", Password: "password-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.svc.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if o.sessionAlive(t, pw.Token) {
+		t.Fatal("disabling left a session alive")
+	}
+	other := client("dis-2")
+	_, err = o.svc.ResolveUser(ctx, simpleuser.Client{SSAID: dev.SSAID, Token: pw.Token})
+	if simpleuser.AsError(err).Status != 401 {
+		t.Fatalf("revoked token: %v", err)
+	}
+	o.clock.Advance(61e9)
+	if err := o.svc.SendCode(ctx, other, "dis@example.com", hooks.PurposeLogin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.Login(ctx, other, simpleuser.LoginInput{Email: "dis@example.com", Code: o.mail.code("dis@example.com", hooks.PurposeLogin)})
+	disabled("code login", err)
+	_, err = o.svc.Login(ctx, other, simpleuser.LoginInput{Email: "dis@example.com", Password: "password-1"})
+	disabled("password login", err)
+	_, err = o.signIn(t, other, oauthtest.Google)
+	disabled("provider sign-in with a linked identity", err)
+	o.as(oauthtest.GitHub, "9999", "dis@example.com", true)
+	_, err = o.signIn(t, other, oauthtest.GitHub)
+	disabled("provider sign-in linking by verified email", err)
+	if got := o.identities(t, u.ID); !slices.Equal(got, []string{"google/g-dis"}) {
+		t.Fatalf("a refused sign-in linked an identity: %v", got)
+	}
+	_, err = o.link(t, other, o.user(t, u.ID), oauthtest.X)
+	disabled("link", err)
+
+	// A disabled anonymous user: its device can neither be resolved nor sign up.
+	anonDev := client("dis-anon")
+	anon, err := o.svc.ResolveUser(ctx, anonDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.svc.SetDisabled(ctx, anon.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.ResolveUser(ctx, anonDev)
+	disabled("anonymous resolution", err)
+	o.as(oauthtest.TikTok, "tt-anon", "", false)
+	_, err = o.signIn(t, anonDev, oauthtest.TikTok)
+	disabled("provider sign-up from a disabled anonymous user", err)
+	if err := o.svc.SendCode(ctx, anonDev, "new-anon@example.com", hooks.PurposeLogin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.Login(ctx, anonDev, simpleuser.LoginInput{Email: "new-anon@example.com", Code: o.mail.code("new-anon@example.com", hooks.PurposeLogin)})
+	disabled("code sign-up from a disabled anonymous user", err)
+
+	// Enabled again: every method works.
+	if err := o.svc.SetDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := o.mustSignIn(t, other, oauthtest.Google); r.UserID != u.ID {
+		t.Fatalf("sign-in after re-enabling: user %d", r.UserID)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	var types, reasons []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+		if e.Type == hooks.LoginFailed {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	for _, want := range []string{hooks.UserDisabled, hooks.UserEnabled} {
+		if !slices.Contains(types, want) {
+			t.Errorf("no %s event in %v", want, types)
+		}
+	}
+	if n := countOf(reasons, "disabled"); n < 5 {
+		t.Errorf("LoginFailed reasons %v, want a \"disabled\" one per refused login", reasons)
+	}
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+// oauthSSAIDCookie carries the device id from the start endpoint (redirect
+// mode) to the callback, which a browser reaches without custom headers.
+const oauthSSAIDCookie = "simpleuser_oauth_ssaid"
+
+// GET /oauth/{provider}/start
+func oauthStart(c *call) (any, error) {
+	var in oauthStartQuery
+	if err := c.decodeQuery(&in); err != nil {
+		return nil, err
+	}
+	redirect := in.Mode == "redirect"
+	client := c.client
+	if client.SSAID == "" && redirect && in.SSAID != "" {
+		if !simpleuser.ValidSSAID(in.SSAID) {
+			return nil, simpleuser.InvalidInput("ssaid must be at most 128 printable ASCII characters")
+		}
+		client.SSAID = in.SSAID
+	}
+	if client.SSAID == "" {
+		return nil, simpleuser.ErrSSAIDRequired
+	}
+	url, err := c.s.svc.OAuthStart(c.r.Context(), client, in.Provider, in.RedirectURI)
+	if err != nil {
+		return nil, err
+	}
+	if redirect {
+		ttl := c.s.svc.Config().OAuth.StateTTL
+		if ttl <= 0 {
+			ttl = oauth.DefaultStateTTL
+		}
+		http.SetCookie(c.w, &http.Cookie{
+			Name: oauthSSAIDCookie, Value: client.SSAID, Path: c.s.prefix + "/oauth/",
+			MaxAge: int(ttl / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			Secure: c.r.TLS != nil || strings.HasPrefix(in.RedirectURI, "https://"),
+		})
+		c.w.Header().Set("Location", url)
+		c.status = http.StatusFound
+	}
+	return &oauthURLData{URL: url}, nil
+}
+
+// GET /oauth/{provider}/callback
+func oauthCallback(c *call) (any, error) {
+	var in oauthCallbackQuery
+	if err := c.decodeQuery(&in); err != nil {
+		return nil, err
+	}
+	client := c.client
+	if ck, err := c.r.Cookie(oauthSSAIDCookie); err == nil {
+		// The flow is over either way: the state is single-use.
+		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.prefix + "/oauth/", MaxAge: -1,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: ck.Secure || c.r.TLS != nil})
+		if client.SSAID == "" && simpleuser.ValidSSAID(ck.Value) {
+			client.SSAID = ck.Value
+		}
+	}
+	if client.SSAID == "" {
+		return nil, simpleuser.ErrSSAIDRequired
+	}
+	res, err := c.s.svc.OAuthSignIn(c.r.Context(), client, in.Provider, in.State, in.Code, in.Error)
+	if err != nil {
+		return nil, err
+	}
+	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
+}
+
+// GET /user-center/identities
+func listIdentities(c *call) (any, error) {
+	u, err := c.sessionUser()
+	if err != nil {
+		return nil, err
+	}
+	ids, err := c.s.svc.Identities(c.r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &identitiesData{Identities: make([]identityData, len(ids))}
+	for i := range ids {
+		out.Identities[i] = *identityOf(&ids[i])
+	}
+	return out, nil
+}
+
+// POST /user-center/identities/{provider}/link
+func linkIdentity(c *call) (any, error) {
+	u, err := c.sessionUser()
+	if err != nil {
+		return nil, err
+	}
+	var path providerPath
+	if err := c.decodeQuery(&path); err != nil {
+		return nil, err
+	}
+	var in linkBody
+	if _, err := c.decodeBody(&in); err != nil {
+		return nil, err
+	}
+	idn, err := c.s.svc.OAuthLink(c.r.Context(), c.client, u, path.Provider, in.State, in.Code, in.Error)
+	if err != nil {
+		return nil, err
+	}
+	return identityOf(idn), nil
+}
+
+// DELETE /user-center/identities/{provider}/{subject}
+func unlinkIdentity(c *call) (any, error) {
+	u, err := c.sessionUser()
+	if err != nil {
+		return nil, err
+	}
+	var path identityPath
+	if err := c.decodeQuery(&path); err != nil {
+		return nil, err
+	}
+	return nil, c.s.svc.Unlink(c.r.Context(), u, path.Provider, path.Subject)
+}
+
+// PATCH /user-center/settings
+func patchSettings(c *call) (any, error) {
+	ctx := c.r.Context()
+	u, err := simpleuser.CurrentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.raw == nil {
+		return nil, simpleuser.InvalidInput("The body must be a JSON merge patch object")
+	}
+	out, err := c.s.svc.PatchSettings(ctx, u.ID, c.raw)
+	if err != nil {
+		return nil, err
+	}
+	return &settingsData{Settings: out.Settings}, nil
+}
+
+// sessionUser is the user of the request's session token: 401
+// AUTH_REQUIRED without a token (no anonymous user here).
+func (c *call) sessionUser() (*user.User, error) {
+	if c.client.Token == "" {
+		return nil, simpleuser.ErrAuthRequired
+	}
+	return simpleuser.CurrentUser(c.r.Context())
+}
+
+// identityOf renders a linked identity.
+func identityOf(idn *user.Identity) *identityData {
+	d := &identityData{
+		Provider: idn.Provider, Subject: idn.Subject, EmailVerified: idn.EmailVerified,
+		CreatedAt: formatTime(idn.CreatedAt), LastUsedAt: formatTime(idn.LastUsedAt),
+	}
+	if idn.Email != "" {
+		e := idn.Email
+		d.Email = &e
+	}
+	return d
+}
