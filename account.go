@@ -22,20 +22,35 @@ func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPasswo
 	if err := s.checkPasswordLength("newPassword", newPassword); err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeResetPassword, codeValue, true); err != nil {
-		return err
-	}
-	u, err := s.users.GetByEmail(ctx, email)
-	if errors.Is(err, user.ErrNotFound) {
-		return nil
-	}
+	// Read the account before consuming the code: a database outage must
+	// not burn the user's code.
+	u, err := s.liveUser(ctx, email)
 	if err != nil {
 		return err
 	}
-	if s.expired(u, s.now()) {
-		return nil
+	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeResetPassword, codeValue, true); err != nil {
+		return err
+	}
+	if u == nil {
+		return nil // same answer as for an account: no enumeration
 	}
 	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset)
+}
+
+// liveUser returns the account holding email, or nil when none does or its
+// unregister grace period is over.
+func (s *Service) liveUser(ctx context.Context, email string) (*user.User, error) {
+	u, err := s.users.GetByEmail(ctx, email)
+	if errors.Is(err, user.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.expired(u, s.now()) {
+		return nil, nil
+	}
+	return u, nil
 }
 
 // setPassword hashes pw, stores it and revokes every session of the user,
@@ -136,14 +151,11 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string) error {
 
 // emailFree returns ErrEmailTaken when a live account other than selfID holds the address.
 func (s *Service) emailFree(ctx context.Context, ek string, selfID int64) error {
-	other, err := s.users.GetByEmail(ctx, ek)
-	if errors.Is(err, user.ErrNotFound) {
-		return nil
-	}
+	other, err := s.liveUser(ctx, ek)
 	if err != nil {
 		return err
 	}
-	if other.ID != selfID && !s.expired(other, s.now()) {
+	if other != nil && other.ID != selfID {
 		return ErrEmailTaken
 	}
 	return nil
@@ -210,17 +222,14 @@ func (s *Service) UnregisterWithCode(ctx context.Context, email, codeValue strin
 	if codeValue == "" {
 		return InvalidInput("code should not be empty")
 	}
-	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeUnregister, codeValue, true); err != nil {
-		return err
-	}
-	u, err := s.users.GetByEmail(ctx, email)
-	if errors.Is(err, user.ErrNotFound) {
-		return nil
-	}
+	u, err := s.liveUser(ctx, email) // before the code: an outage must not burn it
 	if err != nil {
 		return err
 	}
-	if u.Unregistered() {
+	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeUnregister, codeValue, true); err != nil {
+		return err
+	}
+	if u == nil || u.Unregistered() {
 		return nil
 	}
 	return s.Unregister(ctx, u)

@@ -51,14 +51,9 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 	}
 	email := user.NormalizeEmail(in.Email)
 
-	existing, err := s.users.GetByEmail(ctx, email)
-	switch {
-	case errors.Is(err, user.ErrNotFound):
-		existing = nil
-	case err != nil:
+	existing, err := s.liveUser(ctx, email) // nil: unknown, or its grace period is over
+	if err != nil {
 		return nil, err
-	case s.expired(existing, s.now()):
-		existing = nil // its grace period is over: the address is free
 	}
 
 	var u *user.User
@@ -350,12 +345,6 @@ func (s *Service) UserExists(ctx context.Context, email string) (bool, error) {
 	if err := checkEmail(email); err != nil {
 		return false, err
 	}
-	u, err := s.users.GetByEmail(ctx, email)
-	if errors.Is(err, user.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return !s.expired(u, s.now()), nil
+	u, err := s.liveUser(ctx, email)
+	return u != nil, err
 }

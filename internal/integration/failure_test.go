@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -250,18 +249,6 @@ func TestPostgresDown(t *testing.T) {
 	// TestCodeKeptWhenPostgresFails.
 }
 
-// knownBugsEnv, set to "1", runs the tests of known bugs (skipped by
-// default so that the suite stays green until they are fixed).
-const knownBugsEnv = "SIMPLEUSER_KNOWN_BUGS"
-
-// knownBug skips the test unless knownBugsEnv=1, naming the bug.
-func knownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv(knownBugsEnv) != "1" {
-		t.Skipf("KNOWN BUG (set %s=1 to run): %s", knownBugsEnv, bug)
-	}
-}
-
 // TestCodeKeptWhenPostgresFails: a code-taking endpoint that fails with 503
 // must leave its code usable, as login and change-email do (they read the
 // account before consuming the code), so that the user can retry once
@@ -281,7 +268,6 @@ func TestCodeKeptWhenPostgresFails(t *testing.T) {
 		}, "/login/unregister-with-code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			knownBug(t, "ResetPassword and UnregisterWithCode (account.go) consume the code before reading the account, so a PostgreSQL outage burns it")
 			p := newProxied(t)
 			f := p.prepare(t)
 			p.pgp.Stop()
@@ -412,11 +398,9 @@ func TestPartitionedBackends(t *testing.T) {
 		p.fullFlow(t)
 	})
 	// PostgreSQL, established connections: a query on a pooled connection
-	// that goes silent is bounded by nothing (no read timeout in pgx, no
-	// deadline on the request context), so the request hangs until the
-	// client gives up.
+	// that goes silent has no read timeout in pgx; the store's QueryTimeout
+	// bounds it (503 instead of a hang).
 	t.Run("postgres, established connections", func(t *testing.T) {
-		knownBug(t, "no client-side bound on a PostgreSQL query over an established connection: the request hangs while the network is silent (needs a per-request or per-query context deadline)")
 		t.Parallel()
 		p := newProxied(t)
 		f := p.prepare(t)

@@ -193,8 +193,10 @@ func (b *backends) newInstance(t *testing.T, name string, mb *mailbox, o instOpt
 	t.Cleanup(func() { rp.Close() })
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	users := postgres.New(pg)
+	users.QueryTimeout = time.Second // like the 1 s connect and Redis timeouts: keep failure tests short
 	cfg := simpleuser.Config{
-		Users:  postgres.New(pg),
+		Users:  users,
 		Codes:  coderedis.New(rp, b.prefix),
 		Risk:   riskredis.New(rp, b.prefix),
 		Hooks:  hooks.Hooks{SendCode: mb.send},

@@ -16,6 +16,8 @@ import (
 // transaction, so a refusal (user.ErrNotFound for a missing user) leaves the
 // transaction usable.
 func (s *Store) LinkIdentity(ctx context.Context, id *user.Identity) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	for range 3 {
 		now := s.now()
 		var linked []user.Identity
@@ -54,6 +56,8 @@ func (s *Store) LinkIdentity(ctx context.Context, id *user.Identity) error {
 
 // GetIdentity returns the identity (provider, subject), or user.ErrNotFound.
 func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*user.Identity, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.q(ctx).Query(ctx, sqlGetIdentity, provider, subject)
 	if err != nil {
 		return nil, mapErr("get identity", err)
@@ -67,6 +71,8 @@ func (s *Store) GetIdentity(ctx context.Context, provider, subject string) (*use
 
 // ListIdentities returns the user's identities, oldest link first.
 func (s *Store) ListIdentities(ctx context.Context, userID int64) ([]user.Identity, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.q(ctx).Query(ctx, sqlListIdentities, userID)
 	if err != nil {
 		return nil, mapErr("list identities", err)
@@ -84,6 +90,8 @@ func (s *Store) ListIdentities(ctx context.Context, userID int64) ([]user.Identi
 // UnlinkIdentity removes the user's identity (provider, subject), or returns
 // user.ErrNotFound.
 func (s *Store) UnlinkIdentity(ctx context.Context, userID int64, provider, subject string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.q(ctx).Exec(ctx, sqlUnlinkIdentity, userID, provider, subject)
 	if err != nil {
 		return mapErr("unlink identity", err)
@@ -96,6 +104,8 @@ func (s *Store) UnlinkIdentity(ctx context.Context, userID int64, provider, subj
 
 // TouchIdentity sets last_used_at, email and email_verified of the identity.
 func (s *Store) TouchIdentity(ctx context.Context, provider, subject, email string, emailVerified bool, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.q(ctx).Exec(ctx, sqlTouchIdentity, provider, subject, nullString(email), emailVerified, dbTime(at))
 	if err != nil {
 		return mapErr("touch identity", err)

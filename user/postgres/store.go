@@ -18,8 +18,29 @@ type Store struct {
 	// Now is the clock Create and Update use for created_at and updated_at
 	// (default time.Now). Every other time is taken as passed by the caller.
 	Now func() time.Time
+	// QueryTimeout bounds each call when its context has no deadline of its
+	// own (default 5 s; negative: unbounded). A query on a connection whose
+	// server went silent would otherwise wait forever: statement_timeout is
+	// enforced by the server, which never got the query, and pgx has no read
+	// timeout. A timeout surfaces as a *backend.Error ("postgres").
+	QueryTimeout time.Duration
 
 	pool *pgxpool.Pool
+}
+
+// DefaultQueryTimeout is Store.QueryTimeout's default.
+const DefaultQueryTimeout = 5 * time.Second
+
+// bound returns ctx limited by QueryTimeout unless it already has a deadline.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || s.QueryTimeout < 0 {
+		return ctx, func() {}
+	}
+	d := s.QueryTimeout
+	if d == 0 {
+		d = DefaultQueryTimeout
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 var _ user.Store = (*Store)(nil)
@@ -41,12 +62,16 @@ func (s *Store) now() time.Time {
 
 // Get returns the user with the id, or user.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id int64) (*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getOne(ctx, "get user", sqlGet, id)
 }
 
 // GetByEmail returns the user holding the address, compared trimmed and
 // case-insensitively (PostgreSQL's lower()), or user.ErrNotFound.
 func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	email = user.NormalizeEmail(email)
 	if email == "" {
 		return nil, user.ErrNotFound
@@ -57,6 +82,8 @@ func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error
 // GetAnonymous returns the anonymous user (no email) of ssaid, or
 // user.ErrNotFound.
 func (s *Store) GetAnonymous(ctx context.Context, ssaid string) (*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if ssaid == "" {
 		return nil, user.ErrNotFound
 	}
@@ -69,6 +96,8 @@ func (s *Store) GetAnonymous(ctx context.Context, ssaid string) (*user.User, err
 // number of concurrent calls for one ssaid, on any number of instances,
 // yield one user.
 func (s *Store) GetOrCreateAnonymous(ctx context.Context, ssaid string, now time.Time) (*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if ssaid == "" {
 		return nil, errors.New("user/postgres: empty ssaid")
 	}
@@ -96,6 +125,8 @@ func (s *Store) getOne(ctx context.Context, op, sql string, args ...any) (*user.
 // user holds the address; user.ErrConflict when u is anonymous and ssaid
 // already has an anonymous user.
 func (s *Store) Create(ctx context.Context, u *user.User) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u.Email = user.NormalizeEmail(u.Email)
 	now := s.now()
 	var id int64
@@ -120,6 +151,8 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 // user.ErrNotFound, user.ErrConflict (stale version, or an anonymous ssaid
 // already taken), user.ErrEmailTaken.
 func (s *Store) Update(ctx context.Context, u *user.User) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u.Email = user.NormalizeEmail(u.Email)
 	var version int64
 	var updated time.Time
@@ -172,6 +205,8 @@ func (s *Store) guarded(ctx context.Context, fn func(q querier) error) error {
 // and rows of the app's tables that reference it with ON DELETE CASCADE, go
 // with it.
 func (s *Store) Delete(ctx context.Context, id int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.q(ctx).Exec(ctx, sqlDelete, id)
 	if err != nil {
 		return mapErr("delete user", err)
@@ -185,6 +220,8 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 // TouchActive sets LastActiveIP and LastActiveTime without changing the
 // version or UpdatedAt. user.ErrNotFound when the user is absent.
 func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.q(ctx).Exec(ctx, sqlTouchActive, id, nullString(ip), nullTime(at))
 	if err != nil {
 		return mapErr("touch user", err)
@@ -198,6 +235,8 @@ func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Ti
 // PurgeUnregistered deletes and returns the users holding email whose
 // UnregisterTime is set and at or before cutoff (none: nil, nil).
 func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	email = user.NormalizeEmail(email)
 	if email == "" {
 		return nil, nil
@@ -219,6 +258,8 @@ func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time
 // ListUnregistered returns at most limit users unregistered at or before
 // cutoff, oldest first.
 func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -239,6 +280,8 @@ func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit in
 // a large backlog in batches. Users locked by a running transaction are
 // skipped, so it never waits for a request.
 func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if limit <= 0 {
 		return 0, nil
 	}

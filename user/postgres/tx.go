@@ -84,7 +84,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 	if _, ok := TxFrom(ctx); ok {
 		return fn(ctx)
 	}
-	tx, err := s.pool.Begin(ctx)
+	bctx, cancel := s.bound(ctx)
+	tx, err := s.pool.Begin(bctx)
+	cancel()
 	if err != nil {
 		return mapErr("begin", err)
 	}
@@ -102,7 +104,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 		return err
 	}
 	done = true
-	if err := tx.Commit(ctx); err != nil {
+	cctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := tx.Commit(cctx); err != nil {
 		return mapErr("commit", err)
 	}
 	return nil
