@@ -23,6 +23,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/testclock"
 	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/password"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
@@ -81,35 +82,17 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backendSet)) {
 	}
 }
 
-// testClock is an injectable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
 // newClock starts at the wall clock: the default session store
 // (scs/memstore) drops bodies by wall-clock expiry, so a clock behind real
 // time would make fresh sessions vanish. Advancing it is fine.
-func newClock() *testClock { return &testClock{t: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testclock.Clock { return testclock.New(time.Now()) }
 
 // env is one service + handler under test.
 type env struct {
 	t      testing.TB
 	svc    *simpleuser.Service
 	h      http.Handler
-	clock  *testClock
+	clock  *testclock.Clock
 	prefix string
 	uniq   string
 

@@ -59,8 +59,8 @@ func wantUnavailable(t *testing.T, what string, do func() error) {
 
 func TestServerGoesAwayAndComesBack(t *testing.T) {
 	_, prefix := testenv.Redis(t) // cleans up the key below
-	p := newProxy(t, redisAddr(t))
-	pool := newPool(t, redisconn.Options{URL: viaAddr(t, p.addr)})
+	p := testenv.NewProxy(t, redisAddr(t))
+	pool := newPool(t, redisconn.Options{URL: viaAddr(t, p.Addr())})
 	ctx := context.Background()
 	key := prefix + "probe"
 
@@ -68,7 +68,7 @@ func TestServerGoesAwayAndComesBack(t *testing.T) {
 		t.Fatalf("SET through proxy: %v", err)
 	}
 
-	p.stop()
+	p.Stop()
 	// The idle pooled connection is dead: its command fails.
 	wantUnavailable(t, "GET on killed connection", func() error {
 		_, err := redisconn.Do(ctx, pool, "GET", key)
@@ -85,7 +85,7 @@ func TestServerGoesAwayAndComesBack(t *testing.T) {
 		t.Fatalf("GET via redis.Bytes while down: %v, want a redis backend error", err)
 	}
 
-	p.start()
+	p.Start()
 	got, err := redis.String(redisconn.Do(ctx, pool, "GET", key))
 	if err != nil || got != "v" {
 		t.Fatalf("GET after restart on the same pool = %q, %v; want \"v\"", got, err)
@@ -93,7 +93,7 @@ func TestServerGoesAwayAndComesBack(t *testing.T) {
 }
 
 func TestHungServerTimesOut(t *testing.T) {
-	pool := newPool(t, redisconn.Options{URL: viaAddr(t, blackhole(t))})
+	pool := newPool(t, redisconn.Options{URL: viaAddr(t, testenv.Blackhole(t))})
 	wantUnavailable(t, "GET on a server that never answers", func() error {
 		_, err := redisconn.Do(context.Background(), pool, "GET", "k")
 		return err
@@ -101,7 +101,7 @@ func TestHungServerTimesOut(t *testing.T) {
 }
 
 func TestContextDeadlineBoundsCommand(t *testing.T) {
-	pool := newPool(t, redisconn.Options{URL: viaAddr(t, blackhole(t)), ReadTimeout: time.Minute})
+	pool := newPool(t, redisconn.Options{URL: viaAddr(t, testenv.Blackhole(t)), ReadTimeout: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	wantUnavailable(t, "GET bounded by ctx", func() error {

@@ -106,77 +106,6 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to target until down is called; up listens
-// again on the same address. It simulates PostgreSQL going away and coming
-// back without touching the real server.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-}
-
-// down stops listening and cuts every forwarded connection.
-func (p *proxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// up listens again on the proxy's address.
-func (p *proxy) up() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
-
 // TestRecoversAfterOutage: while the server is unreachable calls fail with
 // a backend error (connections cut mid-session and new ones refused alike);
 // once it is back the same pool serves again with no restart.
@@ -186,8 +115,8 @@ func TestRecoversAfterOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := base.Config().ConnConfig
-	p := newProxy(t, net.JoinHostPort(cc.Host, fmt.Sprint(cc.Port)))
-	pool := poolOn(t, base, p.addr, nil)
+	p := testenv.NewProxy(t, net.JoinHostPort(cc.Host, fmt.Sprint(cc.Port)))
+	pool := poolOn(t, base, p.Addr(), nil)
 	s := New(pool)
 	ctx := context.Background()
 	u := &user.User{Email: "r@x.com"}
@@ -195,12 +124,12 @@ func TestRecoversAfterOutage(t *testing.T) {
 		t.Fatalf("Create through the proxy: %v", err)
 	}
 
-	p.down()
+	p.Stop()
 	for what, err := range everyCall(ctx, s) {
 		wantUnavailable(t, what+" while down", err)
 	}
 
-	p.up()
+	p.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	var err error
 	for time.Now().Before(deadline) {
@@ -228,13 +157,13 @@ func TestCutMidTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := base.Config().ConnConfig
-	p := newProxy(t, net.JoinHostPort(cc.Host, fmt.Sprint(cc.Port)))
-	s := New(poolOn(t, base, p.addr, nil))
+	p := testenv.NewProxy(t, net.JoinHostPort(cc.Host, fmt.Sprint(cc.Port)))
+	s := New(poolOn(t, base, p.Addr(), nil))
 	err := s.WithTx(context.Background(), func(ctx context.Context) error {
 		if err := s.Create(ctx, &user.User{Email: "half@x.com"}); err != nil {
 			return err
 		}
-		p.down()
+		p.Stop()
 		return s.Create(ctx, &user.User{Email: "other-half@x.com"})
 	})
 	wantUnavailable(t, "WithTx", err)
