@@ -7,11 +7,13 @@
 package envelope
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/simpleuser/simpleuser"
@@ -36,25 +38,96 @@ type ErrorData struct {
 var Now = time.Now
 
 // Write sends an envelope with status, message and data (nil: no data field).
+//
+// The body is exactly json.Marshal(Envelope{...}); it is assembled by hand
+// around json's encoding of data (the frame has a fixed shape), in a pooled
+// buffer, since every response of the kit goes through here.
 func Write(w http.ResponseWriter, status int, message string, data any) {
-	env := Envelope{
-		StatusCode: status,
-		Message:    message,
-		Success:    status < 400,
-		Timestamp:  Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		Data:       data,
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			bufPool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	ts := Now().UTC()
+	b := buf.AvailableBuffer()
+	b = append(b, `{"statusCode":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, message)
+	if status < 400 {
+		b = append(b, `,"success":true,"timestamp":"`...)
+	} else {
+		b = append(b, `,"success":false,"timestamp":"`...)
 	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"statusCode":500,"message":"Internal server error","success":false,"timestamp":"` + env.Timestamp + `"}`)
+	b = ts.AppendFormat(b, timestampFormat)
+	b = append(b, '"')
+	buf.Write(b)
+	if data != nil {
+		buf.WriteString(`,"data":`)
+		if err := encodeData(buf, data); err != nil {
+			status = http.StatusInternalServerError
+			buf.Reset()
+			buf.WriteString(`{"statusCode":500,"message":"Internal server error","success":false,"timestamp":"`)
+			buf.Write(ts.AppendFormat(buf.AvailableBuffer(), timestampFormat))
+			buf.WriteByte('"')
+		}
 	}
+	buf.WriteByte('}')
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(buf.Bytes())
+}
+
+const timestampFormat = "2006-01-02T15:04:05.000Z"
+
+// bufPool holds response buffers; buffers grown past maxPooled are dropped.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 64 << 10
+
+// encodeData appends json.Marshal(data) to buf (nothing on error).
+func encodeData(buf *bytes.Buffer, data any) error {
+	if e, ok := data.(ErrorData); ok { // every error envelope: no reflection
+		b := append(buf.AvailableBuffer(), '{')
+		if e.Code != "" {
+			b = append(b, `"code":`...)
+			b = appendString(b, e.Code)
+		}
+		if e.WaitTimeMs != nil {
+			if e.Code != "" {
+				b = append(b, ',')
+			}
+			b = append(b, `"waitTimeMs":`...)
+			b = strconv.AppendInt(b, *e.WaitTimeMs, 10)
+		}
+		buf.Write(append(b, '}'))
+		return nil
+	}
+	n := buf.Len()
+	if err := json.NewEncoder(buf).Encode(data); err != nil {
+		buf.Truncate(n)
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+// appendString appends s as encoding/json writes a string (HTML-safe).
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // escapes, invalid UTF-8, U+2028/9: json's own rules
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // OK sends a 200 success envelope carrying data (nil: no data field).

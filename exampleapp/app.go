@@ -54,7 +54,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		a.Close()
 		return nil, err
 	}
-	appHooks(&cfg.Hooks, a.appUsers)
+	appHooks(&cfg.Hooks, a.appUsers, func() *simpleuser.Service { return a.Service })
 	links, err := configureProviders(ctx, s.providers, &cfg)
 	if err != nil {
 		a.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/user"
 	"github.com/simpleuser/simpleuser/user/memory"
@@ -48,8 +50,9 @@ type appUsers interface {
 	AddCredit(ctx context.Context, authUserID int64, n int) error
 }
 
-// appHooks wires the app table into the kit's flows.
-func appHooks(h *hooks.Hooks, store appUsers) {
+// appHooks wires the app table into the kit's flows; svc returns the
+// service (built after the hooks) for the after-commit refresh.
+func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 	h.AfterCreate = func(ctx context.Context, u *user.User, p hooks.Payload) error {
 		a := AppUser{AuthUserID: u.ID, Nickname: p.String("nickname"), ReferralCode: newReferralCode()}
 		if a.Nickname == "" {
@@ -76,22 +79,46 @@ func appHooks(h *hooks.Hooks, store appUsers) {
 		}
 		return store.Create(ctx, a) // the same transaction: an error rolls the account back
 	}
+	// The session carries the app fields, so /me with a token and /app/whoami
+	// need no app_users read: one session GET (+ the kit's user row for /me).
 	h.GetSessionUserData = func(ctx context.Context, u *user.User) (map[string]any, error) {
 		a, err := store.Get(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"nickname": a.Nickname}, nil
+		return map[string]any{"nickname": a.Nickname, "referralCode": a.ReferralCode, "credits": a.Credits}, nil
 	}
 	h.MeFields = func(ctx context.Context, u *user.User) (map[string]any, error) {
+		if !u.Registered() {
+			return nil, nil // anonymous users have no app row
+		}
+		if d, err := simpleuser.CurrentSession(ctx); err == nil && d != nil && d.UserID == u.ID && len(d.UserData) > 0 {
+			var m map[string]any
+			if json.Unmarshal(d.UserData, &m) == nil && m["referralCode"] != nil {
+				return m, nil
+			}
+		}
 		a, err := store.Get(ctx, u.ID)
 		if errors.Is(err, errNoAppUser) {
-			return nil, nil // anonymous users have no app row
+			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
 		return map[string]any{"nickname": a.Nickname, "referralCode": a.ReferralCode, "credits": a.Credits}, nil
+	}
+	// A referral changed the referrer's credits: refresh their sessions once
+	// the registration has committed.
+	h.OnEvent = func(ctx context.Context, e hooks.Event) error {
+		if e.Type != hooks.UserRegistered && e.Type != hooks.UserCreated {
+			return nil
+		}
+		a, err := store.Get(ctx, e.UserID)
+		if err != nil || a.ReferredBy == 0 || svc() == nil {
+			return nil
+		}
+		_, err = svc().RefreshSessionUserData(ctx, a.ReferredBy)
+		return err
 	}
 	h.MeFieldsType = meFields{}
 }

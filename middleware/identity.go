@@ -59,7 +59,7 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 				next.ServeHTTP(w, r)
 				return
 			}
-			ssaid := r.Header.Get(HeaderSSAID)
+			ssaid := header(r.Header, ssaidKey)
 			if ssaid != "" && !simpleuser.ValidSSAID(ssaid) {
 				envelope.Error(w, r, log, simpleuser.ErrInvalidSSAID)
 				return
@@ -70,11 +70,26 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 			}
 			c := simpleuser.Client{
 				SSAID:     ssaid,
-				Token:     r.Header.Get(HeaderToken),
+				Token:     header(r.Header, tokenKey),
 				UserAgent: ua,
 				IP:        ClientIP(r, trusted),
 			}
 			next.ServeHTTP(w, r.WithContext(svc.WithClient(ctx, c)))
 		})
 	}
+}
+
+// The canonical forms of the identity headers, computed once: Header.Get
+// canonicalises its argument on every call.
+var (
+	ssaidKey = http.CanonicalHeaderKey(HeaderSSAID)
+	tokenKey = http.CanonicalHeaderKey(HeaderToken)
+)
+
+// header returns the first value of the canonical key k ("" when absent).
+func header(h http.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

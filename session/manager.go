@@ -58,7 +58,7 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 	if err != nil {
 		return "", fmt.Errorf("session: token: %w", err)
 	}
-	now := m.now().UTC()
+	now := m.now().UTC().Truncate(time.Microsecond) // what the body keeps
 	d.CreatedAt = now
 	d.ExpiresAt = now.Add(m.lifetime())
 	if m.IdleTimeout > 0 {
@@ -82,11 +82,7 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 }
 
 func (m *Manager) commit(key string, d *Data, exp time.Time) error {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return m.Store.Commit(key, b, exp)
+	return m.Store.Commit(key, Encode(d), exp)
 }
 
 // Get resolves a token. ErrNotFound when it is unknown, expired or revoked.
@@ -103,7 +99,7 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 		return nil, ErrNotFound
 	}
 	d := new(Data)
-	if err := json.Unmarshal(b, d); err != nil {
+	if err := Decode(b, d); err != nil {
 		return nil, ErrNotFound
 	}
 	now := m.now()
@@ -111,7 +107,7 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 		return nil, ErrNotFound
 	}
 	if m.IdleTimeout > 0 && now.Sub(d.LastSeen) >= touchEvery {
-		d.LastSeen = now.UTC()
+		d.LastSeen = now.UTC().Truncate(time.Microsecond)
 		ok, err := m.rewrite(ctx, key, d, m.expiry(d))
 		if err != nil {
 			return nil, err
@@ -126,10 +122,7 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 // rewrite stores d under key only if the session still exists (atomically
 // when the store is a Replacer).
 func (m *Manager) rewrite(ctx context.Context, key string, d *Data, exp time.Time) (bool, error) {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return false, err
-	}
+	b := Encode(d)
 	if r, ok := m.Store.(Replacer); ok {
 		return r.Replace(ctx, key, b, exp)
 	}
@@ -153,7 +146,7 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 		return err
 	}
 	var d Data
-	if json.Unmarshal(b, &d) == nil {
+	if Decode(b, &d) == nil {
 		return m.Index.Remove(ctx, d.UserID, key)
 	}
 	return nil
@@ -195,7 +188,7 @@ func (m *Manager) SetUserData(ctx context.Context, userID int64, data json.RawMe
 			continue
 		}
 		var d Data
-		if json.Unmarshal(b, &d) != nil || d.UserID != userID {
+		if Decode(b, &d) != nil || d.UserID != userID {
 			continue
 		}
 		d.UserData = data

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The load generator is wrk (github.com/wg/wrk, Debian package "wrk"): a
+// C, epoll-based, closed-loop generator keeping a fixed number of
+// keep-alive connections busy. On this 2-core machine it shares the CPU
+// with the server, Redis and PostgreSQL, so the generator's own cost per
+// request matters: wrk's is a fraction of a Go generator's, which keeps the
+// measured difference between two servers the servers' own. A Lua script
+// rotates the token (or ssaid) header over a file of values and prints the
+// HdrHistogram percentiles as JSON.
+const wrkScript = `-- rotates x-client-token (or x-client-ssaid) over the lines of a file
+local values, n, i, mode = {}, 0, 0, "token"
+init = function(args)
+  for line in io.lines(args[1]) do n = n + 1; values[n] = line end
+  mode = args[2]
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+  i = math.random(n)
+end
+request = function()
+  i = i % n + 1
+  local h = {}
+  if mode == "token" then
+    h["x-client-token"] = values[i]
+    h["x-client-ssaid"] = "bench-client-1"
+  else
+    h["x-client-ssaid"] = values[i]
+  end
+  return wrk.format(nil, nil, h)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCHJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"status_errors":%d,"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d}\n',
+    summary.requests, summary.duration, math.floor(latency:percentile(50)), math.floor(latency:percentile(90)),
+    math.floor(latency:percentile(99)), math.floor(latency.max), e.status, e.connect, e.read, e.write, e.timeout))
+end
+`
+
+// ensureWrk returns the path of wrk, installing Debian's package when missing.
+func ensureWrk() (string, error) {
+	if p, err := exec.LookPath("wrk"); err == nil {
+		return p, nil
+	}
+	fmt.Println("wrk not found: installing it with apt-get (Debian package wrk)")
+	install := func() error {
+		cmd := exec.Command("apt-get", "install", "-y", "-q", "wrk")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, lastLines(string(out), 5))
+		}
+		return nil
+	}
+	if err := install(); err != nil {
+		if out, uerr := exec.Command("apt-get", "update", "-q").CombinedOutput(); uerr != nil {
+			return "", fmt.Errorf("apt-get update: %v: %s", uerr, lastLines(string(out), 5))
+		}
+		if err := install(); err != nil {
+			return "", fmt.Errorf("apt-get install wrk (as root, or install wrk yourself): %w", err)
+		}
+	}
+	return exec.LookPath("wrk")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrkResult is one load run.
+type wrkResult struct {
+	Requests      int64 `json:"requests"`
+	DurationUS    int64 `json:"duration_us"`
+	P50US         int64 `json:"p50_us"`
+	P90US         int64 `json:"p90_us"`
+	P99US         int64 `json:"p99_us"`
+	MaxUS         int64 `json:"max_us"`
+	StatusErrors  int64 `json:"status_errors"`
+	ConnectErrors int64 `json:"connect_errors"`
+	ReadErrors    int64 `json:"read_errors"`
+	WriteErrors   int64 `json:"write_errors"`
+	Timeouts      int64 `json:"timeouts"`
+
+	// Filled by the bench, not wrk: CPU seconds the server process and
+	// Redis used during the run.
+	ServerCPU    float64 `json:"server_cpu_s"`
+	RedisCPU     float64 `json:"redis_cpu_s"`
+	WrkCPU       float64 `json:"wrk_cpu_s"`
+	ForeignCores float64 `json:"foreign_cores"` // CPU used by other processes during the run (see noise.go)
+}
+
+// ServerUS is the server's CPU time per request in microseconds.
+func (r wrkResult) ServerUS() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.ServerCPU * 1e6 / float64(r.Requests)
+}
+
+// RedisUS is Redis's CPU time per request in microseconds.
+func (r wrkResult) RedisUS() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.RedisCPU * 1e6 / float64(r.Requests)
+}
+
+func (r wrkResult) RPS() float64 {
+	if r.DurationUS == 0 {
+		return 0
+	}
+	return float64(r.Requests) / (float64(r.DurationUS) / 1e6)
+}
+
+func (r wrkResult) Errors() int64 {
+	return r.StatusErrors + r.ConnectErrors + r.ReadErrors + r.WriteErrors + r.Timeouts
+}
+
+// loader runs wrk.
+type loader struct {
+	wrk, script string
+	o           *options
+	redisCPU    func() float64 // Redis's used CPU seconds so far
+	sampler     *sampler
+	// before, if set, runs before each measured run (untimed), e.g. to
+	// prepare the last-active times (see env.primeTouches).
+	before func(ctx context.Context, t target) error
+}
+
+func newLoader(dir string, o *options) (*loader, error) {
+	w, err := ensureWrk()
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(dir, "rotate.lua")
+	if err := os.WriteFile(script, []byte(wrkScript), 0o600); err != nil {
+		return nil, err
+	}
+	return &loader{wrk: w, script: script, o: o}, nil
+}
+
+// run drives url for d with values (a file) in the token or ssaid header,
+// and accounts the CPU time of the server process pid and of Redis.
+func (l *loader) run(ctx context.Context, url, values, mode string, d time.Duration, pid int) (wrkResult, error) {
+	s0 := l.sampler.sample()
+	cpu0, rcpu0 := procCPU(pid), l.redisCPU()
+	res, err := l.wrkRun(ctx, url, values, mode, d)
+	res.ServerCPU, res.RedisCPU = procCPU(pid)-cpu0, l.redisCPU()-rcpu0
+	res.ForeignCores = foreign(s0, l.sampler.sample(), res.WrkCPU)
+	return res, err
+}
+
+// procCPU returns the user+system CPU seconds of process pid (0 if unknown).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+2:] // fields from 3 on
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64) // field 14
+	st, _ := strconv.ParseFloat(f[12], 64) // field 15
+	return (ut + st) / 100                 // USER_HZ
+}
+
+func (l *loader) wrkRun(ctx context.Context, url, values, mode string, d time.Duration) (wrkResult, error) {
+	args := []string{"-t", strconv.Itoa(l.o.threads), "-c", strconv.Itoa(l.o.connections),
+		"-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))), "--timeout", "5s", "-s", l.script, url, "--", values, mode}
+	cmd := exec.CommandContext(ctx, l.wrk, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return wrkResult{}, fmt.Errorf("wrk %s: %v: %s", url, err, lastLines(stderr.String()+stdout.String(), 5))
+	}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		if js, ok := strings.CutPrefix(sc.Text(), "BENCHJSON "); ok {
+			var r wrkResult
+			if err := json.Unmarshal([]byte(js), &r); err != nil {
+				return r, fmt.Errorf("wrk output %q: %w", js, err)
+			}
+			r.WrkCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+			return r, nil
+		}
+	}
+	return wrkResult{}, fmt.Errorf("wrk printed no result: %s", lastLines(stdout.String()+stderr.String(), 5))
+}
+
+// target is one path under load.
+type target struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Mode   string `json:"mode"`            // token or ssaid
+	Limit  string `json:"limit,omitempty"` // name of the reference target it is compared with
+	values string
+	pid    int    // the server process
+	pprof  string // host:port of the server's net/http/pprof, if profiling
+	// touches is the hot user set whose last-active writes it causes
+	// ("token", "anonymous"; see env.primeTouches).
+	touches string
+}
+
+// targetStats are the runs of one target in one phase.
+type targetStats struct {
+	Target    target      `json:"target"`
+	Runs      []wrkResult `json:"runs"`
+	Ratios    []float64   `json:"ratios,omitempty"`    // per round, to its limit
+	Disturbed []bool      `json:"disturbed,omitempty"` // per round: a run of the pair saw foreign load
+}
+
+// ratio is the median of the undisturbed pairs' ratios when there are at
+// least three, else of all; n is how many it took.
+func (s *targetStats) ratio() (r float64, n int) {
+	var quiet []float64
+	for i, x := range s.Ratios {
+		if !s.Disturbed[i] {
+			quiet = append(quiet, x)
+		}
+	}
+	if len(quiet) >= 3 {
+		return median(quiet), len(quiet)
+	}
+	return median(s.Ratios), len(s.Ratios)
+}
+
+func (s *targetStats) medianRPS() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.RPS() }))
+}
+func (s *targetStats) medianP50() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return float64(r.P50US) / 1000 }))
+}
+func (s *targetStats) medianP99() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return float64(r.P99US) / 1000 }))
+}
+func (s *targetStats) medianServerUS() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.ServerUS() }))
+}
+func (s *targetStats) medianRedisUS() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.RedisUS() }))
+}
+func (s *targetStats) errors() int64 {
+	var n int64
+	for _, r := range s.Runs {
+		n += r.Errors()
+	}
+	return n
+}
+
+func mapSlice[T any](xs []T, f func(T) float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// loadPhase warms every target up, then runs rounds. A round runs, for
+// each app target, a pair: the app and its limit back to back (the order
+// alternating each round), and the pair's ratio is app req/s / limit req/s.
+// Pairs adjacent in time see the same background load, which on a shared
+// machine moves both alike; the median over rounds discards the pairs that
+// a burst hit on one side only.
+func (l *loader) loadPhase(ctx context.Context, label string, targets []target) ([]*targetStats, error) {
+	stats := make([]*targetStats, len(targets))
+	byName := map[string]*targetStats{}
+	for i, t := range targets {
+		stats[i] = &targetStats{Target: t}
+		byName[t.Name] = stats[i]
+	}
+	for _, t := range targets {
+		if l.o.warmup <= 0 {
+			break
+		}
+		if _, err := l.run(ctx, t.URL, t.values, t.Mode, l.o.warmup, t.pid); err != nil {
+			return nil, err
+		}
+	}
+	profiled := map[string]bool{}
+	runOne := func(r int, t target) (wrkResult, error) {
+		var prof chan error
+		if t.pprof != "" && l.o.profileDir != "" && !profiled[t.Name] {
+			profiled[t.Name] = true
+			prof = make(chan error, 1)
+			go func() { prof <- l.profile(ctx, t, label) }()
+		}
+		res, err := l.run(ctx, t.URL, t.values, t.Mode, l.o.duration, t.pid)
+		if prof != nil {
+			if perr := <-prof; perr != nil {
+				fmt.Fprintln(os.Stderr, "bench: profile:", perr)
+			}
+		}
+		if err != nil {
+			return res, err
+		}
+		if l.o.verbose {
+			fmt.Printf("  [%s] round %d %-22s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %5.1f µs/req  redis %5.1f µs/req  foreign %.2f cores  errors %d\n",
+				label, r+1, t.Name, res.RPS(), float64(res.P50US)/1000, float64(res.P99US)/1000, res.ServerUS(), res.RedisUS(), res.ForeignCores, res.Errors())
+		}
+		byName[t.Name].Runs = append(byName[t.Name].Runs, res)
+		return res, nil
+	}
+	for r := 0; r < l.o.rounds; r++ {
+		for _, s := range stats {
+			if s.Target.Limit == "" {
+				continue
+			}
+			pair := []target{byName[s.Target.Limit].Target, s.Target}
+			if r%2 == 1 {
+				pair[0], pair[1] = pair[1], pair[0]
+			}
+			l.sampler.waitQuiet()
+			var got [2]wrkResult
+			for i, t := range pair {
+				if l.before != nil {
+					if err := l.before(ctx, t); err != nil {
+						return nil, err
+					}
+				}
+				res, err := runOne(r, t)
+				if err != nil {
+					return nil, err
+				}
+				got[i] = res
+			}
+			app, lim := got[1], got[0]
+			if r%2 == 1 {
+				app, lim = got[0], got[1]
+			}
+			if lim.RPS() > 0 {
+				s.Ratios = append(s.Ratios, app.RPS()/lim.RPS())
+				s.Disturbed = append(s.Disturbed, app.ForeignCores > foreignLimitCores || lim.ForeignCores > foreignLimitCores)
+			}
+		}
+		fmt.Printf("  [%s] round %d/%d done\n", label, r+1, l.o.rounds)
+	}
+	return stats, nil
+}
+
+// profile fetches a CPU profile of t's server while it is under load.
+func (l *loader) profile(ctx context.Context, t target, label string) error {
+	secs := max(1, int(l.o.duration.Seconds())-1)
+	time.Sleep(500 * time.Millisecond) // let the load ramp up
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.pprof, secs), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := os.MkdirAll(l.o.profileDir, 0o755); err != nil {
+		return err
+	}
+	slug := strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(t.Name)
+	f, err := os.Create(filepath.Join(l.o.profileDir, label+"-"+slug+".pprof"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+)
+
+// results is everything a run measured.
+type results struct {
+	Started  time.Time         `json:"started"`
+	Machine  map[string]string `json:"machine"`
+	Settings map[string]any    `json:"settings"`
+	Phases   []*phaseResult    `json:"phases"`
+	Logins   []loginStats      `json:"logins,omitempty"`
+	Memory   []memStats        `json:"memory,omitempty"`
+	Budgets  []budget          `json:"budgets"`
+	Seconds  float64           `json:"seconds"`
+}
+
+// phaseResult is the load and revoke figures at one database size.
+type phaseResult struct {
+	Label     string         `json:"label"`
+	Users     int            `json:"users"`
+	Sessions  int            `json:"sessions"`
+	SeedTimes string         `json:"seed,omitempty"`
+	Load      []*targetStats `json:"load,omitempty"`
+	Revoke    *revokeStats   `json:"revoke,omitempty"`
+	PGBytes   int64          `json:"pg_bytes"`    // simpleuser_users (+ app_users), tables and indexes
+	RedisUsed int64          `json:"redis_bytes"` // INFO used_memory after seeding
+	AppHWMKiB int64          `json:"exampleapp_vmhwm_kib,omitempty"`
+}
+
+// budget is one pass/fail line.
+type budget struct {
+	What string `json:"what"`
+	Got  string `json:"got"`
+	Want string `json:"want"`
+	OK   bool   `json:"ok"`
+}
+
+func cmdRun(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o.register(fs, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.sessions > o.users || o.growthSessions > o.growthUsers {
+		return fmt.Errorf("sessions must not exceed users")
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "simpleuser-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	res := &results{Started: start.UTC(), Machine: machineInfo(), Settings: map[string]any{
+		"rounds": o.rounds, "duration": o.duration.String(), "warmup": o.warmup.String(),
+		"connections": o.connections, "threads": o.threads, "hot": o.hot,
+		"login_clients": o.loginClients, "login_duration": o.loginDuration.String(),
+		"redis": o.redisURL, "redis_prefix": o.redisPrefix, "database": o.dbName,
+	}}
+	var ld *loader
+	if o.has("load") || o.growth {
+		if ld, err = newLoader(dir, &o); err != nil {
+			return err
+		}
+		res.Machine["wrk"] = wrkVersion(ld.wrk)
+	}
+
+	fmt.Printf("bench: database %s, Redis %s (db %s) prefix %q\n", o.dbName, o.redisURL, redisDB(o.redisURL), o.redisPrefix)
+	e, err := openEnv(ctx, &o, true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		e.Close()
+		if o.keep {
+			fmt.Printf("kept database %s and Redis keys %q (remove with: go run ./bench clean)\n", o.dbName, o.redisPrefix)
+			return
+		}
+		if err := e.drop(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: clean-up:", err)
+		}
+	}()
+	if ld != nil {
+		ld.redisCPU = func() float64 { return redisCPU(ctx, e) }
+		ld.before = func(ctx context.Context, t target) error {
+			switch t.touches {
+			case "token":
+				return e.primeTouches(ctx, t.touches, e.hotTokenUsers, o.duration)
+			case "anonymous":
+				return e.primeTouches(ctx, t.touches, e.hotAnonUsers, o.duration)
+			}
+			return nil
+		}
+	}
+	res.Machine["redis"] = redisVersion(ctx, e)
+	var pgv string
+	_ = e.pg.QueryRow(ctx, "SHOW server_version").Scan(&pgv)
+	res.Machine["postgresql"] = pgv
+
+	// The example app first: it creates its own tables at start, which the
+	// seed then fills too.
+	bin, err := buildExampleApp(dir, o.profileDir != "", o.overlay)
+	if err != nil {
+		return err
+	}
+	app, err := startExampleApp(ctx, bin, dir, e)
+	if err != nil {
+		return err
+	}
+	defer app.stop()
+	if err := e.detectAppTable(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("seeding %d users, %d sessions (example app table app_users: %v)...\n", o.users, o.sessions, e.appTable)
+	if err := e.seed(ctx, o.users, o.sessions); err != nil {
+		return err
+	}
+	if err := e.seedPasswordUsers(ctx, o.loginClients); err != nil {
+		return err
+	}
+	fmt.Println("  " + e.seedTimes)
+	ref, err := startRef(ctx, dir, e)
+	if err != nil {
+		return err
+	}
+	defer ref.stop()
+	if ld != nil {
+		ld.sampler = &sampler{redisCPU: ld.redisCPU, servers: []int{app.cmd.Process.Pid, ref.cmd.Process.Pid}}
+		if f := ld.sampler.waitQuiet(); f > foreignLimitCores {
+			fmt.Printf("note: other processes keep %.2f cores busy; ratios of disturbed pairs are set aside (see docs/performance.md)\n", f)
+		}
+	}
+
+	small := &phaseResult{Label: "small", Users: o.users, Sessions: o.sessions, SeedTimes: e.seedTimes}
+	small.PGBytes, small.RedisUsed = e.sizes(ctx)
+	res.Phases = append(res.Phases, small)
+	if o.has("load") {
+		if err := runLoad(ctx, ld, e, dir, app, ref, small); err != nil {
+			return err
+		}
+	}
+	if o.has("revoke") {
+		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
+		if err != nil {
+			return err
+		}
+		small.Revoke = &rs
+		fmt.Printf("  revoke %d sessions: median %.2f ms, max %.2f ms\n", rs.Sessions, rs.Median, rs.Max)
+	}
+	if o.has("memory") {
+		for _, m := range []struct {
+			per int
+			lay *layout
+		}{{2, kitLayout}, {1, kitLayout}, {2, compactLayout}, {2, compactNoUALayout}} {
+			ms, err := e.memoryPerSession(ctx, o.memSessions, m.per, m.lay)
+			if err != nil {
+				return err
+			}
+			ms.Proposal = m.lay != kitLayout
+			res.Memory = append(res.Memory, ms)
+			fmt.Printf("  Redis memory, %s: %.0f bytes/session\n", ms.Layout, ms.PerSession)
+		}
+	}
+	if o.has("logins") {
+		fmt.Printf("password logins: %d clients, %s per run...\n", o.loginClients, o.loginDuration)
+		st, err := loginsInProcess(ctx, e, dir)
+		if err != nil {
+			return err
+		}
+		res.Logins = append(res.Logins, st)
+		printLogin(st)
+		st, err = loginsExampleApp(ctx, e, app)
+		if err != nil {
+			return err
+		}
+		res.Logins = append(res.Logins, st)
+		printLogin(st)
+	}
+
+	if o.growth {
+		fmt.Printf("growing to %d users, %d sessions...\n", o.growthUsers, o.growthSessions)
+		if err := e.seed(ctx, o.growthUsers, o.growthSessions); err != nil {
+			return err
+		}
+		fmt.Println("  " + e.seedTimes)
+		grown := &phaseResult{Label: "grown", Users: o.growthUsers, Sessions: o.growthSessions, SeedTimes: e.seedTimes}
+		grown.PGBytes, grown.RedisUsed = e.sizes(ctx)
+		res.Phases = append(res.Phases, grown)
+		if err := runLoad(ctx, ld, e, dir, app, ref, grown); err != nil {
+			return err
+		}
+		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
+		if err != nil {
+			return err
+		}
+		grown.Revoke = &rs
+		fmt.Printf("  revoke %d sessions: median %.2f ms, max %.2f ms\n", rs.Sessions, rs.Median, rs.Max)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.Budgets = budgets(res)
+	report(os.Stdout, res)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runLoad runs the alternating load rounds at the current database size.
+func runLoad(ctx context.Context, ld *loader, e *env, dir string, app, ref *proc, ph *phaseResult) error {
+	tokens, ssaids, err := e.hotFiles(dir, e.o.hot)
+	if err != nil {
+		return err
+	}
+	targets := []target{
+		{Name: "limit R", URL: "http://" + ref.addr + "/r", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
+		{Name: "whoami (token)", URL: "http://" + app.addr + "/app/whoami", Mode: "token", Limit: "limit R", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid},
+		{Name: "limit RP", URL: "http://" + ref.addr + "/rp", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
+		{Name: "me (token)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "token", Limit: "limit RP", values: tokens, touches: "token", pprof: app.pprof, pid: app.cmd.Process.Pid},
+		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, touches: "anonymous", pprof: app.pprof, pid: app.cmd.Process.Pid},
+	}
+	fmt.Printf("load [%s: %d users, %d sessions]: %d rounds x %d paths x %s, %d connections\n",
+		ph.Label, ph.Users, ph.Sessions, e.o.rounds, len(targets), e.o.duration, e.o.connections)
+	stats, err := ld.loadPhase(ctx, ph.Label, targets)
+	if err != nil {
+		return err
+	}
+	ph.Load = stats
+	ph.AppHWMKiB, _ = procStatus(app.cmd.Process.Pid, "VmHWM")
+	for _, s := range stats {
+		if n := s.errors(); n > 0 {
+			return fmt.Errorf("%s: %d failed requests under load (non-2xx or socket errors); see the server logs in %s", s.Target.Name, n, dir)
+		}
+	}
+	return nil
+}
+
+func machineInfo() map[string]string {
+	m := map[string]string{
+		"nproc":  fmt.Sprint(runtime.NumCPU()),
+		"go":     runtime.Version(),
+		"os":     runtime.GOOS + "/" + runtime.GOARCH,
+		"cpu":    "unknown",
+		"memory": "unknown",
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				m["memory"] = strings.TrimSpace(v)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m["kernel"] = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func wrkVersion(path string) string {
+	out, _ := exec.Command(path, "-v").CombinedOutput()
+	line, _, _ := strings.Cut(string(out), "\n")
+	if f := strings.Fields(line); len(f) >= 2 {
+		return f[1]
+	}
+	return strings.TrimSpace(line)
+}
+
+// redisCPU returns Redis's used_cpu_sys + used_cpu_user (seconds).
+func redisCPU(ctx context.Context, e *env) float64 {
+	s, _ := redis.String(e.redisDo(ctx, "INFO", "cpu"))
+	total := 0.0
+	for _, line := range strings.Split(s, "\r\n") {
+		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				total += f
+			}
+		}
+	}
+	return total
+}
+
+func redisVersion(ctx context.Context, e *env) string {
+	s, _ := redis.String(e.redisDo(ctx, "INFO", "server"))
+	for _, line := range strings.Split(s, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
+			return v
+		}
+	}
+	return "?"
+}
+
+// sizes returns the on-disk size of the user tables (with indexes) and
+// Redis's used memory.
+func (e *env) sizes(ctx context.Context) (pg, rd int64) {
+	_ = e.pg.QueryRow(ctx, `SELECT pg_total_relation_size('simpleuser_users') +
+		coalesce(pg_total_relation_size(to_regclass('app_users')), 0)`).Scan(&pg)
+	rd, _ = e.usedMemory(ctx)
+	return pg, rd
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+
+	"github.com/simpleuser/simpleuser/session"
+	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+)
+
+// newManager returns the kit's session manager on pool, as simpleuser.New
+// builds it with the default configuration.
+func newManager(pool *redis.Pool, prefix string) *session.Manager {
+	st, idx := sessionredis.New(pool, prefix)
+	return &session.Manager{Store: st, Index: idx}
+}
+
+// memPrefix is the key prefix of the memory measurement: as long as the
+// kit's default prefix "simpleuser:", so key lengths are the real ones.
+func memPrefix(prefix string) string {
+	return strings.TrimSuffix(prefix, ":") + "mem:"
+}
+
+// revokeStats is the timing of Manager.RevokeUser for a user with N sessions.
+type revokeStats struct {
+	Sessions int       `json:"sessions"`
+	Trials   []float64 `json:"trials_ms"`
+	Median   float64   `json:"median_ms"`
+	Max      float64   `json:"max_ms"`
+	CreateMS float64   `json:"create_ms"` // creating the N sessions (Manager.Create, 8 at a time)
+}
+
+// revokeTiming creates n sessions of one user through session.Manager
+// (as logins do), times RevokeUser, checks that every body and the index
+// are gone, trials times.
+func (e *env) revokeTiming(ctx context.Context, n, trials int) (revokeStats, error) {
+	m := newManager(e.rpool, e.o.redisPrefix)
+	st := revokeStats{Sessions: n}
+	for t := 0; t < trials; t++ {
+		uid := int64(pwBase - 1000 + t)
+		tokens := make([]string, n)
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := w; i < n; i += 8 {
+					tok, err := m.Create(ctx, session.Data{UserID: uid, IP: "198.51.100.9", UserAgent: benchUA})
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					tokens[i] = tok
+				}
+			}(w)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return st, err
+			}
+		}
+		st.CreateMS = float64(time.Since(t0).Microseconds()) / 1000
+		t1 := time.Now()
+		k, err := m.RevokeUser(ctx, uid)
+		el := time.Since(t1)
+		if err != nil {
+			return st, err
+		}
+		if k != n {
+			return st, fmt.Errorf("RevokeUser revoked %d sessions, want %d", k, n)
+		}
+		for _, i := range []int{0, n / 2, n - 1} {
+			if _, err := m.Get(ctx, tokens[i]); err != session.ErrNotFound {
+				return st, fmt.Errorf("session %d still resolves after RevokeUser (%v)", i, err)
+			}
+		}
+		st.Trials = append(st.Trials, float64(el.Microseconds())/1000)
+	}
+	st.Median = median(st.Trials)
+	s := append([]float64(nil), st.Trials...)
+	sort.Float64s(s)
+	st.Max = s[len(s)-1]
+	return st, nil
+}
+
+// memStats is Redis memory per session.
+type memStats struct {
+	Layout          string  `json:"layout"`
+	Proposal        bool    `json:"proposal"` // not the kit's format: no budget
+	Sessions        int     `json:"sessions"`
+	Users           int     `json:"users"`
+	DeltaBytes      int64   `json:"delta_bytes"`
+	PerSession      float64 `json:"bytes_per_session"`
+	BodyLen         int     `json:"body_len"`          // JSON body
+	BodyKeyLen      int     `json:"body_key_len"`      // prefix + "session:" + 43
+	IndexKeyLen     int     `json:"index_key_len"`     // prefix + "usess:" + id
+	BodyKeyUsage    int64   `json:"body_key_usage"`    // MEMORY USAGE of one body key
+	IndexKeyUsage   int64   `json:"index_key_usage"`   // MEMORY USAGE of one index key
+	IndexPerSession float64 `json:"index_per_session"` // index key usage / its members
+}
+
+// layout is how the bodies and keys of sessions are written.
+type layout struct {
+	name  string
+	infix string              // between the prefix and the key ("session:")
+	key   func(string) string // token -> key, also the index member
+	body  func(*session.Data) ([]byte, error)
+}
+
+// kitLayout is what session.Manager and session/redis write.
+var kitLayout = &layout{
+	name:  "kit format",
+	infix: "session:",
+	key:   session.Key,
+	body:  func(d *session.Data) ([]byte, error) { return session.Encode(d), nil }, // session.Manager.commit
+}
+
+// compactLayout is a proposal, measured for comparison only (the kit does
+// not read it): a 128-bit token hash (22 characters, still far beyond any
+// brute force) under a short infix, and a binary body: version, user id,
+// created and lifetime in seconds (varints), IPv4/IPv6 bytes, then the
+// user agent and the app's payload, each length-prefixed.
+var compactLayout = &layout{
+	name:  "compact proposal",
+	infix: "s:",
+	key: func(tok string) string {
+		h := sha256.Sum256([]byte(tok))
+		return base64.RawURLEncoding.EncodeToString(h[:16])
+	},
+	body: func(d *session.Data) ([]byte, error) {
+		b := []byte{1}
+		b = binary.AppendUvarint(b, uint64(d.UserID))
+		b = binary.AppendVarint(b, d.CreatedAt.Unix())
+		b = binary.AppendUvarint(b, uint64(d.ExpiresAt.Sub(d.CreatedAt)/time.Second))
+		ip, _ := netip.ParseAddr(d.IP)
+		ipb := ip.AsSlice()
+		b = append(b, byte(len(ipb)))
+		b = append(b, ipb...)
+		b = binary.AppendUvarint(b, uint64(len(d.UserAgent)))
+		b = append(b, d.UserAgent...)
+		return append(b, d.UserData...), nil
+	},
+}
+
+// compactNoUALayout is compactLayout with the user agent replaced by an
+// 8-byte fingerprint (SHA-256 prefix): enough to tell a session's device
+// apart, not to display it.
+var compactNoUALayout = &layout{
+	name:  "compact proposal, UA fingerprint",
+	infix: compactLayout.infix,
+	key:   compactLayout.key,
+	body: func(d *session.Data) ([]byte, error) {
+		c := *d
+		h := sha256.Sum256([]byte(d.UserAgent))
+		c.UserAgent = string(h[:8])
+		return compactLayout.body(&c)
+	},
+}
+
+func (e *env) layoutOrKit() *layout {
+	if e.layout != nil {
+		return e.layout
+	}
+	return kitLayout
+}
+
+// memoryPerSession adds n sessions (perUser to a user, under memPrefix,
+// written in layout lay) and reports INFO memory's used_memory delta per
+// session, with the sizes of one body and one index, then deletes them.
+func (e *env) memoryPerSession(ctx context.Context, n, perUser int, lay *layout) (memStats, error) {
+	prefix := memPrefix(e.o.redisPrefix)
+	userOf := func(j int) int64 { return int64(j/perUser) + 1 }
+	e.layout = lay
+	defer func() { e.layout = nil }()
+	st := memStats{Layout: fmt.Sprintf("%s, %d session(s) per user", lay.name, perUser), Sessions: n, Users: (n + perUser - 1) / perUser}
+	settle := func() (int64, error) {
+		time.Sleep(1500 * time.Millisecond) // let incremental rehashing finish
+		return e.usedMemory(ctx)
+	}
+	before, err := settle()
+	if err != nil {
+		return st, err
+	}
+	if err := e.seedSessionsBy(ctx, prefix, 0, n, userOf); err != nil {
+		return st, err
+	}
+	after, err := settle()
+	if err != nil {
+		return st, err
+	}
+	st.DeltaBytes = after - before
+	st.PerSession = float64(st.DeltaBytes) / float64(n)
+	d := e.seedSession(0, userOf(0))
+	b, _ := lay.body(&d)
+	st.BodyLen = len(b)
+	bodyKey := prefix + lay.infix + lay.key(benchToken(0))
+	idxKey := fmt.Sprintf("%susess:%d", prefix, userOf(0))
+	st.BodyKeyLen, st.IndexKeyLen = len(bodyKey), len(idxKey)
+	st.BodyKeyUsage, _ = redis.Int64(e.redisDo(ctx, "MEMORY", "USAGE", bodyKey, "SAMPLES", 0))
+	st.IndexKeyUsage, _ = redis.Int64(e.redisDo(ctx, "MEMORY", "USAGE", idxKey, "SAMPLES", 0))
+	st.IndexPerSession = float64(st.IndexKeyUsage) / float64(perUser)
+	_, err = e.deletePattern(ctx, prefix+"*")
+	return st, err
+}
+
+// deletePattern SCANs and UNLINKs the keys matching pat.
+func (e *env) deletePattern(ctx context.Context, pat string) (int, error) {
+	conn, err := e.rpool.GetContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	total, cursor := 0, "0"
+	for {
+		vals, err := redis.Values(conn.Do("SCAN", cursor, "MATCH", pat, "COUNT", 5000))
+		if err != nil {
+			return total, err
+		}
+		cursor, _ = redis.String(vals[0], nil)
+		keys, _ := redis.Strings(vals[1], nil)
+		if len(keys) > 0 {
+			args := make([]any, len(keys))
+			for i, k := range keys {
+				args[i] = k
+			}
+			if _, err := conn.Do("UNLINK", args...); err != nil {
+				return total, err
+			}
+			total += len(keys)
+		}
+		if cursor == "0" {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package redis_test
+
+// Benchmarks of the risk scripts on a live Redis (one round trip each;
+// REDIS_URL, default redis://127.0.0.1:6379/0, keys under a unique prefix
+// removed afterwards).
+//
+//	go test -run '^$' -bench . -benchmem ./risk/redis
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/simpleuser/simpleuser/internal/testenv"
+	riskredis "github.com/simpleuser/simpleuser/risk/redis"
+)
+
+// benchKeys has the shape of a password attempt: user, IP and ssaid keys.
+var benchKeys = []string{"p:u:42", "p:i:Zm9vYmFyYmF6cXV4MTIzNDU2", "p:s:YmFyYmF6cXV4Zm9vMTIzNDU2"}
+
+// BenchmarkTake records an entry under three keys (a limit never reached;
+// the keys are recreated each 10,000 entries so the sets stay small).
+func BenchmarkTake(b *testing.B) {
+	pool, prefix := testenv.Redis(b)
+	s := riskredis.New(pool, prefix)
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i%10000 == 0 {
+			if err := s.Clear(ctx, benchKeys...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := s.Take(ctx, benchKeys, strconv.Itoa(i), 1<<30, time.Hour, now); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkTakeBlocked is Take on keys already at their limit (the
+// refusal path: no write, the wait computed).
+func BenchmarkTakeBlocked(b *testing.B) {
+	pool, prefix := testenv.Redis(b)
+	s := riskredis.New(pool, prefix)
+	ctx := context.Background()
+	now := time.Now()
+	for i := 0; i < 5; i++ {
+		if _, err := s.Take(ctx, benchKeys, strconv.Itoa(i), 5, time.Hour, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		wait, err := s.Take(ctx, benchKeys, "x", 5, time.Hour, now)
+		if err != nil || wait <= 0 {
+			b.Fatal(wait, err)
+		}
+	}
+}
+
+// BenchmarkTakeRelease is a successful password check's pair: the attempt
+// is taken, then released.
+func BenchmarkTakeRelease(b *testing.B) {
+	pool, prefix := testenv.Redis(b)
+	s := riskredis.New(pool, prefix)
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		id := strconv.Itoa(i)
+		if _, err := s.Take(ctx, benchKeys, id, 5, time.Hour, now); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Release(ctx, benchKeys, id); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

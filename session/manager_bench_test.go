@@ -1,0 +1,100 @@
+package session_test
+
+// Benchmarks of the session manager: token generation and hashing, and
+// Get/Create/RevokeUser on the in-memory store (the kit's CPU cost) and on
+// Redis (REDIS_URL, default redis://127.0.0.1:6379/0; keys under a unique
+// prefix removed afterwards).
+//
+//	go test -run '^$' -bench . -benchmem -benchtime 300x ./session
+//
+// (RevokeUser-1000 creates 1,000 sessions, untimed, per iteration.)
+
+import (
+	"context"
+	"testing"
+
+	"github.com/simpleuser/simpleuser/internal/testenv"
+	"github.com/simpleuser/simpleuser/session"
+	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
+	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+)
+
+const benchUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
+func BenchmarkNewToken(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := session.NewToken(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKey(b *testing.B) {
+	tok, _ := session.NewToken()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = session.Key(tok)
+	}
+}
+
+func benchManagers(b *testing.B) map[string]func(b *testing.B) *session.Manager {
+	return map[string]func(b *testing.B) *session.Manager{
+		"memory": func(b *testing.B) *session.Manager {
+			st, idx := sessionmemory.New()
+			return &session.Manager{Store: st, Index: idx}
+		},
+		"redis": func(b *testing.B) *session.Manager {
+			pool, prefix := testenv.Redis(b)
+			st, idx := sessionredis.New(pool, prefix)
+			return &session.Manager{Store: st, Index: idx}
+		},
+	}
+}
+
+func BenchmarkManager(b *testing.B) {
+	ctx := context.Background()
+	for _, name := range []string{"memory", "redis"} {
+		newManager := benchManagers(b)[name]
+		b.Run(name+"/Get", func(b *testing.B) {
+			m := newManager(b)
+			tok, err := m.Create(ctx, session.Data{UserID: 42, IP: "203.0.113.7", UserAgent: benchUA})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Get(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/Create", func(b *testing.B) {
+			m := newManager(b)
+			b.ReportAllocs()
+			uid := int64(0)
+			for b.Loop() {
+				uid++ // one session per user, as after distinct logins
+				if _, err := m.Create(ctx, session.Data{UserID: uid, IP: "203.0.113.7", UserAgent: benchUA}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/RevokeUser-1000", func(b *testing.B) {
+			m := newManager(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				for i := 0; i < 1000; i++ {
+					if _, err := m.Create(ctx, session.Data{UserID: 7, IP: "203.0.113.7", UserAgent: benchUA}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if n, err := m.RevokeUser(ctx, 7); err != nil || n != 1000 {
+					b.Fatal(n, err)
+				}
+			}
+		})
+	}
+}
