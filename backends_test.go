@@ -39,7 +39,7 @@ func forBackends(t *testing.T, test func(t *testing.T, newFixture fixtureMaker))
 }
 
 // useRealBackends puts c on PostgreSQL and Redis.
-func useRealBackends(t *testing.T, c *simpleuser.Config) {
+func useRealBackends(t testing.TB, c *simpleuser.Config) {
 	t.Helper()
 	pool := testenv.Postgres(t)
 	if err := postgres.Migrate(context.Background(), pool); err != nil {

@@ -89,13 +89,11 @@ func cmdRef(args []string) error {
 		if err != nil {
 			return 0, http.StatusServiceUnavailable
 		}
-		var d struct {
-			U int64 `json:"u"`
-		}
-		if json.Unmarshal(b, &d) != nil || d.U == 0 {
+		var d session.Data
+		if session.Decode(b, &d) != nil || d.UserID == 0 {
 			return 0, http.StatusUnauthorized
 		}
-		return d.U, 0
+		return d.UserID, 0
 	}
 	writeJSON := func(w http.ResponseWriter, status int, v any) {
 		b, _ := json.Marshal(v)

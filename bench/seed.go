@@ -63,7 +63,7 @@ var seedBase = time.Now().UTC().Truncate(time.Second)
 // seedSession returns the session.Data of seeded session j of user uid, as
 // the example app's login (simpleuser's issue + Manager.Create) fills it:
 // with the app's table, UserData is its GetSessionUserData payload
-// {"nickname":...}, the nickname being the seeded one (u<id>).
+// {"nickname", "referralCode", "credits"}, as seeded in app_users.
 func (e *env) seedSession(j int, uid int64) session.Data {
 	created := seedBase.Add(-time.Duration(j%86400) * time.Second)
 	d := session.Data{
@@ -74,7 +74,8 @@ func (e *env) seedSession(j int, uid int64) session.Data {
 		UserAgent: benchUA,
 	}
 	if e.appTable {
-		d.UserData, _ = json.Marshal(map[string]any{"nickname": "u" + strconv.FormatInt(uid, 10)})
+		id := strconv.FormatInt(uid, 10)
+		d.UserData, _ = json.Marshal(map[string]any{"nickname": "u" + id, "referralCode": "R" + id, "credits": 0})
 	}
 	return d
 }

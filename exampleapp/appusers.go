@@ -93,9 +93,9 @@ func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 			return nil, nil // anonymous users have no app row
 		}
 		if d, err := simpleuser.CurrentSession(ctx); err == nil && d != nil && d.UserID == u.ID && len(d.UserData) > 0 {
-			var m map[string]any
-			if json.Unmarshal(d.UserData, &m) == nil && m["referralCode"] != nil {
-				return m, nil
+			var f meFields
+			if json.Unmarshal(d.UserData, &f) == nil && f.ReferralCode != "" {
+				return map[string]any{"nickname": f.Nickname, "referralCode": f.ReferralCode, "credits": f.Credits}, nil
 			}
 		}
 		a, err := store.Get(ctx, u.ID)

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"encoding/json"
+	"slices"
+
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -20,19 +23,43 @@ func me(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(extra)+7)
-	for k, v := range extra {
-		out[k] = v
+	if len(extra) == 0 {
+		return kit, nil
 	}
-	// The kit's fields win on a name clash.
-	out["id"] = kit.ID
-	out["email"] = kit.Email
-	out["registered"] = kit.Registered
-	out["passwordSet"] = kit.PasswordSet
-	out["metadata"] = kit.Metadata
-	out["settings"] = kit.Settings
-	out["createdAt"] = kit.CreatedAt
-	return out, nil
+	return &meMerged{kit: kit, extra: extra}, nil
+}
+
+// meMerged is the kit's /me object followed by the app's fields; the kit's
+// fields win on a name clash.
+type meMerged struct {
+	kit   *meUser
+	extra map[string]any
+}
+
+// kitFields are the JSON names of meUser.
+var kitFields = []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt"}
+
+// MarshalJSON writes the kit's object, then the app's other fields.
+func (m *meMerged) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(m.kit)
+	if err != nil {
+		return nil, err
+	}
+	extra := make(map[string]any, len(m.extra))
+	for k, v := range m.extra {
+		if !slices.Contains(kitFields, k) {
+			extra[k] = v
+		}
+	}
+	if len(extra) == 0 {
+		return b, nil
+	}
+	e, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	b[len(b)-1] = ','
+	return append(b, e[1:]...), nil
 }
 
 // meOf renders the kit's fields of u.

@@ -30,19 +30,29 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	u.RegisterTime, u.LoginTime = utc(registerTime), utc(loginTime)
 	u.LastActiveTime, u.UnregisterTime = utc(lastActiveTime), utc(unregisterAt)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
-	if err := json.Unmarshal(meta, &u.Metadata); err != nil {
+	if u.Metadata, err = object(meta); err != nil {
 		return nil, fmt.Errorf("metadata of user %d: %w", u.ID, err)
 	}
-	if u.Metadata == nil {
-		u.Metadata = map[string]any{}
-	}
-	if err := json.Unmarshal(settings, &u.Settings); err != nil {
+	if u.Settings, err = object(settings); err != nil {
 		return nil, fmt.Errorf("settings of user %d: %w", u.ID, err)
 	}
-	if u.Settings == nil {
-		u.Settings = map[string]any{}
-	}
 	return &u, nil
+}
+
+// object decodes a jsonb object, never nil; the usual empty one ({}) skips
+// the decoder, since every user read goes through here.
+func object(b []byte) (map[string]any, error) {
+	if string(b) == "{}" {
+		return map[string]any{}, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
 }
 
 // scanIdentity reads one row of identityColumns.
