@@ -10,11 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/simpleuser/simpleuser"
-	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/hooks"
-	"github.com/simpleuser/simpleuser/internal/testenv"
-	riskredis "github.com/simpleuser/simpleuser/risk/redis"
-	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+	"github.com/simpleuser/simpleuser/internal/realbackends"
 	"github.com/simpleuser/simpleuser/user"
 	"github.com/simpleuser/simpleuser/user/postgres"
 )
@@ -39,20 +36,7 @@ func forBackends(t *testing.T, test func(t *testing.T, newFixture fixtureMaker))
 }
 
 // useRealBackends puts c on PostgreSQL and Redis.
-func useRealBackends(t testing.TB, c *simpleuser.Config) {
-	t.Helper()
-	pool := testenv.Postgres(t)
-	if err := postgres.Migrate(context.Background(), pool); err != nil {
-		t.Fatal(err)
-	}
-	users := postgres.New(pool)
-	users.Now = c.Now
-	c.Users = users
-	rp, prefix := testenv.Redis(t)
-	c.Codes = coderedis.New(rp, prefix)
-	c.Risk = riskredis.New(rp, prefix)
-	c.SessionStore, c.SessionIndex = sessionredis.New(rp, prefix)
-}
+func useRealBackends(t testing.TB, c *simpleuser.Config) { realbackends.Configure(t, c) }
 
 // On PostgreSQL the app's own statements in AfterCreate join the kit's
 // transaction: a later failure (OnLogin rejects) rolls back the auth user

@@ -21,15 +21,11 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
-	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/realbackends"
 	"github.com/simpleuser/simpleuser/internal/testclock"
-	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/password"
-	riskredis "github.com/simpleuser/simpleuser/risk/redis"
-	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	"github.com/simpleuser/simpleuser/user"
-	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
 // backendSet configures the stores of the service under test. The memory
@@ -56,23 +52,7 @@ var backendSets = []backendSet{
 // past a code's TTL and expects the code to be gone would fail here. The
 // session manager checks session expiry against Config.Now itself, and the
 // risk store scores by the passed now, so both follow the test clock.
-func configureReal(t *testing.T, cfg *simpleuser.Config) {
-	t.Helper()
-	pool := testenv.Postgres(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := postgres.Migrate(ctx, pool); err != nil {
-		t.Fatalf("postgres.Migrate: %v", err)
-	}
-	users := postgres.New(pool)
-	users.Now = cfg.Now
-	cfg.Users = users
-
-	rp, prefix := testenv.Redis(t)
-	cfg.Codes = coderedis.New(rp, prefix)
-	cfg.Risk = riskredis.New(rp, prefix)
-	cfg.SessionStore, cfg.SessionIndex = sessionredis.New(rp, prefix)
-}
+func configureReal(t *testing.T, cfg *simpleuser.Config) { realbackends.Configure(t, cfg) }
 
 // eachBackend runs f as a subtest per backend set.
 func eachBackend(t *testing.T, f func(t *testing.T, b backendSet)) {
