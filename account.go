@@ -241,12 +241,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return ErrInvalidToken
 	}
-	d, err := s.session(ctx, token)
+	d, err := s.sessions.End(ctx, token)
 	if err != nil {
 		return err
 	}
-	if err := s.sessions.Revoke(ctx, token); err != nil {
-		return err
+	if d == nil {
+		return ErrInvalidToken
 	}
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: d.UserID, IP: d.IP})
 	return nil

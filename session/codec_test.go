@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -84,3 +85,54 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEndReturnsWhatItEnded(t *testing.T) {
+	st := &mapStore{m: map[string][]byte{}}
+	idx := &nopIndex{}
+	clock := time.Now()
+	m := &Manager{Store: st, Index: idx, Now: func() time.Time { return clock }}
+	tok, err := m.Create(t.Context(), Data{UserID: 9, IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.End(t.Context(), tok)
+	if err != nil || d == nil || d.UserID != 9 || d.IP != "192.0.2.1" {
+		t.Fatalf("End = %+v, %v", d, err)
+	}
+	if d, err := m.End(t.Context(), tok); d != nil || err != nil {
+		t.Fatalf("second End = %+v, %v; want nil, nil", d, err)
+	}
+	if _, err := m.Get(t.Context(), tok); err != ErrNotFound {
+		t.Fatalf("Get after End: %v", err)
+	}
+	if idx.removed != 1 {
+		t.Fatalf("index removals %d, want 1", idx.removed)
+	}
+	// An expired body still in the store is deleted but reported as no live session.
+	tok2, _ := m.Create(t.Context(), Data{UserID: 9})
+	clock = clock.Add(DefaultLifetime + time.Second)
+	if d, err := m.End(t.Context(), tok2); d != nil || err != nil {
+		t.Fatalf("End of an expired session = %+v, %v", d, err)
+	}
+	if len(st.m) != 0 {
+		t.Fatal("the expired body was left in the store")
+	}
+}
+
+type mapStore struct{ m map[string][]byte }
+
+func (s *mapStore) Find(k string) ([]byte, bool, error) { b, ok := s.m[k]; return b, ok, nil }
+func (s *mapStore) Commit(k string, b []byte, _ time.Time) error {
+	s.m[k] = b
+	return nil
+}
+func (s *mapStore) Delete(k string) error { delete(s.m, k); return nil }
+
+type nopIndex struct{ removed int }
+
+func (*nopIndex) Add(context.Context, int64, string, time.Time) error { return nil }
+func (i *nopIndex) Remove(context.Context, int64, string) error       { i.removed++; return nil }
+func (*nopIndex) List(context.Context, int64, time.Time) ([]string, error) {
+	return nil, nil
+}
+func (*nopIndex) PopAll(context.Context, int64) ([]string, error) { return nil, nil }

@@ -134,22 +134,33 @@ func (m *Manager) rewrite(ctx context.Context, key string, d *Data, exp time.Tim
 
 // Revoke ends the session of token. Unknown tokens are not an error.
 func (m *Manager) Revoke(ctx context.Context, token string) error {
+	_, err := m.End(ctx, token)
+	return err
+}
+
+// End revokes the session of token and returns what it held, or nil when
+// the token named no live session (an expired body still present is
+// deleted all the same). One read, one delete, one index removal.
+func (m *Manager) End(ctx context.Context, token string) (*Data, error) {
 	key := Key(token)
 	b, found, err := m.Store.Find(key)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return nil
+	if err != nil || !found {
+		return nil, err
 	}
 	if err := m.Store.Delete(key); err != nil {
-		return err
+		return nil, err
 	}
-	var d Data
-	if Decode(b, &d) == nil {
-		return m.Index.Remove(ctx, d.UserID, key)
+	d := new(Data)
+	if Decode(b, d) != nil {
+		return nil, nil
 	}
-	return nil
+	if err := m.Index.Remove(ctx, d.UserID, key); err != nil {
+		return nil, err
+	}
+	if !m.now().Before(m.expiry(d)) {
+		return nil, nil
+	}
+	return d, nil
 }
 
 // RevokeUser ends every session of userID and returns how many there were.
