@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 )
 
 // The sentinel errors of the package. Test them with errors.Is; the errors
@@ -113,6 +114,12 @@ func HTTPStatus(err error) int {
 // transportError wraps an error from sending a request (no HTTP answer):
 // always ErrProviderUnavailable.
 func transportError(provider, op string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The URL may carry query parameters (e.g. appsecret_proof): keep it
+		// out of the error, which reaches the logs.
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
 	return &ProviderError{Provider: provider, Op: op, Kind: ErrProviderUnavailable, Err: err}
 }
 
