@@ -140,9 +140,6 @@ type Store interface {
 	// TouchActive records the last-active address and time without bumping
 	// the version (it is bookkeeping, not a change of the account).
 	TouchActive(ctx context.Context, id int64, ip string, at time.Time) error
-	// PurgeUnregistered hard-deletes the users holding email whose unregister
-	// time is at or before cutoff, and returns them.
-	PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*User, error)
 	// ListUnregistered returns at most limit users whose unregister time is
 	// at or before cutoff, oldest first (the hard-deletion purge walks it).
 	ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*User, error)

@@ -375,26 +375,6 @@ func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Ti
 	return nil
 }
 
-// PurgeUnregistered deletes and returns the users holding email whose
-// UnregisterTime is set and at or before cutoff.
-func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*user.User, error) {
-	t, unlock, err := s.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	id, ok := s.byEmail[user.EmailKey(email)]
-	if !ok {
-		return nil, nil
-	}
-	u := s.byID[id]
-	if u.UnregisterTime.IsZero() || u.UnregisterTime.After(cutoff) {
-		return nil, nil
-	}
-	s.remove(t, id)
-	return []*user.User{u.Clone()}, nil
-}
-
 // ListUnregistered returns at most limit users unregistered at or before
 // cutoff, oldest first.
 func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {

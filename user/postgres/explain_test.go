@@ -93,7 +93,6 @@ func TestExplainNoSeqScan(t *testing.T) {
 		{"Update existence check", sqlExists, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"Delete", sqlDelete, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"TouchActive", sqlTouchActive, []any{int64(4242), "192.0.2.9", now}, "simpleuser_users_pkey"},
-		{"PurgeUnregistered", sqlPurgeUnregistered, []any{"user4200@example.com", now.Add(-30 * 24 * time.Hour)}, emailIndex},
 		{"ListUnregistered", sqlListUnregistered, []any{now.Add(-30 * 24 * time.Hour), 100}, "simpleuser_users_unregister_time_idx"},
 		{"PurgeAnonymous", sqlPurgeAnonymous, []any{now.Add(-30 * 24 * time.Hour), 1000}, "simpleuser_users_anon_activity_idx"},
 		{"PurgeAnonymous large batch", sqlPurgeAnonymous, []any{now.Add(-30 * 24 * time.Hour), 10000}, "simpleuser_users_anon_activity_idx"},

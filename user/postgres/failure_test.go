@@ -39,7 +39,6 @@ func everyCall(ctx context.Context, s *Store) map[string]error {
 	errs["Update"] = s.Update(ctx, &user.User{ID: 1, Email: "a@x.com", Version: 1})
 	errs["Delete"] = s.Delete(ctx, 1)
 	errs["TouchActive"] = s.TouchActive(ctx, 1, "192.0.2.1", time.Now())
-	_, errs["PurgeUnregistered"] = s.PurgeUnregistered(ctx, "a@x.com", time.Now())
 	_, errs["PurgeAnonymous"] = s.PurgeAnonymous(ctx, time.Now(), 10)
 	errs["WithTx"] = s.WithTx(ctx, func(context.Context) error { return errors.New("fn must not run") })
 	errs["Migrate"] = Migrate(ctx, s.pool)

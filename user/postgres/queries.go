@@ -69,17 +69,10 @@ var (
 	// Primary key.
 	sqlTouchActive = `UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3 WHERE id = $1`
 
-	// PurgeUnregistered: $1 the trimmed address, $2 the cutoff.
-	// simpleuser_users_email_key.
 	// ListUnregistered: $1 cutoff, $2 limit. simpleuser_users_unregister_time_idx.
 	sqlListUnregistered = `SELECT ` + userColumns + ` FROM simpleuser_users
 	WHERE unregister_time IS NOT NULL AND unregister_time <= $1
 	ORDER BY unregister_time LIMIT $2`
-
-	sqlPurgeUnregistered = `DELETE FROM simpleuser_users
-	WHERE lower(email) = lower($1) AND email IS NOT NULL
-		AND unregister_time IS NOT NULL AND unregister_time <= $2
-	RETURNING ` + userColumns
 
 	// PurgeAnonymous: $1 cutoff, $2 batch size. The inner query walks
 	// simpleuser_users_anon_activity_idx oldest first and stops after $2

@@ -232,29 +232,6 @@ func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Ti
 	return nil
 }
 
-// PurgeUnregistered deletes and returns the users holding email whose
-// UnregisterTime is set and at or before cutoff (none: nil, nil).
-func (s *Store) PurgeUnregistered(ctx context.Context, email string, cutoff time.Time) ([]*user.User, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	email = user.NormalizeEmail(email)
-	if email == "" {
-		return nil, nil
-	}
-	rows, err := s.q(ctx).Query(ctx, sqlPurgeUnregistered, email, cutoff)
-	if err != nil {
-		return nil, mapErr("purge unregistered user", err)
-	}
-	us, err := pgx.CollectRows(rows, scanUser)
-	if err != nil {
-		return nil, mapErr("purge unregistered user", err)
-	}
-	if len(us) == 0 {
-		return nil, nil
-	}
-	return us, nil
-}
-
 // ListUnregistered returns at most limit users unregistered at or before
 // cutoff, oldest first.
 func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {

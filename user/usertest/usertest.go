@@ -37,7 +37,6 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"TxNested", testTxNested},
 		{"TxPanic", testTxPanic},
 		{"TouchActive", testTouchActive},
-		{"PurgeUnregistered", testPurgeUnregistered},
 		{"PurgeAnonymous", testPurgeAnonymous},
 		{"ListUnregistered", testListUnregistered},
 		{"Delete", testDelete},
@@ -305,10 +304,6 @@ func testNotFound(t *testing.T, s user.Store) {
 		"TouchActive":  s.TouchActive(ctx, missing, "192.0.2.1", base()),
 	} {
 		wantErr(t, what, err, user.ErrNotFound)
-	}
-	got, err := s.PurgeUnregistered(ctx, "nobody@x.com", base())
-	if err != nil || len(got) != 0 {
-		t.Errorf("PurgeUnregistered(unknown) = %v, %v; want none", got, err)
 	}
 }
 
@@ -627,41 +622,6 @@ func testTouchActive(t *testing.T, s user.Store) {
 	got = get(t, s, u.ID)
 	if !got.Disabled || got.LastActiveIP != "192.0.2.3" || !sameTime(got.LastActiveTime, at) {
 		t.Errorf("Update overwrote the newer activity: %q %v, want 192.0.2.3 %v", got.LastActiveIP, got.LastActiveTime, at)
-	}
-}
-
-func testPurgeUnregistered(t *testing.T, s user.Store) {
-	cutoff := base()
-	at := create(t, s, &user.User{Email: "at@x.com", UnregisterTime: cutoff})
-	before := create(t, s, &user.User{Email: "before@x.com", UnregisterTime: cutoff.Add(-time.Hour)})
-	after := create(t, s, &user.User{Email: "after@x.com", UnregisterTime: cutoff.Add(time.Millisecond)})
-	active := create(t, s, &user.User{Email: "active@x.com"})
-	for _, tc := range []struct {
-		query string
-		u     *user.User
-		purge bool
-	}{
-		{"AT@x.com", at, true},
-		{" before@x.com", before, true},
-		{"after@x.com", after, false},
-		{"active@x.com", active, false},
-	} {
-		got, err := s.PurgeUnregistered(t.Context(), tc.query, cutoff)
-		if err != nil {
-			t.Errorf("PurgeUnregistered(%q): %v", tc.query, err)
-			continue
-		}
-		if !tc.purge {
-			if len(got) != 0 {
-				t.Errorf("PurgeUnregistered(%q) purged %d users, want none", tc.query, len(got))
-			}
-			get(t, s, tc.u.ID)
-			continue
-		}
-		if len(got) != 1 || got[0].ID != tc.u.ID || got[0].Email != tc.u.Email {
-			t.Errorf("PurgeUnregistered(%q) = %v, want user %d", tc.query, got, tc.u.ID)
-		}
-		wantGone(t, s, tc.u.ID)
 	}
 }
 
