@@ -42,6 +42,10 @@ const (
 	pingAfter   = 3 * time.Second
 )
 
+// DefaultPrefix is the key prefix every Redis store of the kit uses when
+// given "": one namespace for sessions, codes and risk counters.
+const DefaultPrefix = "simpleuser:"
+
 // Options configures NewPool. Zero values mean the defaults above.
 type Options struct {
 	// URL is redis://[user:password@]host:port[/db] (rediss:// for TLS).

@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultPrefix is the key prefix used when New gets "".
-const DefaultPrefix = "simpleuser:"
+const DefaultPrefix = redisconn.DefaultPrefix
 
 // Store is a code.Store on Redis. It is safe for concurrent use.
 type Store struct {

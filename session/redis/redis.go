@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultPrefix is the key prefix used when New gets "".
-const DefaultPrefix = "simpleuser:"
+const DefaultPrefix = redisconn.DefaultPrefix
 
 // New returns the session body store (a *Store) and the per-user index,
 // both on pool (prefix defaults to DefaultPrefix).
