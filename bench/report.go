@@ -66,7 +66,7 @@ func budgets(r *results) []budget {
 		}
 	}
 	for _, m := range r.Memory {
-		if m.Proposal {
+		if !m.Budgeted {
 			continue
 		}
 		out = append(out, budget{

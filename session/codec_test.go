@@ -2,14 +2,17 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
 
 func sample() Data {
-	t0 := time.Date(2026, 11, 25, 13, 0, 0, 123456000, time.UTC)
+	t0 := time.Date(2026, 11, 25, 13, 0, 0, 123000000, time.UTC)
 	return Data{UserID: 42, CreatedAt: t0, ExpiresAt: t0.Add(30 * 24 * time.Hour), LastSeen: t0.Add(time.Minute),
 		IP: "2001:db8::7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", UserData: json.RawMessage(`{"nickname":"neo"}`)}
 }
@@ -22,6 +25,15 @@ func TestCodecRoundTrip(t *testing.T) {
 		"odd ip":     {UserID: 7, CreatedAt: sample().CreatedAt, ExpiresAt: sample().ExpiresAt, IP: "fe80::1%eth0"},
 		"not an ip":  {UserID: 7, CreatedAt: sample().CreatedAt, ExpiresAt: sample().ExpiresAt, IP: "unix"},
 		"mapped ip4": {UserID: 7, CreatedAt: sample().CreatedAt, ExpiresAt: sample().ExpiresAt, IP: "::ffff:1.2.3.4"},
+		"zero times": {UserID: 7, IP: "192.0.2.1"},
+		"only later": {UserID: 7, ExpiresAt: sample().ExpiresAt, LastSeen: sample().LastSeen},
+		"before 1970": {UserID: 7, CreatedAt: time.Date(1969, 7, 20, 20, 17, 40, 5e6, time.UTC),
+			ExpiresAt: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"browser ua":   {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: chromeUA},
+		"unknown ua":   {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: "SomeInternalTool/3.2 (build 20261125; +https://tools.example.net)"},
+		"short ua":     {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: "curl/8.5.0"},
+		"very long ua": {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: strings.Repeat(chromeUA, 50)},
+		"binary ua":    {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: "\x00\xff\xfe Mozilla/5.0 (Windows NT 10.0; Win64; x64)\x80"},
 	} {
 		var got Data
 		if err := Decode(Encode(&d), &got); err != nil {
@@ -33,11 +45,54 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// chromeUA is a browser user agent whose version is not the one in the
+// dictionary.
+const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
 func TestCodecIsCompact(t *testing.T) {
 	d := sample()
 	js, _ := json.Marshal(d)
 	if b := Encode(&d); len(b) > len(js)/2 {
 		t.Fatalf("binary body %d bytes, JSON %d: want at most half", len(b), len(js))
+	}
+	// A browser's user agent is packed against the dictionary: the body
+	// without user data is at most 40 bytes, where the raw UA alone is 111.
+	d = Data{UserID: 123456, CreatedAt: sample().CreatedAt, ExpiresAt: sample().ExpiresAt, IP: "198.51.100.9", UserAgent: chromeUA}
+	if b := Encode(&d); len(b) > 40 {
+		t.Fatalf("body with a %d-byte browser user agent: %d bytes, want <= 40", len(chromeUA), len(b))
+	}
+	// Other user agents never grow: at most the raw bytes and their length.
+	for _, ua := range []string{"curl/8.5.0", "SomeInternalTool/3.2 (build 20261125)", strings.Repeat("z", 300)} {
+		var raw Data
+		raw.UserAgent = ua
+		if b := Encode(&raw); len(b) > 8+len(ua)+2 {
+			t.Errorf("user agent %q: body %d bytes, raw %d", ua, len(b), len(ua))
+		}
+	}
+}
+
+// The dictionary is part of the stored format: changing it would make every
+// stored session with a packed user agent decode wrongly.
+func TestUADictIsFrozen(t *testing.T) {
+	const want = "b24569c04ea4927523a773d6cdfbfbeff5fc1ed689c274d4f18dca68ca190e7b"
+	if h := sha256.Sum256([]byte(uaDict1)); hex.EncodeToString(h[:]) != want {
+		t.Fatalf("dictionary 1 changed (sha256 %x): add a new dictionary and body version instead", h)
+	}
+}
+
+// A version 1 body, as the previous version of the kit wrote it (sample()
+// with microsecond times), still decodes.
+func TestCodecReadsVersion1(t *testing.T) {
+	b, _ := hex.DecodeString("012a80d9a3f9acc6b00680d98ded9cddb10680f5bfb2adc6b0061020010db80000000000000000000000071f4d6f7a696c6c612f352e3020285831313b204c696e7578207838365f3634297b226e69636b6e616d65223a226e656f227d")
+	var got Data
+	if err := Decode(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 13, 0, 0, 123456000, time.UTC)
+	want := sample()
+	want.CreatedAt, want.ExpiresAt, want.LastSeen = t0, t0.Add(30*24*time.Hour), t0.Add(time.Minute)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1 body\n got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -59,6 +114,10 @@ func TestCodecRejectsMalformed(t *testing.T) {
 		"bad ip tag":   {1, 1, 0, 0, 0, 7},
 		"data not obj": append(Encode(&Data{UserID: 1}), '['),
 		"huge length":  {1, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"v2 huge ua":   {2, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"v2 bad pack":  {2, 1, 0, 0, 0, 0, 7, 0xff, 0xff, 0xff},
+		"v2 pack > 4k": append([]byte{2, 1, 0, 0, 0, 0, 7}, 0x80, 0x40, 'a'), // claims 8192 bytes
+		"v2 truncated": good[:len(good)-9],
 	} {
 		var d Data
 		if err := Decode(b, &d); err == nil {
@@ -78,12 +137,23 @@ func FuzzDecode(f *testing.F) {
 		if Decode(b, &d) != nil || len(b) == 0 || b[0] == '{' {
 			return
 		}
+		if b[0] == codecV1 { // re-encoded as version 2: milliseconds
+			d.CreatedAt, d.ExpiresAt, d.LastSeen = truncMilli(d.CreatedAt), truncMilli(d.ExpiresAt), truncMilli(d.LastSeen)
+		}
 		// Whatever decodes re-encodes to something that decodes the same.
 		var again Data
 		if err := Decode(Encode(&d), &again); err != nil || !reflect.DeepEqual(again, d) {
 			t.Fatalf("re-encode of %+v: %+v, %v", d, again, err)
 		}
 	})
+}
+
+// truncMilli is t as a version 2 body keeps it (the Unix epoch reads as the zero time).
+func truncMilli(t time.Time) time.Time {
+	if t.IsZero() || t.UnixMilli() == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(t.UnixMilli()).UTC()
 }
 
 func TestEndReturnsWhatItEnded(t *testing.T) {

@@ -58,7 +58,7 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 	if err != nil {
 		return "", fmt.Errorf("session: token: %w", err)
 	}
-	now := m.now().UTC().Truncate(time.Microsecond) // what the body keeps
+	now := m.now().UTC().Truncate(time.Millisecond) // what the body keeps
 	d.CreatedAt = now
 	d.ExpiresAt = now.Add(m.lifetime())
 	if m.IdleTimeout > 0 {
@@ -107,7 +107,7 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 		return nil, ErrNotFound
 	}
 	if m.IdleTimeout > 0 && now.Sub(d.LastSeen) >= touchEvery {
-		d.LastSeen = now.UTC().Truncate(time.Microsecond)
+		d.LastSeen = now.UTC().Truncate(time.Millisecond)
 		ok, err := m.rewrite(ctx, key, d, m.expiry(d))
 		if err != nil {
 			return nil, err

@@ -115,7 +115,7 @@ func testCreateGet(t *testing.T, e *env) {
 	}
 	e.advance(time.Second)
 	d := get(t, e.m, tok)
-	created := e.Now().Add(-time.Second).Truncate(time.Microsecond) // sessions keep microseconds
+	created := e.Now().Add(-time.Second).Truncate(time.Millisecond) // sessions keep milliseconds
 	if d.UserID != uid || d.IP != in.IP || d.UserAgent != in.UserAgent || !bytes.Equal(d.UserData, in.UserData) {
 		t.Errorf("Get = %+v (data %s), want %+v (data %s)", d, d.UserData, in, in.UserData)
 	}
@@ -218,7 +218,7 @@ func testIdleTimeout(t *testing.T, e *env) {
 	used := create(t, e.m, session.Data{UserID: userID()})
 	for range 4 { // each Get within the idle timeout extends it
 		e.advance(idle - time.Minute)
-		if d := get(t, e.m, used); !d.LastSeen.Equal(e.Now().Truncate(time.Microsecond)) {
+		if d := get(t, e.m, used); !d.LastSeen.Equal(e.Now().Truncate(time.Millisecond)) {
 			t.Errorf("LastSeen = %v, want %v", d.LastSeen, e.Now())
 		}
 	}
