@@ -55,7 +55,7 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"message":`...)
-	b = appendString(b, message)
+	b = AppendString(b, message)
 	if status < 400 {
 		b = append(b, `,"success":true,"timestamp":"`...)
 	} else {
@@ -90,13 +90,28 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooled = 64 << 10
 
+// Appender is data that encodes itself: AppendJSON appends to b exactly
+// what json.Marshal would write for it. Write uses it instead of
+// encoding/json's reflection, for the responses of hot paths.
+type Appender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // encodeData appends json.Marshal(data) to buf (nothing on error).
 func encodeData(buf *bytes.Buffer, data any) error {
+	if a, ok := data.(Appender); ok {
+		b, err := a.AppendJSON(buf.AvailableBuffer())
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		return nil
+	}
 	if e, ok := data.(ErrorData); ok { // every error envelope: no reflection
 		b := append(buf.AvailableBuffer(), '{')
 		if e.Code != "" {
 			b = append(b, `"code":`...)
-			b = appendString(b, e.Code)
+			b = AppendString(b, e.Code)
 		}
 		if e.WaitTimeMs != nil {
 			if e.Code != "" {
@@ -117,8 +132,8 @@ func encodeData(buf *bytes.Buffer, data any) error {
 	return nil
 }
 
-// appendString appends s as encoding/json writes a string (HTML-safe).
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as encoding/json writes a string (HTML-safe).
+func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s) // escapes, invalid UTF-8, U+2028/9: json's own rules

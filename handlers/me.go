@@ -3,8 +3,10 @@ package handlers
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -29,8 +31,8 @@ func me(c *call) (any, error) {
 	return &meMerged{kit: kit, extra: extra}, nil
 }
 
-// meMerged is the kit's /me object followed by the app's fields; the kit's
-// fields win on a name clash.
+// meMerged is the kit's /me object followed by the app's fields (sorted by
+// name, as encoding/json writes a map); the kit's fields win on a name clash.
 type meMerged struct {
 	kit   *meUser
 	extra map[string]any
@@ -40,26 +42,90 @@ type meMerged struct {
 var kitFields = []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt"}
 
 // MarshalJSON writes the kit's object, then the app's other fields.
-func (m *meMerged) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(m.kit)
+func (m *meMerged) MarshalJSON() ([]byte, error) { return m.AppendJSON(nil) }
+
+// AppendJSON is MarshalJSON appending to b (envelope.Appender): GET /me
+// is a hot path, so only the app's non-scalar values go through
+// encoding/json's reflection.
+func (m *meMerged) AppendJSON(b []byte) ([]byte, error) {
+	b, err := m.kit.AppendJSON(b)
 	if err != nil {
 		return nil, err
 	}
-	extra := make(map[string]any, len(m.extra))
-	for k, v := range m.extra {
+	keys := make([]string, 0, len(m.extra))
+	for k := range m.extra {
 		if !slices.Contains(kitFields, k) {
-			extra[k] = v
+			keys = append(keys, k)
 		}
 	}
-	if len(extra) == 0 {
-		return b, nil
+	slices.Sort(keys)
+	for _, k := range keys {
+		b[len(b)-1] = ','
+		b = envelope.AppendString(b, k)
+		b = append(b, ':')
+		if b, err = appendValue(b, m.extra[k]); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
 	}
-	e, err := json.Marshal(extra)
+	return b, nil
+}
+
+// AppendJSON appends json.Marshal(m) (envelope.Appender).
+func (m *meUser) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, m.ID, 10)
+	b = append(b, `,"email":`...)
+	if m.Email == nil {
+		b = append(b, "null"...)
+	} else {
+		b = envelope.AppendString(b, *m.Email)
+	}
+	b = append(b, `,"registered":`...)
+	b = strconv.AppendBool(b, m.Registered)
+	b = append(b, `,"passwordSet":`...)
+	b = strconv.AppendBool(b, m.PasswordSet)
+	b = append(b, `,"metadata":`...)
+	b, err := appendValue(b, m.Metadata)
 	if err != nil {
 		return nil, err
 	}
-	b[len(b)-1] = ','
-	return append(b, e[1:]...), nil
+	b = append(b, `,"settings":`...)
+	if b, err = appendValue(b, m.Settings); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"createdAt":`...)
+	b = envelope.AppendString(b, m.CreatedAt)
+	return append(b, '}'), nil
+}
+
+// appendValue appends json.Marshal(v): common scalars and empty objects
+// directly, anything else through encoding/json.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return envelope.AppendString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case map[string]any:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		if len(v) == 0 {
+			return append(b, "{}"...), nil
+		}
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
 }
 
 // meOf renders the kit's fields of u.
