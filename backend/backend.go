@@ -35,6 +35,9 @@ func Unavailable(name string, err error) error {
 
 // Name returns the backend named by err, or "" when err is not a backend error.
 func Name(err error) string {
+	if err == nil {
+		return "" // errors.As would still allocate be
+	}
 	var be *Error
 	if errors.As(err, &be) {
 		return be.Backend

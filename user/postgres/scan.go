@@ -6,37 +6,45 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/simpleuser/simpleuser/user"
 )
 
 // scanUser reads one row of userColumns. NULL becomes "" or the zero time,
 // times come back in UTC, and metadata and settings are never nil.
+//
+// Nullable columns scan into pgtype values rather than pointers: pgx plans
+// a pointer-to-pointer scan with reflection and an allocation per column
+// and row, and every authenticated request reads a user.
 func scanUser(row pgx.CollectableRow) (*user.User, error) {
-	var (
+	// One allocation for every scan target (each escapes through Scan).
+	var t struct {
 		u                                                     user.User
-		email, ssaid, hash, registerIP, loginIP, lastActiveIP *string
-		registerTime, loginTime, lastActiveTime, unregisterAt *time.Time
+		email, ssaid, hash, registerIP, loginIP, lastActiveIP pgtype.Text
+		registerTime, loginTime, lastActiveTime, unregisterAt pgtype.Timestamptz
 		meta, settings                                        []byte
-	)
-	err := row.Scan(&u.ID, &email, &ssaid, &hash, &u.Disabled, &meta,
-		&registerIP, &registerTime, &loginIP, &loginTime, &lastActiveIP, &lastActiveTime,
-		&unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &settings)
+	}
+	u := &t.u
+	err := row.Scan(&u.ID, &t.email, &t.ssaid, &t.hash, &u.Disabled, &t.meta,
+		&t.registerIP, &t.registerTime, &t.loginIP, &t.loginTime, &t.lastActiveIP, &t.lastActiveTime,
+		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings)
 	if err != nil {
 		return nil, err
 	}
-	u.Email, u.SSAID, u.PasswordHash = str(email), str(ssaid), str(hash)
-	u.RegisterIP, u.LoginIP, u.LastActiveIP = str(registerIP), str(loginIP), str(lastActiveIP)
-	u.RegisterTime, u.LoginTime = utc(registerTime), utc(loginTime)
-	u.LastActiveTime, u.UnregisterTime = utc(lastActiveTime), utc(unregisterAt)
+	u.Email, u.SSAID, u.PasswordHash = t.email.String, t.ssaid.String, t.hash.String
+	u.RegisterIP, u.LoginIP, u.LastActiveIP = t.registerIP.String, t.loginIP.String, t.lastActiveIP.String
+	u.RegisterTime, u.LoginTime = utc(t.registerTime), utc(t.loginTime)
+	u.LastActiveTime, u.UnregisterTime = utc(t.lastActiveTime), utc(t.unregisterAt)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	meta, settings := t.meta, t.settings
 	if u.Metadata, err = object(meta); err != nil {
 		return nil, fmt.Errorf("metadata of user %d: %w", u.ID, err)
 	}
 	if u.Settings, err = object(settings); err != nil {
 		return nil, fmt.Errorf("settings of user %d: %w", u.ID, err)
 	}
-	return &u, nil
+	return u, nil
 }
 
 // object decodes a jsonb object, never nil; the usual empty one ({}) skips
@@ -77,11 +85,12 @@ func str(p *string) string {
 	return *p
 }
 
-func utc(p *time.Time) time.Time {
-	if p == nil {
+// utc is t in UTC, the zero time for NULL.
+func utc(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
 		return time.Time{}
 	}
-	return p.UTC()
+	return t.Time.UTC()
 }
 
 // nullString maps "" to NULL.
