@@ -75,7 +75,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.growthUsers, "growth-users", 1_000_000, "users in the grown database")
 	fs.IntVar(&o.growthSessions, "growth-sessions", 1_000_000, "live sessions in the grown database")
 	fs.IntVar(&o.hot, "hot", 10_000, "distinct tokens (and anonymous ssaids) each load rotates over, spread over the whole database")
-	fs.IntVar(&o.rounds, "rounds", 5, "rounds per database size (each runs every path next to its limit)")
+	fs.IntVar(&o.rounds, "rounds", 7, "rounds per database size (each runs every path next to its limit)")
 	fs.DurationVar(&o.duration, "duration", 2*time.Second, "length of one load run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up load per path before the rounds")
 	fs.IntVar(&o.connections, "connections", 32, "HTTP connections the load generator keeps open")

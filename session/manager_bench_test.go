@@ -11,7 +11,9 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/session"
@@ -97,4 +99,29 @@ func BenchmarkManager(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCodec is the body codec on a typical session: a browser user
+// agent (packed against the dictionary) and a 50-byte app payload.
+func BenchmarkCodec(b *testing.B) {
+	now := time.Now()
+	d := session.Data{UserID: 123457, CreatedAt: now, ExpiresAt: now.Add(session.DefaultLifetime), IP: "198.51.100.9",
+		UserAgent: benchUA, UserData: json.RawMessage(`{"credits":0,"nickname":"u123457","referralCode":"R123457"}`)}
+	body := session.Encode(&d)
+	b.Run("Encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = session.Encode(&d)
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.ReportMetric(float64(len(body)), "body-bytes")
+		var out session.Data
+		for b.Loop() {
+			if err := session.Decode(body, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
