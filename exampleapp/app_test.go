@@ -156,3 +156,14 @@ func TestFlags(t *testing.T) {
 		t.Fatal("a bad -trusted-proxies was accepted")
 	}
 }
+
+// whoamiData writes what encoding/json writes.
+func TestWhoamiDataJSON(t *testing.T) {
+	for _, d := range []whoamiData{{UserID: 42, Nickname: "Ann"}, {UserID: -1, Nickname: "a\"<b>\\\u2028é\x01"}, {}} {
+		want, _ := json.Marshal(d)
+		got, err := d.AppendJSON(nil)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("AppendJSON(%+v) = %s, %v; want %s", d, got, err, want)
+		}
+	}
+}
