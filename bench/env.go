@@ -28,8 +28,7 @@ type env struct {
 
 	hotTokenUsers, hotAnonUsers []int64 // users of the hot tokens, hot anonymous users
 	touch                       map[string]*touchState
-	layout                      *layout // how session keys and bodies are written (nil: the kit's)
-	seedTimes                   string  // human summary of the last seed
+	seedTimes                   string // human summary of the last seed
 }
 
 // openEnv creates (fresh: drops and recreates) the bench database, applies

@@ -167,7 +167,7 @@ func cmdRun(args []string) error {
 		// Two per user is the seeded data set's mix; one and four show
 		// how the per-user index's share moves.
 		for _, per := range []int{2, 1, 4} {
-			ms, err := e.memoryPerSession(ctx, o.memSessions, per, kitLayout)
+			ms, err := e.memoryPerSession(ctx, o.memSessions, per)
 			if err != nil {
 				return err
 			}

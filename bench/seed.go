@@ -267,13 +267,8 @@ func (e *env) seedSessionRange(ctx context.Context, prefix string, lo, hi, batch
 		var last time.Time
 		for ; j < hi && userOf(j) == uid; j++ {
 			d := e.seedSession(j, uid)
-			lay := e.layoutOrKit()
-			b, err := lay.body(&d)
-			if err != nil {
-				return err
-			}
-			key := lay.key(benchToken(j))
-			if err := conn.Send("SET", prefix+lay.infix+key, b, "PXAT", d.ExpiresAt.UnixMilli()); err != nil {
+			key := session.Key(benchToken(j)) // as session.Manager.Create + session/redis write it
+			if err := conn.Send("SET", prefix+"session:"+key, session.Encode(&d), "PXAT", d.ExpiresAt.UnixMilli()); err != nil {
 				return err
 			}
 			zargs = append(zargs, d.ExpiresAt.UnixMilli(), key)

@@ -108,38 +108,14 @@ type memStats struct {
 	IndexPerSession float64 `json:"index_per_session"` // index key usage / its members
 }
 
-// layout is how the bodies and keys of sessions are written.
-type layout struct {
-	name  string
-	infix string              // between the prefix and the key ("session:")
-	key   func(string) string // token -> key, also the index member
-	body  func(*session.Data) ([]byte, error)
-}
-
-// kitLayout is what session.Manager and session/redis write.
-var kitLayout = &layout{
-	name:  "kit format",
-	infix: "session:",
-	key:   session.Key,
-	body:  func(d *session.Data) ([]byte, error) { return session.Encode(d), nil }, // session.Manager.commit
-}
-
-func (e *env) layoutOrKit() *layout {
-	if e.layout != nil {
-		return e.layout
-	}
-	return kitLayout
-}
-
 // memoryPerSession adds n sessions (perUser to a user, under memPrefix,
-// written in layout lay) and reports INFO memory's used_memory delta per
-// session, with the sizes of one body and one index, then deletes them.
-func (e *env) memoryPerSession(ctx context.Context, n, perUser int, lay *layout) (memStats, error) {
+// written as the kit writes them) and reports INFO memory's used_memory
+// delta per session, with the sizes of one body and one index, then
+// deletes them.
+func (e *env) memoryPerSession(ctx context.Context, n, perUser int) (memStats, error) {
 	prefix := memPrefix(e.o.redisPrefix)
 	userOf := func(j int) int64 { return int64(j/perUser) + 1 }
-	e.layout = lay
-	defer func() { e.layout = nil }()
-	st := memStats{Layout: fmt.Sprintf("%s, %d session(s) per user", lay.name, perUser), Sessions: n, Users: (n + perUser - 1) / perUser}
+	st := memStats{Layout: fmt.Sprintf("kit format, %d session(s) per user", perUser), Sessions: n, Users: (n + perUser - 1) / perUser}
 	settle := func() (int64, error) {
 		time.Sleep(1500 * time.Millisecond) // let incremental rehashing finish
 		return e.usedMemory(ctx)
@@ -158,9 +134,8 @@ func (e *env) memoryPerSession(ctx context.Context, n, perUser int, lay *layout)
 	st.DeltaBytes = after - before
 	st.PerSession = float64(st.DeltaBytes) / float64(n)
 	d := e.seedSession(0, userOf(0))
-	b, _ := lay.body(&d)
-	st.BodyLen = len(b)
-	bodyKey := prefix + lay.infix + lay.key(benchToken(0))
+	st.BodyLen = len(session.Encode(&d))
+	bodyKey := prefix + "session:" + session.Key(benchToken(0))
 	idxKey := fmt.Sprintf("%susess:%d", prefix, userOf(0))
 	st.BodyKeyLen, st.IndexKeyLen = len(bodyKey), len(idxKey)
 	st.BodyKeyUsage, _ = redis.Int64(e.redisDo(ctx, "MEMORY", "USAGE", bodyKey, "SAMPLES", 0))

@@ -128,13 +128,6 @@ func appendRel(b []byte, t time.Time, base int64) []byte {
 	return binary.AppendUvarint(b, uint64(delta<<1^delta>>63)+1)
 }
 
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(b, 0)
-	}
-	return binary.AppendVarint(b, t.UnixMicro())
-}
-
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
