@@ -181,16 +181,10 @@ func (r *reader) rel(base int64) time.Time {
 
 // time reads a version 1 time (Unix microseconds, 0 for the zero time).
 func (r *reader) time() time.Time {
-	v, n := binary.Varint(r.b[r.i:])
-	if n <= 0 {
-		r.err = true
-		return time.Time{}
+	if v := r.varint(); v != 0 {
+		return time.UnixMicro(v).UTC()
 	}
-	r.i += n
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
+	return time.Time{}
 }
 
 func (r *reader) bytes(n int) []byte {
