@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -113,5 +114,61 @@ func TestMigrateKeepsSessionTimeouts(t *testing.T) {
 	}
 	if st != "7s" || lt != "3s" {
 		t.Errorf("after Migrate: statement_timeout %q lock_timeout %q, want 7s 3s", st, lt)
+	}
+}
+
+// TestMigrate0003Upgrade: on a table written under migrations 0001-0002,
+// 0003 fills last_active_hour for the existing rows, sets the fillfactor and
+// swaps the purge index, and PurgeAnonymous then finds the stale anonymous
+// users it found before.
+func TestMigrate0003Upgrade(t *testing.T) {
+	pool := testenv.Postgres(t)
+	ctx := t.Context()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 3 || ms[2].name != "0003_hot_touch.sql" {
+		t.Fatalf("migrations = %+v, want 0003_hot_touch.sql third", ms)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTx(ctx, tx, ms[:2]); err != nil {
+		t.Fatalf("migrations 0001-0002: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Ten anonymous users: odd ones last active 40 days ago at 10:25 UTC,
+	// even ones never active and created 1 day ago.
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_users (ssaid, last_active_time, created_at, updated_at)
+		SELECT 'pre-' || i,
+			CASE WHEN i % 2 = 1 THEN date_trunc('day', now() - interval '40 days', 'UTC') + interval '10 hours 25 minutes' END,
+			now() - interval '50 days' + CASE WHEN i % 2 = 0 THEN interval '49 days' ELSE interval '0' END,
+			now()
+		FROM generate_series(1, 10) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Migrate(ctx, pool); err != nil {
+		t.Fatalf("Migrate to 0003: %v", err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM simpleuser_users
+		WHERE last_active_hour IS NOT DISTINCT FROM date_trunc('hour', last_active_time, 'UTC')
+			AND (last_active_time IS NULL OR extract(minute FROM last_active_hour AT TIME ZONE 'UTC') = 0)`); n != 10 {
+		t.Errorf("%d of 10 rows have last_active_hour = last_active_time truncated to the UTC hour", n)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM pg_class
+		WHERE oid = 'simpleuser_users'::regclass AND 'fillfactor=90' = ANY (reloptions)`); n != 1 {
+		t.Error("simpleuser_users has no fillfactor=90")
+	}
+	if n := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+		AND indexname IN ('simpleuser_users_anon_idle_idx', 'simpleuser_users_anon_activity_idx')`); n != 1 {
+		t.Errorf("%d purge indexes, want 1", n)
+	}
+	n, err := New(pool).PurgeAnonymous(ctx, time.Now().Add(-30*24*time.Hour), 100)
+	if err != nil || n != 5 {
+		t.Errorf("PurgeAnonymous after the upgrade = %d, %v; want the 5 users idle for 40 days", n, err)
 	}
 }

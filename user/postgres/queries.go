@@ -66,7 +66,8 @@ var (
 	sqlDelete = `DELETE FROM simpleuser_users WHERE id = $1`
 
 	// TouchActive: bookkeeping, so neither version nor updated_at changes.
-	// Primary key.
+	// Primary key. A HOT update unless the UTC hour of last activity
+	// changes (migration 0003): no index entry is written.
 	sqlTouchActive = `UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3 WHERE id = $1`
 
 	// ListUnregistered: $1 cutoff, $2 limit. simpleuser_users_unregister_time_idx.
@@ -75,12 +76,14 @@ var (
 	ORDER BY unregister_time LIMIT $2`
 
 	// PurgeAnonymous: $1 cutoff, $2 batch size. The inner query walks
-	// simpleuser_users_anon_activity_idx oldest first and stops after $2
-	// rows; the outer delete finds them by primary key. The ids go through
-	// an array (= ANY (ARRAY(...)) rather than IN (...)) so the planner
-	// cannot turn the delete into a hash join over a sequential scan of the
-	// whole table, which it prefers for IN once the batch is a few hundred
-	// rows. SKIP LOCKED leaves alone a user that a concurrent transaction
+	// simpleuser_users_anon_idle_idx oldest first (by the hour of last
+	// activity, which lets touches be HOT updates: see migration 0003),
+	// keeps the rows whose exact last activity is before the cutoff and
+	// stops after $2 of them; the outer delete finds them by primary key.
+	// The ids go through an array (= ANY (ARRAY(...)) rather than IN
+	// (...)) so the planner cannot turn the delete into a hash join over a
+	// sequential scan of the whole table, which it prefers for IN once the
+	// batch is a few hundred rows. SKIP LOCKED leaves alone a user that a concurrent transaction
 	// holds (e.g. one being upgraded by a login) and lets two purgers run at
 	// once without waiting for each other; the row lock also re-checks the
 	// conditions against the latest row version, so a user registered
@@ -88,8 +91,9 @@ var (
 	sqlPurgeAnonymous = `DELETE FROM simpleuser_users WHERE id = ANY (ARRAY(
 		SELECT id FROM simpleuser_users
 		WHERE email IS NULL AND ssaid IS NOT NULL
+			AND coalesce(last_active_hour, created_at) < $1
 			AND coalesce(last_active_time, created_at) < $1
-		ORDER BY coalesce(last_active_time, created_at)
+		ORDER BY coalesce(last_active_hour, created_at)
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
 	))`

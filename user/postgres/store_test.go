@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -258,4 +260,61 @@ func TestPurgeAnonymousBatches(t *testing.T) {
 	if left := count(t, pool, `SELECT count(*) FROM simpleuser_users`); left != 10 {
 		t.Errorf("%d users left, want the 10 registered", left)
 	}
+}
+
+// TestTouchActiveIsHOT: a last-active touch is a HOT update (no index entry
+// written, migration 0003) unless it moves the user's last activity into
+// another UTC hour, for anonymous and registered users alike. The counts
+// come from pg_stat_xact_user_tables (whose figures may include earlier
+// transactions of the connection not yet flushed, hence the differences).
+func TestTouchActiveIsHOT(t *testing.T) {
+	s, pool := newTestStore(t)
+	ctx := t.Context()
+	at := time.Date(2026, 11, 25, 10, 5, 0, 0, time.UTC)
+	anon, err := s.GetOrCreateAnonymous(ctx, "hot-device", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &user.User{Email: "hot@example.com", CreatedAt: at, UpdatedAt: at}
+	if err := s.Create(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*user.User{anon, reg} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tctx := ContextWithTx(ctx, tx)
+		upd0, hot0 := updates(t, tx)
+		for _, when := range []time.Time{
+			at,                       // NULL -> 10:00: the purge index changes
+			at.Add(time.Minute),      // same hour: HOT
+			at.Add(54 * time.Minute), // 10:59, same hour: HOT
+			at.Add(55 * time.Minute), // 11:00: the purge index changes
+			at.Add(56 * time.Minute), // same hour: HOT
+		} {
+			if err := s.TouchActive(tctx, u.ID, "192.0.2.7", when); err != nil {
+				t.Fatal(err)
+			}
+		}
+		upd, hot := updates(t, tx)
+		upd, hot = upd-upd0, hot-hot0
+		if upd != 5 || hot != 3 {
+			t.Errorf("user %d (email %q): %d updates, %d of them HOT; want 5, 3 HOT", u.ID, u.Email, upd, hot)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// updates returns the row updates, and the HOT ones among them, that
+// pg_stat_xact_user_tables reports for simpleuser_users on tx's connection.
+func updates(t *testing.T, tx pgx.Tx) (upd, hot int) {
+	t.Helper()
+	if err := tx.QueryRow(t.Context(), `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables
+		WHERE relid = 'simpleuser_users'::regclass`).Scan(&upd, &hot); err != nil {
+		t.Fatal(err)
+	}
+	return upd, hot
 }

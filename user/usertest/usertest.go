@@ -664,6 +664,22 @@ func testPurgeAnonymous(t *testing.T, s user.Store) {
 	for _, u := range []*user.User{revived, atCutoff, recent, reg} {
 		get(t, s, u.ID)
 	}
+
+	// A cutoff at half past an hour, one user last active earlier in that
+	// hour and one later: a store that indexes activity by the hour must
+	// still compare exact times.
+	h := now.Add(-48 * time.Hour).Truncate(time.Hour)
+	early := anon("early-in-hour", h.Add(-time.Hour))
+	touch(early, h.Add(10*time.Minute))
+	late := anon("late-in-hour", h.Add(-time.Hour))
+	touch(late, h.Add(50*time.Minute))
+	if n, err := s.PurgeAnonymous(ctx, h.Add(30*time.Minute), 10); err != nil || n != 1 {
+		t.Errorf("PurgeAnonymous(half past the hour) = %d, %v; want 1", n, err)
+	}
+	wantGone(t, s, early.ID)
+	for _, u := range []*user.User{late, revived, atCutoff, recent, reg} {
+		get(t, s, u.ID)
+	}
 }
 
 func testDelete(t *testing.T, s user.Store) {
