@@ -93,6 +93,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 		{"Update existence check", sqlExists, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"Delete", sqlDelete, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"TouchActive", sqlTouchActive, []any{int64(4242), "192.0.2.9", now}, "simpleuser_users_pkey"},
+		{"TouchActive async", sqlTouchActiveAsync, []any{int64(4242), "192.0.2.9", now}, "simpleuser_users_pkey"},
 		{"ListUnregistered", sqlListUnregistered, []any{now.Add(-30 * 24 * time.Hour), 100}, "simpleuser_users_unregister_time_idx"},
 		{"PurgeAnonymous", sqlPurgeAnonymous, []any{now.Add(-30 * 24 * time.Hour), 1000}, "simpleuser_users_anon_idle_idx"},
 		{"PurgeAnonymous large batch", sqlPurgeAnonymous, []any{now.Add(-30 * 24 * time.Hour), 10000}, "simpleuser_users_anon_idle_idx"},

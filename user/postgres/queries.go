@@ -70,6 +70,19 @@ var (
 	// changes (migration 0003): no index entry is written.
 	sqlTouchActive = `UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3 WHERE id = $1`
 
+	// TouchActive outside a caller's transaction: the same update, committed
+	// asynchronously. The statement is its own transaction, and the CTE
+	// turns synchronous_commit off for that transaction only (set_config's
+	// is_local), so the commit does not wait for the WAL to reach the disk
+	// and a request that touches is no slower than one that does not. A
+	// crash may lose the last fraction of a second of last-active times,
+	// which is bookkeeping; nothing else is at risk (asynchronous commit
+	// never corrupts, it only forgets the newest commits). The CTE is
+	// volatile, so it runs exactly once.
+	sqlTouchActiveAsync = `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+	UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3
+	FROM async WHERE id = $1`
+
 	// ListUnregistered: $1 cutoff, $2 limit. simpleuser_users_unregister_time_idx.
 	sqlListUnregistered = `SELECT ` + userColumns + ` FROM simpleuser_users
 	WHERE unregister_time IS NOT NULL AND unregister_time <= $1

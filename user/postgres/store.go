@@ -226,10 +226,20 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 
 // TouchActive sets LastActiveIP and LastActiveTime without changing the
 // version or UpdatedAt. user.ErrNotFound when the user is absent.
+//
+// Outside a transaction of the caller's, the write is committed
+// asynchronously (synchronous_commit off for it alone): a database crash
+// may lose the newest fraction of a second of last-active times, and the
+// request does not wait for a disk flush. Inside one, it is an ordinary
+// statement of that transaction.
 func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Time) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	tag, err := s.q(ctx).Exec(ctx, sqlTouchActive, id, nullString(ip), nullTime(at))
+	sql := sqlTouchActiveAsync
+	if _, inTx := TxFrom(ctx); inTx {
+		sql = sqlTouchActive
+	}
+	tag, err := s.q(ctx).Exec(ctx, sql, id, nullString(ip), nullTime(at))
 	if err != nil {
 		return mapErr("touch user", err)
 	}

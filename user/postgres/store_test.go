@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -317,4 +318,76 @@ func updates(t *testing.T, tx pgx.Tx) (upd, hot int) {
 		t.Fatal(err)
 	}
 	return upd, hot
+}
+
+// TestTouchActiveAsyncCommit: outside a transaction TouchActive runs the
+// statement that commits asynchronously, and the setting stays with that
+// statement's transaction; inside a caller's transaction it runs the plain
+// update and leaves the caller's commit synchronous.
+func TestTouchActiveAsyncCommit(t *testing.T) {
+	_, base := newTestStore(t)
+	ctx := t.Context()
+	one := poolOn(t, base, "", func(c *pgxpool.Config) { c.MaxConns = 1 })
+	s := New(one)
+	u, err := s.GetOrCreateAnonymous(ctx, "async-device", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := one.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	lastQuery := func() string {
+		var q string
+		if err := base.QueryRow(ctx, `SELECT query FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&q); err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	syncCommit := func(q querier) string {
+		var v string
+		if err := q.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	if err := s.TouchActive(ctx, u.ID, "192.0.2.8", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if q := lastQuery(); q != sqlTouchActiveAsync {
+		t.Errorf("TouchActive outside a transaction ran %q, want sqlTouchActiveAsync", q)
+	}
+	if v := syncCommit(one); v != "on" {
+		t.Errorf("after TouchActive the connection's synchronous_commit is %q, want on (the change is the touch's only)", v)
+	}
+
+	tx, err := one.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, sqlTouchActiveAsync, u.ID, "192.0.2.8", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v := syncCommit(tx); v != "off" {
+		t.Errorf("sqlTouchActiveAsync left synchronous_commit %q in its transaction, want off", v)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err = one.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchActive(ContextWithTx(ctx, tx), u.ID, "192.0.2.8", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if q := lastQuery(); q != sqlTouchActive {
+		t.Errorf("TouchActive in a transaction ran %q, want sqlTouchActive", q)
+	}
+	if v := syncCommit(tx); v != "on" {
+		t.Errorf("TouchActive in a caller's transaction set its synchronous_commit to %q, want on", v)
+	}
 }
