@@ -3,9 +3,9 @@
 // reference server doing the minimum work of each path, on the same
 // machine, backends and load generator, in alternating rounds.
 //
-//	go run ./bench                        # the full run (about 4-5 minutes)
-//	go run ./bench -rounds 5 -duration 10s # longer, steadier
-//	go run ./bench -growth=false           # small database only (about 2 minutes)
+//	go run ./bench                        # the full run (about 9 minutes)
+//	go run ./bench -rounds 7 -growth=false # quicker (about 2 minutes)
+//	go run ./bench -growth=false           # small database only (about 4.5 minutes)
 //	go run ./bench seed -users 1000000 -sessions 1000000   # seed and keep
 //	go run ./bench clean                  # drop the bench database and keys
 //
@@ -75,7 +75,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.growthUsers, "growth-users", 1_000_000, "users in the grown database")
 	fs.IntVar(&o.growthSessions, "growth-sessions", 1_000_000, "live sessions in the grown database")
 	fs.IntVar(&o.hot, "hot", 10_000, "distinct tokens (and anonymous ssaids) each load rotates over, spread over the whole database")
-	fs.IntVar(&o.rounds, "rounds", 7, "rounds per database size (each runs every path next to its limit)")
+	fs.IntVar(&o.rounds, "rounds", 15, "rounds per database size (each runs every path next to its limit)")
 	fs.DurationVar(&o.duration, "duration", 2*time.Second, "length of one load run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up load per path before the rounds")
 	fs.IntVar(&o.connections, "connections", 32, "HTTP connections the load generator keeps open")
