@@ -73,8 +73,8 @@ var (
 	// TouchActive outside a caller's transaction: the same update, committed
 	// asynchronously. The statement is its own transaction, and the CTE
 	// turns synchronous_commit off for that transaction only (set_config's
-	// is_local), so the commit does not wait for the WAL to reach the disk
-	// and a request that touches is no slower than one that does not. A
+	// is_local), so the commit does not wait for the WAL to reach the
+	// disk, and the request does not hold a pool connection meanwhile. A
 	// crash may lose the last fraction of a second of last-active times,
 	// which is bookkeeping; nothing else is at risk (asynchronous commit
 	// never corrupts, it only forgets the newest commits). The CTE is
@@ -96,11 +96,11 @@ var (
 	// The ids go through an array (= ANY (ARRAY(...)) rather than IN
 	// (...)) so the planner cannot turn the delete into a hash join over a
 	// sequential scan of the whole table, which it prefers for IN once the
-	// batch is a few hundred rows. SKIP LOCKED leaves alone a user that a concurrent transaction
-	// holds (e.g. one being upgraded by a login) and lets two purgers run at
-	// once without waiting for each other; the row lock also re-checks the
-	// conditions against the latest row version, so a user registered
-	// meanwhile is not deleted.
+	// batch is a few hundred rows. SKIP LOCKED leaves alone a user that a
+	// concurrent transaction holds (e.g. one being upgraded by a login) and
+	// lets two purgers run at once without waiting for each other; the row
+	// lock also re-checks the conditions against the latest row version, so
+	// a user registered meanwhile is not deleted.
 	sqlPurgeAnonymous = `DELETE FROM simpleuser_users WHERE id = ANY (ARRAY(
 		SELECT id FROM simpleuser_users
 		WHERE email IS NULL AND ssaid IS NOT NULL
