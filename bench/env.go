@@ -99,16 +99,22 @@ func (e *env) drop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := e.dropDB(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("cleaned up: database %s dropped, %d Redis keys deleted\n", e.o.dbName, n)
+	return nil
+}
+
+// dropDB drops the bench database.
+func (e *env) dropDB(ctx context.Context) error {
 	admin, err := pgx.Connect(ctx, e.o.adminURL)
 	if err != nil {
 		return err
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{e.o.dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return err
-	}
-	fmt.Printf("cleaned up: database %s dropped, %d Redis keys deleted\n", e.o.dbName, n)
-	return nil
+	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{e.o.dbName}.Sanitize()+" WITH (FORCE)")
+	return err
 }
 
 // deleteKeysOn opens a pool of its own (for use after Close).

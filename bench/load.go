@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,11 +140,7 @@ func (r wrkResult) Errors() int64 {
 type loader struct {
 	wrk, script string
 	o           *options
-	redisCPU    func() float64 // Redis's used CPU seconds so far
 	sampler     *sampler
-	// before, if set, runs before each measured run (untimed), e.g. to
-	// prepare the last-active times (see env.primeTouches).
-	before func(ctx context.Context, t target) error
 }
 
 func newLoader(dir string, o *options) (*loader, error) {
@@ -158,34 +155,43 @@ func newLoader(dir string, o *options) (*loader, error) {
 	return &loader{wrk: w, script: script, o: o}, nil
 }
 
-// run drives url for d with values (a file) in the token or ssaid header,
-// and accounts the CPU time of the server process pid and of Redis.
-func (l *loader) run(ctx context.Context, url, values, mode string, d time.Duration, pid int) (wrkResult, error) {
+// run drives t's URL for d with its values (a file) in the token or ssaid
+// header, and accounts the CPU time of its server process and its Redis.
+func (l *loader) run(ctx context.Context, t target, d time.Duration) (wrkResult, error) {
 	s0 := l.sampler.sample()
-	cpu0, rcpu0 := procCPU(pid), l.redisCPU()
-	res, err := l.wrkRun(ctx, url, values, mode, d)
-	res.ServerCPU, res.RedisCPU = procCPU(pid)-cpu0, l.redisCPU()-rcpu0
+	cpu0, rcpu0 := procCPU(t.pid), t.redisCPU()
+	res, err := l.wrkRun(ctx, t.URL, t.values, t.Mode, d)
+	res.ServerCPU, res.RedisCPU = procCPU(t.pid)-cpu0, t.redisCPU()-rcpu0
 	res.ForeignCores = foreign(s0, l.sampler.sample(), res.WrkCPU)
 	return res, err
 }
 
 // procCPU returns the user+system CPU seconds of process pid (0 if unknown).
 func procCPU(pid int) float64 {
+	own, _ := procCPUs(pid)
+	return own
+}
+
+// procCPUs returns the user+system CPU seconds of process pid and those of
+// its children it has waited for (0 if unknown).
+func procCPUs(pid int) (own, children float64) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	s := string(b)
 	if i := strings.LastIndexByte(s, ')'); i >= 0 {
 		s = s[i+2:] // fields from 3 on
 	}
 	f := strings.Fields(s)
-	if len(f) < 13 {
-		return 0
+	if len(f) < 15 {
+		return 0, 0
 	}
-	ut, _ := strconv.ParseFloat(f[11], 64) // field 14
-	st, _ := strconv.ParseFloat(f[12], 64) // field 15
-	return (ut + st) / 100                 // USER_HZ
+	var v [4]float64
+	for i := range v {
+		v[i], _ = strconv.ParseFloat(f[11+i], 64) // fields 14-17: utime, stime, cutime, cstime
+	}
+	return (v[0] + v[1]) / 100, (v[2] + v[3]) / 100 // USER_HZ
 }
 
 func (l *loader) wrkRun(ctx context.Context, url, values, mode string, d time.Duration) (wrkResult, error) {
@@ -211,19 +217,24 @@ func (l *loader) wrkRun(ctx context.Context, url, values, mode string, d time.Du
 	return wrkResult{}, fmt.Errorf("wrk printed no result: %s", lastLines(stdout.String()+stderr.String(), 5))
 }
 
-// target is one path under load.
+// target is one path under load at one database size.
 type target struct {
 	Name   string `json:"name"`
+	Phase  string `json:"phase"` // the database size ("small", "grown")
 	URL    string `json:"url"`
 	Mode   string `json:"mode"`            // token or ssaid
-	Limit  string `json:"limit,omitempty"` // name of the reference target it is compared with
+	Limit  string `json:"limit,omitempty"` // name of the reference target (same phase) it is compared with
 	values string
 	pid    int    // the server process
 	pprof  string // host:port of the server's net/http/pprof, if profiling
-	// touches is the hot user set whose last-active writes it causes
-	// ("token", "anonymous"; see env.primeTouches).
-	touches string
+	// before, if set, runs before each measured run (untimed), e.g. to
+	// prepare the last-active times (see env.primeTouches).
+	before func(ctx context.Context) error
+	// redisCPU returns the used CPU seconds of the Redis the server uses.
+	redisCPU func() float64
 }
+
+func (t target) key() string { return t.Phase + "/" + t.Name }
 
 // targetStats are the runs of one target in one phase.
 type targetStats struct {
@@ -291,36 +302,53 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// loadPhase warms every target up, then runs rounds. A round runs, for
-// each app target, a pair: the app and its limit back to back (the order
-// alternating each round), and the pair's ratio is app req/s / limit req/s.
-// Pairs adjacent in time see the same background load, which on a shared
-// machine moves both alike; the median over rounds discards the pairs that
-// a burst hit on one side only.
-func (l *loader) loadPhase(ctx context.Context, label string, targets []target) ([]*targetStats, error) {
+// loadPhase warms every target up, then runs rounds. targets hold one or
+// more database sizes (phases), each with its limits and app paths. A
+// round runs, for each app path, a group: in every phase, the app and its
+// limit back to back. Each round reverses the previous round's order (the
+// phases' and, within each pair, app and limit), so a drift that is linear
+// over a group moves neither side of a comparison more than the other. A
+// pair's ratio is app req/s / limit req/s. Runs adjacent in time see the
+// same background load, which on a shared machine moves both alike; the
+// median over rounds discards the pairs that a burst hit on one side only.
+// With two phases, their ratios are thus taken side by side, minutes
+// apart at most, rather than in two phases one after the other.
+func (l *loader) loadPhase(ctx context.Context, targets []target) ([]*targetStats, error) {
 	stats := make([]*targetStats, len(targets))
-	byName := map[string]*targetStats{}
+	byKey := map[string]*targetStats{}
+	var phases, paths []string
 	for i, t := range targets {
 		stats[i] = &targetStats{Target: t}
-		byName[t.Name] = stats[i]
+		byKey[t.key()] = stats[i]
+		if !slices.Contains(phases, t.Phase) {
+			phases = append(phases, t.Phase)
+		}
+		if t.Limit != "" && !slices.Contains(paths, t.Name) {
+			paths = append(paths, t.Name)
+		}
 	}
 	for _, t := range targets {
 		if l.o.warmup <= 0 {
 			break
 		}
-		if _, err := l.run(ctx, t.URL, t.values, t.Mode, l.o.warmup, t.pid); err != nil {
+		if _, err := l.run(ctx, t, l.o.warmup); err != nil {
 			return nil, err
 		}
 	}
 	profiled := map[string]bool{}
 	runOne := func(r int, t target) (wrkResult, error) {
-		var prof chan error
-		if t.pprof != "" && l.o.profileDir != "" && !profiled[t.Name] {
-			profiled[t.Name] = true
-			prof = make(chan error, 1)
-			go func() { prof <- l.profile(ctx, t, label) }()
+		if t.before != nil {
+			if err := t.before(ctx); err != nil {
+				return wrkResult{}, err
+			}
 		}
-		res, err := l.run(ctx, t.URL, t.values, t.Mode, l.o.duration, t.pid)
+		var prof chan error
+		if t.pprof != "" && l.o.profileDir != "" && !profiled[t.key()] {
+			profiled[t.key()] = true
+			prof = make(chan error, 1)
+			go func() { prof <- l.profile(ctx, t) }()
+		}
+		res, err := l.run(ctx, t, l.o.duration)
 		if prof != nil {
 			if perr := <-prof; perr != nil {
 				fmt.Fprintln(os.Stderr, "bench: profile:", perr)
@@ -331,50 +359,50 @@ func (l *loader) loadPhase(ctx context.Context, label string, targets []target) 
 		}
 		if l.o.verbose {
 			fmt.Printf("  [%s] round %d %-22s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %5.1f µs/req  redis %5.1f µs/req  foreign %.2f cores  errors %d\n",
-				label, r+1, t.Name, res.RPS(), float64(res.P50US)/1000, float64(res.P99US)/1000, res.ServerUS(), res.RedisUS(), res.ForeignCores, res.Errors())
+				t.Phase, r+1, t.Name, res.RPS(), float64(res.P50US)/1000, float64(res.P99US)/1000, res.ServerUS(), res.RedisUS(), res.ForeignCores, res.Errors())
 		}
-		byName[t.Name].Runs = append(byName[t.Name].Runs, res)
+		byKey[t.key()].Runs = append(byKey[t.key()].Runs, res)
 		return res, nil
 	}
 	for r := 0; r < l.o.rounds; r++ {
-		for _, s := range stats {
-			if s.Target.Limit == "" {
-				continue
+		for _, path := range paths {
+			var group []target
+			for _, ph := range phases {
+				if s := byKey[ph+"/"+path]; s != nil {
+					group = append(group, byKey[ph+"/"+s.Target.Limit].Target, s.Target)
+				}
 			}
-			pair := []target{byName[s.Target.Limit].Target, s.Target}
 			if r%2 == 1 {
-				pair[0], pair[1] = pair[1], pair[0]
+				slices.Reverse(group)
 			}
 			l.sampler.waitQuiet()
-			var got [2]wrkResult
-			for i, t := range pair {
-				if l.before != nil {
-					if err := l.before(ctx, t); err != nil {
-						return nil, err
-					}
-				}
+			got := map[string]wrkResult{}
+			for _, t := range group {
 				res, err := runOne(r, t)
 				if err != nil {
 					return nil, err
 				}
-				got[i] = res
+				got[t.key()] = res
 			}
-			app, lim := got[1], got[0]
-			if r%2 == 1 {
-				app, lim = got[0], got[1]
-			}
-			if lim.RPS() > 0 {
-				s.Ratios = append(s.Ratios, app.RPS()/lim.RPS())
-				s.Disturbed = append(s.Disturbed, app.ForeignCores > foreignLimitCores || lim.ForeignCores > foreignLimitCores)
+			for _, ph := range phases {
+				s := byKey[ph+"/"+path]
+				if s == nil {
+					continue
+				}
+				app, lim := got[s.Target.key()], got[ph+"/"+s.Target.Limit]
+				if lim.RPS() > 0 {
+					s.Ratios = append(s.Ratios, app.RPS()/lim.RPS())
+					s.Disturbed = append(s.Disturbed, app.ForeignCores > foreignLimitCores || lim.ForeignCores > foreignLimitCores)
+				}
 			}
 		}
-		fmt.Printf("  [%s] round %d/%d done\n", label, r+1, l.o.rounds)
+		fmt.Printf("  [%s] round %d/%d done\n", strings.Join(phases, "+"), r+1, l.o.rounds)
 	}
 	return stats, nil
 }
 
 // profile fetches a CPU profile of t's server while it is under load.
-func (l *loader) profile(ctx context.Context, t target, label string) error {
+func (l *loader) profile(ctx context.Context, t target) error {
 	secs := max(1, int(l.o.duration.Seconds())-1)
 	time.Sleep(500 * time.Millisecond) // let the load ramp up
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.pprof, secs), nil)
@@ -387,7 +415,7 @@ func (l *loader) profile(ctx context.Context, t target, label string) error {
 		return err
 	}
 	slug := strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(t.Name)
-	f, err := os.Create(filepath.Join(l.o.profileDir, label+"-"+slug+".pprof"))
+	f, err := os.Create(filepath.Join(l.o.profileDir, t.Phase+"-"+slug+".pprof"))
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,10 @@ func machineBusy() float64 {
 }
 
 // commCPU returns the CPU seconds of every process whose command name
-// starts with prefix.
+// starts with prefix, with those of the children they waited for: when a
+// PostgreSQL backend or autovacuum worker exits, its CPU moves to the
+// postmaster's children's time instead of leaving the sum (which would
+// count the exit as seconds of foreign CPU).
 func commCPU(prefix string) float64 {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -78,21 +81,22 @@ func commCPU(prefix string) float64 {
 		if i < 0 || j < i || !strings.HasPrefix(s[i+1:j], prefix) {
 			continue
 		}
-		total += procCPU(pid)
+		own, children := procCPUs(pid)
+		total += own + children
 	}
 	return total
 }
 
 // sampler reads cpuSamples.
 type sampler struct {
-	redisCPU func() float64
-	servers  []int // pids of the servers under test
+	redisCPU []func() float64 // one per Redis server the bench uses
+	servers  []int            // pids of the servers under test
 }
 
 func (s *sampler) sample() cpuSample {
 	c := cpuSample{at: time.Now(), busy: machineBusy(), pg: commCPU("postgres"), self: procCPU(os.Getpid())}
-	if s.redisCPU != nil {
-		c.redis = s.redisCPU()
+	for _, f := range s.redisCPU {
+		c.redis += f()
 	}
 	for _, pid := range s.servers {
 		c.servers += procCPU(pid)

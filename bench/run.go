@@ -96,18 +96,6 @@ func cmdRun(args []string) error {
 			fmt.Fprintln(os.Stderr, "bench: clean-up:", err)
 		}
 	}()
-	if ld != nil {
-		ld.redisCPU = func() float64 { return redisCPU(ctx, e) }
-		ld.before = func(ctx context.Context, t target) error {
-			switch t.touches {
-			case "token":
-				return e.primeTouches(ctx, t.touches, e.hotTokenUsers, o.duration)
-			case "anonymous":
-				return e.primeTouches(ctx, t.touches, e.hotAnonUsers, o.duration)
-			}
-			return nil
-		}
-	}
 	res.Machine["redis"] = redisVersion(ctx, e)
 	var pgv string
 	_ = e.pg.QueryRow(ctx, "SHOW server_version").Scan(&pgv)
@@ -141,7 +129,7 @@ func cmdRun(args []string) error {
 	}
 	defer ref.stop()
 	if ld != nil {
-		ld.sampler = &sampler{redisCPU: ld.redisCPU, servers: []int{app.cmd.Process.Pid, ref.cmd.Process.Pid}}
+		ld.sampler = &sampler{servers: []int{app.cmd.Process.Pid, ref.cmd.Process.Pid}, redisCPU: []func() float64{e.redisCPUFunc(ctx)}}
 		if f := ld.sampler.waitQuiet(); f > foreignLimitCores {
 			fmt.Printf("note: other processes keep %.2f cores busy; ratios of disturbed pairs are set aside (see docs/performance.md)\n", f)
 		}
@@ -150,8 +138,10 @@ func cmdRun(args []string) error {
 	small := &phaseResult{Label: "small", Users: o.users, Sessions: o.sessions, SeedTimes: e.seedTimes}
 	small.PGBytes, small.RedisUsed = e.sizes(ctx)
 	res.Phases = append(res.Phases, small)
-	if o.has("load") {
-		if err := runLoad(ctx, ld, e, dir, app, ref, small); err != nil {
+	// With -growth the small database's load runs later, side by side with
+	// the grown one's (see runLoad).
+	if o.has("load") && !o.growth {
+		if err := runLoad(ctx, ld, dir, side{small, e, app, ref}); err != nil {
 			return err
 		}
 	}
@@ -177,6 +167,19 @@ func cmdRun(args []string) error {
 		}
 	}
 	if o.growth {
+		tw, err := startTwin(ctx, &o, dir, bin)
+		if tw != nil {
+			defer tw.stop(context.WithoutCancel(ctx))
+		}
+		if err != nil {
+			return err
+		}
+		ld.sampler.servers = append(ld.sampler.servers, tw.app.cmd.Process.Pid, tw.ref.cmd.Process.Pid)
+		if tw.redis != nil {
+			ld.sampler.redisCPU = append(ld.sampler.redisCPU, tw.e.redisCPUFunc(ctx))
+		}
+		small.PGBytes, small.RedisUsed = tw.e.sizes(ctx)
+
 		fmt.Printf("growing to %d users, %d sessions...\n", o.growthUsers, o.growthSessions)
 		if err := e.seed(ctx, o.growthUsers, o.growthSessions); err != nil {
 			return err
@@ -185,7 +188,7 @@ func cmdRun(args []string) error {
 		grown := &phaseResult{Label: "grown", Users: o.growthUsers, Sessions: o.growthSessions, SeedTimes: e.seedTimes}
 		grown.PGBytes, grown.RedisUsed = e.sizes(ctx)
 		res.Phases = append(res.Phases, grown)
-		if err := runLoad(ctx, ld, e, dir, app, ref, grown); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref}, side{grown, e, app, ref}); err != nil {
 			return err
 		}
 		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
@@ -226,33 +229,73 @@ func cmdRun(args []string) error {
 	return nil
 }
 
-// runLoad runs the alternating load rounds at the current database size.
-func runLoad(ctx context.Context, ld *loader, e *env, dir string, app, ref *proc, ph *phaseResult) error {
-	tokens, ssaids, err := e.hotFiles(dir, e.o.hot)
+// side is one database size under load: its phase, backends and servers.
+type side struct {
+	ph       *phaseResult
+	e        *env
+	app, ref *proc
+}
+
+// runLoad runs the alternating load rounds over the sides' paths, side by
+// side when there are several (see loader.loadPhase).
+func runLoad(ctx context.Context, ld *loader, dir string, sides ...side) error {
+	var targets []target
+	var labels []string
+	for _, sd := range sides {
+		ts, err := sd.targets(ctx, dir)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, ts...)
+		labels = append(labels, fmt.Sprintf("%s: %d users, %d sessions", sd.ph.Label, sd.ph.Users, sd.ph.Sessions))
+	}
+	o := sides[0].e.o
+	fmt.Printf("load [%s]: %d rounds x %d paths x %s, %d connections\n",
+		strings.Join(labels, "; "), o.rounds, len(targets), o.duration, o.connections)
+	stats, err := ld.loadPhase(ctx, targets)
 	if err != nil {
 		return err
 	}
-	targets := []target{
+	for _, s := range stats {
+		if n := s.errors(); n > 0 {
+			return fmt.Errorf("%s (%s): %d failed requests under load (non-2xx or socket errors); see the server logs in %s", s.Target.Name, s.Target.Phase, n, dir)
+		}
+	}
+	for _, sd := range sides {
+		for _, s := range stats {
+			if s.Target.Phase == sd.ph.Label {
+				sd.ph.Load = append(sd.ph.Load, s)
+			}
+		}
+		sd.ph.AppHWMKiB, _ = procStatus(sd.app.cmd.Process.Pid, "VmHWM")
+	}
+	return nil
+}
+
+// targets are the side's limits and app paths.
+func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
+	e, app, ref := sd.e, sd.app, sd.ref
+	tokens, ssaids, err := e.hotFiles(dir, e.o.hot)
+	if err != nil {
+		return nil, err
+	}
+	prime := func(set string, ids []int64) func(context.Context) error {
+		return func(ctx context.Context) error { return e.primeTouches(ctx, set, ids, e.o.duration) }
+	}
+	rcpu := e.redisCPUFunc(ctx)
+	ts := []target{
 		{Name: "limit R", URL: "http://" + ref.addr + "/r", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
 		{Name: "whoami (token)", URL: "http://" + app.addr + "/app/whoami", Mode: "token", Limit: "limit R", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid},
 		{Name: "limit RP", URL: "http://" + ref.addr + "/rp", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
-		{Name: "me (token)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "token", Limit: "limit RP", values: tokens, touches: "token", pprof: app.pprof, pid: app.cmd.Process.Pid},
-		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, touches: "anonymous", pprof: app.pprof, pid: app.cmd.Process.Pid},
+		{Name: "me (token)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "token", Limit: "limit RP", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid,
+			before: prime("token", e.hotTokenUsers)},
+		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, pprof: app.pprof, pid: app.cmd.Process.Pid,
+			before: prime("anonymous", e.hotAnonUsers)},
 	}
-	fmt.Printf("load [%s: %d users, %d sessions]: %d rounds x %d paths x %s, %d connections\n",
-		ph.Label, ph.Users, ph.Sessions, e.o.rounds, len(targets), e.o.duration, e.o.connections)
-	stats, err := ld.loadPhase(ctx, ph.Label, targets)
-	if err != nil {
-		return err
+	for i := range ts {
+		ts[i].Phase, ts[i].redisCPU = sd.ph.Label, rcpu
 	}
-	ph.Load = stats
-	ph.AppHWMKiB, _ = procStatus(app.cmd.Process.Pid, "VmHWM")
-	for _, s := range stats {
-		if n := s.errors(); n > 0 {
-			return fmt.Errorf("%s: %d failed requests under load (non-2xx or socket errors); see the server logs in %s", s.Target.Name, n, dir)
-		}
-	}
-	return nil
+	return ts, nil
 }
 
 func machineInfo() map[string]string {
@@ -291,6 +334,11 @@ func wrkVersion(path string) string {
 		return f[1]
 	}
 	return strings.TrimSpace(line)
+}
+
+// redisCPUFunc returns a function reading the env's Redis CPU seconds.
+func (e *env) redisCPUFunc(ctx context.Context) func() float64 {
+	return func() float64 { return redisCPU(ctx, e) }
 }
 
 // redisCPU returns Redis's used_cpu_sys + used_cpu_user (seconds).

@@ -335,8 +335,8 @@ func (e *env) hotFiles(dir string, hot int) (tokens, ssaids string, err error) {
 		e.hotAnonUsers = append(e.hotAnonUsers, 2*m+2)
 	}
 	e.touch = map[string]*touchState{}
-	tokens = filepath.Join(dir, fmt.Sprintf("tokens-%d.txt", s))
-	ssaids = filepath.Join(dir, fmt.Sprintf("ssaids-%d.txt", e.seededUsers))
+	tokens = filepath.Join(dir, fmt.Sprintf("tokens-%s-%d.txt", e.o.dbName, s))
+	ssaids = filepath.Join(dir, fmt.Sprintf("ssaids-%s-%d.txt", e.o.dbName, e.seededUsers))
 	if err := os.WriteFile(tokens, []byte(tb.String()), 0o600); err != nil {
 		return "", "", err
 	}
