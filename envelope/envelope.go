@@ -61,7 +61,7 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 	} else {
 		b = append(b, `,"success":false,"timestamp":"`...)
 	}
-	b = ts.AppendFormat(b, timestampFormat)
+	b = AppendTimestamp(b, ts)
 	b = append(b, '"')
 	buf.Write(b)
 	if data != nil {
@@ -70,7 +70,7 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 			status = http.StatusInternalServerError
 			buf.Reset()
 			buf.WriteString(`{"statusCode":500,"message":"Internal server error","success":false,"timestamp":"`)
-			buf.Write(ts.AppendFormat(buf.AvailableBuffer(), timestampFormat))
+			buf.Write(AppendTimestamp(buf.AvailableBuffer(), ts))
 			buf.WriteByte('"')
 		}
 	}
@@ -83,7 +83,27 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-const timestampFormat = "2006-01-02T15:04:05.000Z"
+// TimestampLayout is the wire format of times: what JavaScript's
+// Date.prototype.toISOString writes (UTC, milliseconds).
+const TimestampLayout = "2006-01-02T15:04:05.000Z"
+
+// AppendTimestamp appends t in UTC in TimestampLayout: the same bytes as
+// t.UTC().AppendFormat(b, TimestampLayout), without interpreting the
+// layout on every call (every response carries a timestamp).
+func AppendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, TimestampLayout)
+	}
+	h, mi, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
 
 // bufPool holds response buffers; buffers grown past maxPooled are dropped.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

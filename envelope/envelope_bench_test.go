@@ -72,3 +72,19 @@ func BenchmarkError(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTimestamp compares the hand-written timestamp with AppendFormat.
+func BenchmarkTimestamp(b *testing.B) {
+	ts := time.Date(2026, 11, 25, 18, 52, 14, 55_000_000, time.UTC)
+	buf := make([]byte, 0, 32)
+	b.Run("AppendTimestamp", func(b *testing.B) {
+		for b.Loop() {
+			buf = envelope.AppendTimestamp(buf[:0], ts)
+		}
+	})
+	b.Run("AppendFormat", func(b *testing.B) {
+		for b.Loop() {
+			buf = ts.AppendFormat(buf[:0], envelope.TimestampLayout)
+		}
+	})
+}

@@ -3,9 +3,11 @@ package envelope_test
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simpleuser/simpleuser/envelope"
 )
@@ -41,5 +43,30 @@ func TestAppenderData(t *testing.T) {
 	envelope.OK(w, selfEncoded{err: errors.New("cannot encode")})
 	if w.Code != 500 || strings.Contains(w.Body.String(), "garbage") || !json.Valid(w.Body.Bytes()) {
 		t.Fatalf("failing Appender: %d %s", w.Code, w.Body)
+	}
+}
+
+// AppendTimestamp writes what time.Time.AppendFormat writes with
+// TimestampLayout, for times spread over the years it formats by hand and
+// past them (where it falls back to AppendFormat).
+func TestAppendTimestampMatchesAppendFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	east := time.FixedZone("east", 5*3600+30*60)
+	times := []time.Time{
+		{}, time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 678_900_000, east), time.Date(2024, 2, 29, 23, 59, 59, 999_999_999, east),
+	}
+	// Unix seconds from about year -5900 to 11000; nearer times weigh more.
+	span := time.Date(11000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	for range 20000 {
+		times = append(times, time.Unix(rng.Int64N(2*span)-span, rng.Int64N(1e9)).In(east))
+		times = append(times, time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().AppendFormat([]byte("x"), envelope.TimestampLayout)
+		if got := envelope.AppendTimestamp([]byte("x"), tm); string(got) != string(want) {
+			t.Fatalf("AppendTimestamp(%v) = %q, want %q", tm, got, want)
+		}
 	}
 }

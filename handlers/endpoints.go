@@ -4,13 +4,15 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/envelope"
 )
 
-// timeFormat is the wire format of times: RFC 3339 UTC with milliseconds,
-// as JavaScript's Date.prototype.toISOString writes them.
-const timeFormat = "2006-01-02T15:04:05.000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+// formatTime writes t in the wire format of times: RFC 3339 UTC with
+// milliseconds, as JavaScript's Date.prototype.toISOString writes them.
+func formatTime(t time.Time) string {
+	var a [24]byte
+	return string(envelope.AppendTimestamp(a[:0], t))
+}
 
 // POST /send-code/send
 func sendCode(c *call) (any, error) {
