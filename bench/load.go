@@ -105,6 +105,7 @@ type wrkResult struct {
 	// Redis used during the run.
 	ServerCPU    float64 `json:"server_cpu_s"`
 	RedisCPU     float64 `json:"redis_cpu_s"`
+	PGCPU        float64 `json:"postgres_cpu_s"` // every postgres process (both databases' backends, background workers)
 	WrkCPU       float64 `json:"wrk_cpu_s"`
 	ForeignCores float64 `json:"foreign_cores"` // CPU used by other processes during the run (see noise.go)
 }
@@ -115,6 +116,14 @@ func (r wrkResult) ServerUS() float64 {
 		return 0
 	}
 	return r.ServerCPU * 1e6 / float64(r.Requests)
+}
+
+// PGUS is PostgreSQL's CPU time per request in microseconds.
+func (r wrkResult) PGUS() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.PGCPU * 1e6 / float64(r.Requests)
 }
 
 // RedisUS is Redis's CPU time per request in microseconds.
@@ -162,7 +171,9 @@ func (l *loader) run(ctx context.Context, t target, d time.Duration) (wrkResult,
 	cpu0, rcpu0 := procCPU(t.pid), t.redisCPU()
 	res, err := l.wrkRun(ctx, t.URL, t.values, t.Mode, d)
 	res.ServerCPU, res.RedisCPU = procCPU(t.pid)-cpu0, t.redisCPU()-rcpu0
-	res.ForeignCores = foreign(s0, l.sampler.sample(), res.WrkCPU)
+	s1 := l.sampler.sample()
+	res.PGCPU = s1.pg - s0.pg
+	res.ForeignCores = foreign(s0, s1, res.WrkCPU)
 	return res, err
 }
 
@@ -271,6 +282,9 @@ func (s *targetStats) medianP99() float64 {
 func (s *targetStats) medianServerUS() float64 {
 	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.ServerUS() }))
 }
+func (s *targetStats) medianPGUS() float64 {
+	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.PGUS() }))
+}
 func (s *targetStats) medianRedisUS() float64 {
 	return median(mapSlice(s.Runs, func(r wrkResult) float64 { return r.RedisUS() }))
 }
@@ -358,8 +372,8 @@ func (l *loader) loadPhase(ctx context.Context, targets []target) ([]*targetStat
 			return res, err
 		}
 		if l.o.verbose {
-			fmt.Printf("  [%s] round %d %-22s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %5.1f µs/req  redis %5.1f µs/req  foreign %.2f cores  errors %d\n",
-				t.Phase, r+1, t.Name, res.RPS(), float64(res.P50US)/1000, float64(res.P99US)/1000, res.ServerUS(), res.RedisUS(), res.ForeignCores, res.Errors())
+			fmt.Printf("  [%s] round %d %-22s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %5.1f µs/req  redis %5.1f µs/req  postgres %5.1f µs/req  foreign %.2f cores  errors %d\n",
+				t.Phase, r+1, t.Name, res.RPS(), float64(res.P50US)/1000, float64(res.P99US)/1000, res.ServerUS(), res.RedisUS(), res.PGUS(), res.ForeignCores, res.Errors())
 		}
 		byKey[t.key()].Runs = append(byKey[t.key()].Runs, res)
 		return res, nil

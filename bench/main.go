@@ -11,7 +11,9 @@
 //
 // Everything runs against a database of its own (simpleuser_bench, dropped
 // at the end unless -keep) and Redis db 1 under the prefix "subench"
-// (deleted at the end), so tests on the same servers are never disturbed.
+// (deleted at the end), so tests on the same servers are never disturbed;
+// the growth comparison's small twin has its own database and redis-server
+// (see twin.go), both gone at the end.
 // The load generator is wrk (installed with apt-get when missing). See
 // docs/performance.md for the method and the latest figures.
 package main
@@ -71,12 +73,12 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	}
 	fs.IntVar(&o.users, "users", 10_000, "users in the small database")
 	fs.IntVar(&o.sessions, "sessions", 10_000, "live sessions in the small database")
-	fs.BoolVar(&o.growth, "growth", true, "also seed the grown database and measure again")
+	fs.BoolVar(&o.growth, "growth", true, "also grow the database and measure it side by side with a small twin (own database and redis-server)")
 	fs.IntVar(&o.growthUsers, "growth-users", 1_000_000, "users in the grown database")
 	fs.IntVar(&o.growthSessions, "growth-sessions", 1_000_000, "live sessions in the grown database")
 	fs.IntVar(&o.hot, "hot", 10_000, "distinct tokens (and anonymous ssaids) each load rotates over, spread over the whole database")
-	fs.IntVar(&o.rounds, "rounds", 15, "rounds per database size (each runs every path next to its limit)")
-	fs.DurationVar(&o.duration, "duration", 2*time.Second, "length of one load run")
+	fs.IntVar(&o.rounds, "rounds", 30, "rounds (each runs every path next to its limit, at both database sizes with -growth)")
+	fs.DurationVar(&o.duration, "duration", time.Second, "length of one load run (a pair's ratio varies as much at 1 s as at 3 s, so more rounds beat longer runs)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up load per path before the rounds")
 	fs.IntVar(&o.connections, "connections", 32, "HTTP connections the load generator keeps open")
 	fs.IntVar(&o.threads, "threads", 1, "load generator threads")
@@ -84,7 +86,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.DurationVar(&o.loginDuration, "login-duration", 10*time.Second, "length of each password-login run")
 	fs.IntVar(&o.revokeCount, "revoke-sessions", 1000, "sessions of the user whose sessions are all revoked")
 	fs.IntVar(&o.memSessions, "mem-sessions", 100_000, "sessions added to measure Redis memory per session")
-	fs.StringVar(&o.phases, "phases", "load,logins,revoke,memory", "phases to run on the small database (load, logins, revoke, memory); the grown database reruns load and revoke")
+	fs.StringVar(&o.phases, "phases", "load,logins,revoke,memory", "phases to run (load, logins, revoke, memory); with -growth the load runs on the small twin and the grown database side by side whatever this says, and revoke runs on the grown one too")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench database and Redis keys at the end")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print every load run")

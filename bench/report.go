@@ -142,7 +142,7 @@ func report(w io.Writer, r *results) {
 				float64(p.PGBytes)/(1<<20), float64(p.RedisUsed)/(1<<20))
 		}
 		if len(p.Load) > 0 {
-			fmt.Fprintf(w, "\n| path | req/s | p50 ms | p99 ms | server CPU µs/req | Redis CPU µs/req | ratio to limit (median; rounds) |\n|---|---:|---:|---:|---:|---:|---|\n")
+			fmt.Fprintf(w, "\n| path | req/s | p50 ms | p99 ms | server CPU µs/req | Redis CPU µs/req | PostgreSQL CPU µs/req | ratio to limit (median; rounds) |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 			for _, s := range p.Load {
 				ratio := ""
 				if s.Target.Limit != "" {
@@ -157,8 +157,8 @@ func report(w io.Writer, r *results) {
 					r, n := s.ratio()
 					ratio = fmt.Sprintf("**%.3f** × %s (median of %d: %s)", r, s.Target.Limit, n, strings.Join(rs, " "))
 				}
-				fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.1f | %.1f | %s |\n", pathLabel(s.Target), s.medianRPS(), s.medianP50(), s.medianP99(),
-					s.medianServerUS(), s.medianRedisUS(), ratio)
+				fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", pathLabel(s.Target), s.medianRPS(), s.medianP50(), s.medianP99(),
+					s.medianServerUS(), s.medianRedisUS(), s.medianPGUS(), ratio)
 			}
 			fmt.Fprintf(w, "\n(* a pair during which other processes used more than %.2f cores; left out of the median when at least 3 pairs are quiet)\n", foreignLimitCores)
 			if p.AppHWMKiB > 0 {
