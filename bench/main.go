@@ -191,10 +191,16 @@ func cmdClean(args []string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	env, err := openEnv(ctx, &o, false)
+	e, err := openEnv(ctx, &o, false)
 	if err != nil {
 		return err
 	}
-	env.Close()
-	return env.drop(ctx)
+	e.Close()
+	if err := e.drop(ctx); err != nil {
+		return err
+	}
+	// The growth comparison's small twin, left behind only if a run was
+	// killed (its redis-server died with the run; its database did not).
+	tw := &env{o: &options{adminURL: o.adminURL, dbName: o.dbName + "_small"}}
+	return tw.dropDB(ctx)
 }
