@@ -325,8 +325,8 @@ func median(xs []float64) float64 {
 // pair's ratio is app req/s / limit req/s. Runs adjacent in time see the
 // same background load, which on a shared machine moves both alike; the
 // median over rounds discards the pairs that a burst hit on one side only.
-// With two phases, their ratios are thus taken side by side, minutes
-// apart at most, rather than in two phases one after the other.
+// With two phases, their ratios are thus taken side by side, seconds
+// apart, rather than in two phases minutes apart.
 func (l *loader) loadPhase(ctx context.Context, targets []target) ([]*targetStats, error) {
 	stats := make([]*targetStats, len(targets))
 	byKey := map[string]*targetStats{}

@@ -13,8 +13,9 @@ import (
 // processes (wrk, the server under test, Redis, PostgreSQL, the bench):
 // "foreign" CPU, in cores. A pair whose runs saw more than
 // foreignLimitCores is marked disturbed, and the ratio medians use the
-// undisturbed pairs when there are at least three. Before each pair the
-// bench also waits (at most quietWait) for a quiet half-second.
+// undisturbed pairs when there are at least three. Before each pair (or
+// group of pairs, see loader.loadPhase) the bench also waits (at most
+// quietWait) for a quiet half-second.
 
 const (
 	foreignLimitCores = 0.15
