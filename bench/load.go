@@ -258,16 +258,22 @@ type targetStats struct {
 // ratio is the median of the undisturbed pairs' ratios when there are at
 // least three, else of all; n is how many it took.
 func (s *targetStats) ratio() (r float64, n int) {
+	return quietMedian(s.Ratios, func(i int) bool { return s.Disturbed[i] })
+}
+
+// quietMedian is the median of the xs not disturbed when there are at
+// least three of them, else of all; n is how many it took.
+func quietMedian(xs []float64, disturbed func(i int) bool) (m float64, n int) {
 	var quiet []float64
-	for i, x := range s.Ratios {
-		if !s.Disturbed[i] {
+	for i, x := range xs {
+		if !disturbed(i) {
 			quiet = append(quiet, x)
 		}
 	}
 	if len(quiet) >= 3 {
 		return median(quiet), len(quiet)
 	}
-	return median(s.Ratios), len(s.Ratios)
+	return median(xs), len(xs)
 }
 
 func (s *targetStats) medianRPS() float64 {

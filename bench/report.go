@@ -44,18 +44,11 @@ func pairedGrowth(s, g *targetStats) (r float64, n int) {
 	if len(s.Ratios) != len(g.Ratios) || len(s.Ratios) == 0 {
 		return 0, 0
 	}
-	var all, quiet []float64
+	qs := make([]float64, len(s.Ratios))
 	for i := range s.Ratios {
-		q := g.Ratios[i] / s.Ratios[i]
-		all = append(all, q)
-		if !s.Disturbed[i] && !g.Disturbed[i] {
-			quiet = append(quiet, q)
-		}
+		qs[i] = g.Ratios[i] / s.Ratios[i]
 	}
-	if len(quiet) >= 3 {
-		return median(quiet), len(quiet)
-	}
-	return median(all), len(all)
+	return quietMedian(qs, func(i int) bool { return s.Disturbed[i] || g.Disturbed[i] })
 }
 
 func budgets(r *results) []budget {
