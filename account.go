@@ -11,7 +11,9 @@ import (
 
 // ResetPassword sets a new password with a ResetPassword code and revokes
 // every session of the account. It answers success when no live account
-// holds the email (no enumeration); the code is consumed either way.
+// holds the email (no enumeration); the code is spent either way, but only
+// once the change has committed: a failure (503 from a backend, hasher
+// busy) leaves it usable.
 func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPassword string) error {
 	if err := checkEmail(email); err != nil {
 		return err
@@ -22,23 +24,23 @@ func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPasswo
 	if err := s.checkPasswordLength("newPassword", newPassword); err != nil {
 		return err
 	}
-	// Read the account before consuming the code: a database outage must
-	// not burn the user's code.
 	u, err := s.liveUser(ctx, email)
 	if err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeResetPassword, codeValue, true); err != nil {
+	claim, err := s.claimCode(ctx, user.EmailKey(email), hooks.PurposeResetPassword, codeValue)
+	if err != nil {
 		return err
 	}
 	if u == nil {
-		return nil // same answer as for an account: no enumeration
+		return s.consume(ctx, claim) // same answer as for an account: no enumeration
 	}
-	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset, claim)
 }
 
 // liveUser returns the account holding email, or nil when none does or its
-// unregister grace period is over.
+// unregister grace period is over (a disabled account never expires: see
+// expired).
 func (s *Service) liveUser(ctx context.Context, email string) (*user.User, error) {
 	u, err := s.users.GetByEmail(ctx, email)
 	if errors.Is(err, user.ErrNotFound) {
@@ -55,7 +57,8 @@ func (s *Service) liveUser(ctx context.Context, email string) (*user.User, error
 
 // setPassword hashes pw, stores it and revokes every session of the user,
 // all inside one transaction: if revocation fails, the change rolls back.
-func (s *Service) setPassword(ctx context.Context, id int64, pw, event string) error {
+// A non-nil claim is spent as the transaction's last step.
+func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, claim *codeClaim) error {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
@@ -69,13 +72,17 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string) e
 			return err
 		}
 		s.emit(ctx, hooks.Event{Type: event, User: u})
+		if claim != nil {
+			return s.consume(ctx, claim)
+		}
 		return nil
 	})
 }
 
 // ChangePassword sets u's password. When u has a password, currentPassword
 // must match it (a wrong one counts as a password failure). Every session of
-// u is revoked, the caller's included. 402 for an anonymous user; 400
+// u is revoked, the caller's included. 400 for a password over
+// PasswordMaxLength (before any hashing); 402 for an anonymous user; 400
 // EMAIL_REQUIRED for an account without an email address (one that signed
 // up through a provider), since password login is by email: it adds an
 // address with ChangeEmail first.
@@ -89,12 +96,15 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 	if err := s.checkPasswordLength("newPassword", newPassword); err != nil {
 		return err
 	}
+	if err := s.checkPasswordMax("currentPassword", currentPassword); err != nil {
+		return err
+	}
 	if u.PasswordSet() {
 		if _, err := s.checkPassword(ctx, c, u, currentPassword, ErrWrongCurrentPassword); err != nil {
 			return err
 		}
 	}
-	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged, nil)
 }
 
 // ChangeEmail moves u to newEmail, proven by a ChangeEmail code sent to the
@@ -119,13 +129,16 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 	if err := s.emailFree(ctx, ek, u.ID); err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, ek, hooks.PurposeChangeEmail, codeValue, true); err != nil {
+	claim, err := s.claimCode(ctx, ek, hooks.PurposeChangeEmail, codeValue)
+	if err != nil {
 		return err
 	}
-	return s.setEmail(ctx, u.ID, newEmail)
+	return s.setEmail(ctx, u.ID, newEmail, claim)
 }
 
-func (s *Service) setEmail(ctx context.Context, id int64, email string) error {
+// setEmail moves the user id to email in one transaction, spending a
+// non-nil claim as its last step.
+func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *codeClaim) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 			return err
@@ -145,6 +158,9 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string) error {
 			return err
 		}
 		s.emit(ctx, hooks.Event{Type: hooks.EmailChanged, User: u, Email: old})
+		if claim != nil {
+			return s.consume(ctx, claim)
+		}
 		return nil
 	})
 }
@@ -165,15 +181,32 @@ func (s *Service) emailFree(ctx context.Context, ek string, selfID int64) error 
 // (recoverable by logging in within the grace period) and loses every
 // session; an anonymous user, which no login could recover, is deleted at
 // once. OnUnregister runs inside the transaction; sessions are revoked
-// inside it too, so a failure leaves the account as it was.
+// inside it too, so a failure leaves the account as it was. A disabled
+// account cannot unregister itself: 403 ACCOUNT_DISABLED (unregistering
+// would let its address be reused once the grace period is over).
 func (s *Service) Unregister(ctx context.Context, u *user.User) error {
+	return s.unregister(ctx, u, nil)
+}
+
+// unregister is Unregister, spending a non-nil claim as the transaction's
+// last step.
+func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim) error {
+	spend := func(ctx context.Context) error {
+		if claim != nil {
+			return s.consume(ctx, claim)
+		}
+		return nil
+	}
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		cur, err := s.users.Get(ctx, u.ID)
 		if errors.Is(err, user.ErrNotFound) {
-			return nil
+			return spend(ctx)
 		}
 		if err != nil {
 			return err
+		}
+		if cur.Disabled {
+			return ErrAccountDisabled
 		}
 		if !cur.Registered() {
 			if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
@@ -183,10 +216,16 @@ func (s *Service) Unregister(ctx context.Context, u *user.User) error {
 				return err
 			}
 			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
-			return s.deleteInTx(ctx, cur)
+			if err := s.deleteInTx(ctx, cur); err != nil {
+				return err
+			}
+			return spend(ctx)
 		}
 		now := s.now()
 		out, err := s.update(ctx, u.ID, func(u *user.User) error {
+			if u.Disabled {
+				return ErrAccountDisabled
+			}
 			if !u.Unregistered() {
 				u.UnregisterTime = now
 			}
@@ -202,7 +241,7 @@ func (s *Service) Unregister(ctx context.Context, u *user.User) error {
 			return err
 		}
 		s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
-		return nil
+		return spend(ctx)
 	})
 }
 
@@ -214,7 +253,9 @@ func (s *Service) runHook(ctx context.Context, h func(context.Context, *user.Use
 }
 
 // UnregisterWithCode unregisters the account of email, proven by an
-// Unregister code. Success also when no live account holds the address.
+// Unregister code. Success also when no live account holds the address (the
+// code is spent all the same). 403 ACCOUNT_DISABLED for a disabled account,
+// its code left unspent; any failure leaves the code usable.
 func (s *Service) UnregisterWithCode(ctx context.Context, email, codeValue string) error {
 	if err := checkEmail(email); err != nil {
 		return err
@@ -226,13 +267,17 @@ func (s *Service) UnregisterWithCode(ctx context.Context, email, codeValue strin
 	if err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeUnregister, codeValue, true); err != nil {
+	claim, err := s.claimCode(ctx, user.EmailKey(email), hooks.PurposeUnregister, codeValue)
+	if err != nil {
 		return err
 	}
-	if u == nil || u.Unregistered() {
-		return nil
+	if u != nil && u.Disabled {
+		return ErrAccountDisabled
 	}
-	return s.Unregister(ctx, u)
+	if u == nil || u.Unregistered() {
+		return s.consume(ctx, claim)
+	}
+	return s.unregister(ctx, u, claim)
 }
 
 // Logout revokes the session of token. ErrInvalidToken when the token does

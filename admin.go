@@ -24,7 +24,9 @@ type NewUser struct {
 
 // CreateUser creates a registered account: BeforeCreate, the row,
 // AfterCreate, all in one transaction; UserCreated after commit. 409 when a
-// live account holds the email (an expired one is purged first).
+// live account holds the email (an expired one is purged first); 400 for
+// an invalid address, a password outside the length bounds, or metadata,
+// settings or payload holding text no backend can store.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*user.User, error) {
 	if err := checkEmail(in.Email); err != nil {
 		return nil, err
@@ -33,6 +35,12 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*user.User, error
 		if err := checkSettings(in.Settings); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkStorable("metadata", in.Metadata); err != nil {
+		return nil, err
+	}
+	if err := checkPayload(in.Payload); err != nil {
+		return nil, err
 	}
 	var hash string
 	if in.Password != "" {
@@ -98,7 +106,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	if err := s.checkPasswordLength("password", password); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, id, password, hooks.PasswordChanged)
+	return s.setPassword(ctx, id, password, hooks.PasswordChanged, nil)
 }
 
 // SetEmail changes a registered user's email (admin; no code). 409 when taken.
@@ -106,17 +114,21 @@ func (s *Service) SetEmail(ctx context.Context, id int64, email string) error {
 	if err := checkEmail(email); err != nil {
 		return err
 	}
-	return s.setEmail(ctx, id, user.NormalizeEmail(email))
+	return s.setEmail(ctx, id, user.NormalizeEmail(email), nil)
 }
 
 // UpdateMetadata applies fn to a copy of the user's metadata and stores the
-// result (retrying fn if the user changed concurrently).
+// result (retrying fn if the user changed concurrently). 400 when the
+// result holds text no backend can store (nothing is written).
 func (s *Service) UpdateMetadata(ctx context.Context, id int64, fn func(m map[string]any) error) (*user.User, error) {
 	return s.update(ctx, id, func(u *user.User) error {
 		if u.Metadata == nil {
 			u.Metadata = map[string]any{}
 		}
-		return fn(u.Metadata)
+		if err := fn(u.Metadata); err != nil {
+			return err
+		}
+		return checkStorable("metadata", u.Metadata)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/netip"
-	"strconv"
 )
 
 // Client identifies who is calling: the device id, the address and the
@@ -15,6 +14,15 @@ type Client struct {
 	IP        netip.Addr // client address (IPv4-mapped IPv6 unmapped)
 	UserAgent string
 	Token     string // x-client-token, if any
+}
+
+// check refuses (400) a malformed ssaid: Go callers fill Client
+// themselves, and an ssaid reaches the user store.
+func (c Client) check() error {
+	if c.SSAID != "" && !ValidSSAID(c.SSAID) {
+		return ErrInvalidSSAID
+	}
+	return nil
 }
 
 // MaxSSAIDLength is the longest accepted ssaid.
@@ -60,25 +68,3 @@ func hashPart(s string) string {
 func codeKey(emailKey, purpose string) string { return "c:" + purpose + ":" + hashPart(emailKey) }
 
 func verifyKey(emailKey, purpose string) string { return "v:" + purpose + ":" + hashPart(emailKey) }
-
-func sendKeys(emailKey, purpose string, c Client) []string {
-	keys := []string{"s:" + purpose + ":e:" + hashPart(emailKey)}
-	if b := IPBucket(c.IP); b != "" {
-		keys = append(keys, "s:"+purpose+":i:"+hashPart(b))
-	}
-	if c.SSAID != "" {
-		keys = append(keys, "s:"+purpose+":s:"+hashPart(c.SSAID))
-	}
-	return keys
-}
-
-func passwordKeys(userID int64, c Client) []string {
-	keys := []string{"p:u:" + strconv.FormatInt(userID, 10)}
-	if b := IPBucket(c.IP); b != "" {
-		keys = append(keys, "p:i:"+hashPart(b))
-	}
-	if c.SSAID != "" {
-		keys = append(keys, "p:s:"+hashPart(c.SSAID))
-	}
-	return keys
-}

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -23,7 +26,7 @@ func ValidPurpose(p string) bool {
 }
 
 func checkEmail(email string) error {
-	if !user.ValidEmail(email) {
+	if !textcheck.String(email) || !user.ValidEmail(email) {
 		return InvalidInput("email must be an email")
 	}
 	return nil
@@ -36,11 +39,15 @@ func checkPurpose(p string) error {
 	return nil
 }
 
-// SendCode takes the send cooldowns of email, IP and ssaid for purpose in one
-// atomic step, asks the SendCode hook to deliver a code and stores the code
-// hashed with its TTL, replacing any previous code of that email and purpose.
-// Errors: 400 invalid input, 429 cooldown (Wait set), 502 delivery failed (no
-// code stored), 503 backend unavailable.
+// SendCode takes the send limits of purpose in one atomic step (the
+// cooldowns of the address and of the device, the budget of the client
+// address), asks the SendCode hook to deliver a code and stores the code
+// hashed with its TTL, replacing any previous code of that email and
+// purpose. A delivery that failed gives the cooldowns back; it still counts
+// against the client address's budget, so failing sends cannot be used to
+// call the hook without bound. Errors: 400 invalid input, 429 cooldown or
+// budget (Wait set), 502 delivery failed (no code stored), 503 backend
+// unavailable.
 func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string) error {
 	if err := checkEmail(email); err != nil {
 		return err
@@ -48,26 +55,29 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	if err := checkPurpose(purpose); err != nil {
 		return err
 	}
+	if err := c.check(); err != nil {
+		return err
+	}
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
 	email = user.NormalizeEmail(email)
 	ek := user.EmailKey(email)
-	now := s.now()
-	if s.cfg.SendCooldown > 0 {
-		wait, err := s.risk.Take(ctx, sendKeys(ek, purpose, c), newID(), 1, s.cfg.SendCooldown, now)
-		if err != nil {
-			return err
-		}
-		if wait > 0 {
-			return cooldownError(wait)
-		}
+	cooldowns, limits := s.sendLimits(ek, purpose, c)
+	id := newID()
+	wait, err := s.risk.Take(ctx, limits, id, s.now())
+	if err != nil {
+		return err
 	}
-	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: c.IP.String()})
+	if wait > 0 {
+		return cooldownError(wait)
+	}
+	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c)})
 	if err != nil || sent == "" {
 		if err == nil {
 			err = errors.New("SendCode returned an empty code")
 		}
+		s.release(ctx, cooldowns, id)
 		s.log.WarnContext(ctx, "simpleuser: code delivery failed", slog.String("purpose", purpose), slog.Any("error", err))
 		var e *Error
 		if errors.As(err, &e) {
@@ -76,10 +86,28 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 		return &Error{Status: ErrSendFailed.Status, Code: ErrSendFailed.Code, Message: ErrSendFailed.Message, Err: err}
 	}
 	rec, err := code.Seal(s.cfg.Secret, sent)
+	if err == nil {
+		err = s.codes.Set(ctx, codeKey(ek, purpose), rec, s.cfg.CodeTTL)
+	}
 	if err != nil {
+		s.release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again
 		return err
 	}
-	return s.codes.Set(ctx, codeKey(ek, purpose), rec, s.cfg.CodeTTL)
+	return nil
+}
+
+// sendLimits returns the keys of the send cooldowns (email and device) and
+// every send limit of purpose for c.
+func (s *Service) sendLimits(emailKey, purpose string, c Client) (cooldowns []string, limits []risk.Limit) {
+	limits = []risk.Limit{{Key: "s:" + purpose + ":e:" + hashPart(emailKey), Max: 1, Window: s.cfg.SendCooldown}}
+	if c.SSAID != "" {
+		limits = append(limits, risk.Limit{Key: "s:" + purpose + ":s:" + hashPart(c.SSAID), Max: 1, Window: s.cfg.SendCooldown})
+	}
+	cooldowns = risk.Keys(limits)
+	if b := IPBucket(c.IP); b != "" {
+		limits = append(limits, risk.Limit{Key: "s:" + purpose + ":b:" + hashPart(b), Max: s.cfg.SendAddressLimit, Window: s.cfg.SendAddressWindow})
+	}
+	return cooldowns, limits
 }
 
 // VerifyCode checks a code without consuming it (GET /send-code/verify). A
@@ -94,86 +122,176 @@ func (s *Service) VerifyCode(ctx context.Context, email, purpose, codeValue stri
 	if codeValue == "" {
 		return InvalidInput("code should not be empty")
 	}
-	return s.checkCode(ctx, user.EmailKey(email), purpose, codeValue, false)
+	_, err := s.claimCode(ctx, user.EmailKey(email), purpose, codeValue)
+	return err
 }
 
-// checkCode verifies (and, when consume is set, atomically consumes) a code,
-// counting the attempt against the email+purpose window before looking.
-func (s *Service) checkCode(ctx context.Context, emailKey, purpose, codeValue string, consume bool) error {
-	vk := []string{verifyKey(emailKey, purpose)}
-	if s.cfg.VerifyMaxAttempts > 0 {
-		wait, err := s.risk.Take(ctx, vk, newID(), s.cfg.VerifyMaxAttempts, s.cfg.VerifyWindow, s.now())
-		if err != nil {
-			return err
-		}
-		if wait > 0 {
-			return codeBlockedError(wait)
-		}
+// A codeClaim is a code that matched its stored record and is not spent
+// yet. The flow that acts on it spends it with consume as the last step of
+// the unit that commits the change (SPEC §5): a request that fails for any
+// other reason than the code leaves the code usable.
+type codeClaim struct {
+	key string
+	rec []byte
+
+	consumed   bool
+	ttl        time.Duration // left to live when consumed
+	consumedAt time.Time
+}
+
+// claimCode checks a code against the stored record of email and purpose,
+// counting the attempt against that pair's window first (429 once
+// VerifyMaxAttempts wrong codes were tried). A match clears the failures
+// and returns the claim; it consumes nothing.
+func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue string) (*codeClaim, error) {
+	vk := verifyKey(emailKey, purpose)
+	wait, err := s.risk.Take(ctx, []risk.Limit{{Key: vk, Max: s.cfg.VerifyMaxAttempts, Window: s.cfg.VerifyWindow}}, newID(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, codeBlockedError(wait)
 	}
 	ck := codeKey(emailKey, purpose)
 	rec, err := s.codes.Get(ctx, ck)
 	if errors.Is(err, code.ErrNotFound) {
-		return ErrInvalidCode
+		return nil, ErrInvalidCode
 	}
+	if err != nil {
+		return nil, err
+	}
+	if !code.Match(s.cfg.Secret, rec, codeValue) {
+		return nil, ErrInvalidCode
+	}
+	if s.cfg.VerifyMaxAttempts > 0 {
+		dctx, cancel := detached(ctx)
+		if err := s.risk.Clear(dctx, vk); err != nil {
+			s.log.WarnContext(ctx, "simpleuser: clearing code attempts failed", slog.Any("error", err))
+		}
+		cancel()
+	}
+	return &codeClaim{key: ck, rec: rec}, nil
+}
+
+// consume spends the claimed code, atomically: ErrInvalidCode when a
+// concurrent request spent it first (one code acts at most once). Call it
+// as the last step of the unit that commits the change the code
+// authorises; inside a transaction (WithTx), the code is restored if that
+// transaction rolls back or fails to commit.
+func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
+	ttl, ok, err := s.codes.Consume(ctx, cl.key, cl.rec)
 	if err != nil {
 		return err
 	}
-	if !code.Match(s.cfg.Secret, rec, codeValue) {
+	if !ok {
 		return ErrInvalidCode
 	}
-	if consume {
-		ok, err := s.codes.DeleteIfEqual(ctx, ck, rec)
-		if err != nil {
-			return err
-		}
-		if !ok { // a concurrent request consumed it first
-			return ErrInvalidCode
-		}
-	}
-	if s.cfg.VerifyMaxAttempts > 0 {
-		if err := s.risk.Clear(ctx, vk...); err != nil {
-			s.log.WarnContext(ctx, "simpleuser: clearing code attempts failed", slog.Any("error", err))
-		}
-	}
+	cl.consumed, cl.ttl, cl.consumedAt = true, ttl, s.now()
+	s.onRollback(ctx, func(ctx context.Context) { s.restore(ctx, cl) })
 	return nil
 }
 
+// restore puts a consumed code back, with the time it had left, when the
+// change it authorised did not happen (or its answer never reached the
+// client): the client can retry with the same code. A newer code sent
+// meanwhile is kept. It runs detached from ctx's cancellation; a failure is
+// logged. A nil or unconsumed claim is a no-op, so restore may be called
+// on every failure path.
+func (s *Service) restore(ctx context.Context, cl *codeClaim) {
+	if cl == nil || !cl.consumed {
+		return
+	}
+	cl.consumed = false
+	left := cl.ttl - s.now().Sub(cl.consumedAt)
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	if err := s.codes.Restore(dctx, cl.key, cl.rec, left); err != nil {
+		s.log.WarnContext(ctx, "simpleuser: restoring a code failed", slog.Any("error", err))
+	}
+}
+
 // checkPassword verifies pw against u's hash under the password attempt
-// limit on user, ssaid and IP. A success releases its own attempt; earlier
-// failures keep counting. It reports whether the hash should be upgraded.
+// limits: per account and per device (PasswordMaxAttempts), per client
+// address (PasswordAddressMaxAttempts). The attempt counts while in
+// flight; a success, or a failure that gives no verdict (hasher busy,
+// client gone), releases it, detached from ctx's cancellation. It reports
+// whether the hash should be upgraded.
 func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, pw string, wrong *Error) (rehash bool, err error) {
-	keys := passwordKeys(u.ID, c)
+	if err := s.checkPasswordMax("password", pw); err != nil {
+		return false, err // callers check first, with the field's own name
+	}
+	limits := s.passwordLimits(u.ID, c)
 	id := newID()
-	if s.cfg.PasswordMaxAttempts > 0 {
-		wait, err := s.risk.Take(ctx, keys, id, s.cfg.PasswordMaxAttempts, s.cfg.PasswordWindow, s.now())
-		if err != nil {
-			return false, err
-		}
-		if wait > 0 {
-			return false, passwordBlockedError(wait)
-		}
+	wait, err := s.risk.Take(ctx, limits, id, s.now())
+	if err != nil {
+		return false, err
+	}
+	if wait > 0 {
+		return false, passwordBlockedError(wait)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err == nil && !ok {
 		return false, wrong // the attempt keeps counting
 	}
-	// Success, or no verdict (hasher busy): the attempt does not count.
-	if s.cfg.PasswordMaxAttempts > 0 {
-		if rerr := s.risk.Release(ctx, keys, id); rerr != nil {
-			s.log.WarnContext(ctx, "simpleuser: releasing password attempt failed", slog.Any("error", rerr))
-		}
-	}
+	s.release(ctx, risk.Keys(limits), id)
 	return rehash, err
 }
 
+// passwordLimits are the password attempt limits of account userID tried
+// from c.
+func (s *Service) passwordLimits(userID int64, c Client) []risk.Limit {
+	n, w := s.cfg.PasswordMaxAttempts, s.cfg.PasswordWindow
+	limits := []risk.Limit{{Key: "p:u:" + fmt.Sprint(userID), Max: n, Window: w}}
+	if c.SSAID != "" {
+		limits = append(limits, risk.Limit{Key: "p:s:" + hashPart(c.SSAID), Max: n, Window: w})
+	}
+	if b := IPBucket(c.IP); b != "" {
+		limits = append(limits, risk.Limit{Key: "p:b:" + hashPart(b), Max: s.cfg.PasswordAddressMaxAttempts, Window: s.cfg.PasswordAddressWindow})
+	}
+	return limits
+}
+
+// release gives entry id back on keys, detached from ctx's cancellation (a
+// client that went away must not leave its attempt counting); a failure is
+// logged.
+func (s *Service) release(ctx context.Context, keys []string, id string) {
+	if len(keys) == 0 {
+		return
+	}
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	if err := s.risk.Release(dctx, keys, id); err != nil {
+		s.log.WarnContext(ctx, "simpleuser: releasing a rate-limit entry failed", slog.Any("error", err))
+	}
+}
+
+// checkPasswordLength refuses (400) a password outside the configured
+// length bounds, before any hashing.
 func (s *Service) checkPasswordLength(field, pw string) error {
 	if s.cfg.PasswordMinLength > 0 && len(pw) < s.cfg.PasswordMinLength {
 		return InvalidInput(fmt.Sprintf("%s must be at least %d characters", field, s.cfg.PasswordMinLength))
 	}
+	return s.checkPasswordMax(field, pw)
+}
+
+// checkPasswordMax refuses (400) a password over PasswordMaxLength bytes:
+// every path that takes a password calls it before hashing or queueing.
+func (s *Service) checkPasswordMax(field, pw string) error {
 	if len(pw) > s.cfg.PasswordMaxLength {
 		return InvalidInput(fmt.Sprintf("%s must be at most %d characters", field, s.cfg.PasswordMaxLength))
 	}
 	return nil
+}
+
+// cleanupTimeout bounds each piece of work that runs detached from the
+// request (a release, a restore, a compensating write).
+const cleanupTimeout = 5 * time.Second
+
+// detached returns a context with ctx's values but not its cancellation,
+// bounded by cleanupTimeout: for work that must happen whatever the client
+// does (SPEC §7).
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
 // newID returns a random attempt id.

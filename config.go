@@ -50,19 +50,47 @@ type Config struct {
 
 	// CodeTTL is how long a sent code stays valid. Default 10 min.
 	CodeTTL time.Duration
-	// SendCooldown is the wait between two sends on each of email, IP and
-	// ssaid (per purpose). Default 60 s; negative disables.
+	// SendCooldown is the wait between two sends of a code for one purpose
+	// to one email address, and from one device (ssaid). Default 60 s;
+	// negative disables both.
 	SendCooldown time.Duration
+	// SendAddressLimit is the budget of sends per purpose from one client
+	// address (an IPv6 address counts by its /64) within SendAddressWindow:
+	// a budget rather than a cooldown, so people behind one NAT address do
+	// not block each other. Default 20; negative disables.
+	SendAddressLimit int
+	// SendAddressWindow is the sliding window of SendAddressLimit. Default 10 min.
+	SendAddressWindow time.Duration
 	// VerifyMaxAttempts wrong codes per email+purpose within VerifyWindow
 	// block further tries. Default 5; negative disables.
 	VerifyMaxAttempts int
 	// VerifyWindow is the sliding window of VerifyMaxAttempts. Default 15 min.
 	VerifyWindow time.Duration
-	// PasswordMaxAttempts wrong passwords within PasswordWindow on any of
-	// user, ssaid or IP block further tries. Default 5; negative disables.
+	// PasswordMaxAttempts is the number of password failures within
+	// PasswordWindow, per account and per device (ssaid), that block further
+	// tries on that account or device (429). Attempts in flight count.
+	// Default 5; negative disables.
 	PasswordMaxAttempts int
 	// PasswordWindow is the sliding window of PasswordMaxAttempts. Default 15 min.
 	PasswordWindow time.Duration
+	// PasswordAddressMaxAttempts is the number of password failures within
+	// PasswordAddressWindow from one client address (IPv6: its /64), on any
+	// accounts, that block further tries from it: high enough that people
+	// behind one NAT address are not locked out by each other's typos, low
+	// enough to stop spraying. Default 100; negative disables.
+	PasswordAddressMaxAttempts int
+	// PasswordAddressWindow is the sliding window of
+	// PasswordAddressMaxAttempts. Default 15 min.
+	PasswordAddressWindow time.Duration
+	// AnonymousAddressLimit is the budget of anonymous users created for
+	// one client address (IPv6: its /64) within AnonymousAddressWindow;
+	// beyond it a request that would create one gets 429. It bounds how fast
+	// one address can grow the users table by rotating ssaids. Default 1000;
+	// negative disables.
+	AnonymousAddressLimit int
+	// AnonymousAddressWindow is the sliding window of AnonymousAddressLimit.
+	// Default 1 h.
+	AnonymousAddressWindow time.Duration
 
 	// SessionLifetime is the absolute lifetime of a session. Default 30 days.
 	SessionLifetime time.Duration
@@ -130,6 +158,13 @@ const (
 	DefaultVerifyWindow        = 15 * time.Minute
 	DefaultPasswordMaxAttempts = 5
 	DefaultPasswordWindow      = 15 * time.Minute
+
+	DefaultSendAddressLimit           = 20
+	DefaultSendAddressWindow          = 10 * time.Minute
+	DefaultPasswordAddressMaxAttempts = 100
+	DefaultPasswordAddressWindow      = 15 * time.Minute
+	DefaultAnonymousAddressLimit      = 1000
+	DefaultAnonymousAddressWindow     = time.Hour
 	DefaultSessionLifetime     = 30 * 24 * time.Hour
 	DefaultUnregisterGrace     = 30 * 24 * time.Hour
 	DefaultActiveTouchInterval = time.Minute
@@ -174,15 +209,34 @@ func (c Config) withDefaults() (Config, error) {
 		bad("CodeTTL", "must not be negative")
 	}
 	c.SendCooldown = orDuration(c.SendCooldown, DefaultSendCooldown)
+	c.SendAddressLimit = orInt(c.SendAddressLimit, DefaultSendAddressLimit)
+	c.SendAddressWindow = orDuration(c.SendAddressWindow, DefaultSendAddressWindow)
+	c.PasswordAddressMaxAttempts = orInt(c.PasswordAddressMaxAttempts, DefaultPasswordAddressMaxAttempts)
+	c.PasswordAddressWindow = orDuration(c.PasswordAddressWindow, DefaultPasswordAddressWindow)
+	c.AnonymousAddressLimit = orInt(c.AnonymousAddressLimit, DefaultAnonymousAddressLimit)
+	c.AnonymousAddressWindow = orDuration(c.AnonymousAddressWindow, DefaultAnonymousAddressWindow)
+	for _, w := range []struct {
+		limit  int
+		window time.Duration
+		field  string
+	}{
+		{c.SendAddressLimit, c.SendAddressWindow, "SendAddressWindow"},
+		{c.PasswordAddressMaxAttempts, c.PasswordAddressWindow, "PasswordAddressWindow"},
+		{c.AnonymousAddressLimit, c.AnonymousAddressWindow, "AnonymousAddressWindow"},
+	} {
+		if w.limit > 0 && w.window < time.Millisecond {
+			bad(w.field, "must be at least 1 ms while its limit is enabled")
+		}
+	}
 	c.VerifyMaxAttempts = orInt(c.VerifyMaxAttempts, DefaultVerifyMaxAttempts)
 	c.VerifyWindow = orDuration(c.VerifyWindow, DefaultVerifyWindow)
-	if c.VerifyMaxAttempts > 0 && c.VerifyWindow < 0 {
-		bad("VerifyWindow", "must be positive while VerifyMaxAttempts is enabled")
+	if c.VerifyMaxAttempts > 0 && c.VerifyWindow < time.Millisecond {
+		bad("VerifyWindow", "must be at least 1 ms while VerifyMaxAttempts is enabled")
 	}
 	c.PasswordMaxAttempts = orInt(c.PasswordMaxAttempts, DefaultPasswordMaxAttempts)
 	c.PasswordWindow = orDuration(c.PasswordWindow, DefaultPasswordWindow)
-	if c.PasswordMaxAttempts > 0 && c.PasswordWindow < 0 {
-		bad("PasswordWindow", "must be positive while PasswordMaxAttempts is enabled")
+	if c.PasswordMaxAttempts > 0 && c.PasswordWindow < time.Millisecond {
+		bad("PasswordWindow", "must be at least 1 ms while PasswordMaxAttempts is enabled")
 	}
 	c.SessionLifetime = orDuration(c.SessionLifetime, DefaultSessionLifetime)
 	if c.SessionLifetime < 0 {
@@ -199,6 +253,11 @@ func (c Config) withDefaults() (Config, error) {
 		bad("PasswordMaxLength", "must not be negative")
 	} else if c.PasswordMinLength > c.PasswordMaxLength {
 		bad("PasswordMinLength", fmt.Sprintf("(%d) exceeds Config.PasswordMaxLength (%d)", c.PasswordMinLength, c.PasswordMaxLength))
+	}
+	for i, iu := range c.InitialUsers {
+		if c.PasswordMaxLength >= 0 && len(iu.Password) > c.PasswordMaxLength {
+			bad(fmt.Sprintf("InitialUsers[%d].Password", i), fmt.Sprintf("is longer than Config.PasswordMaxLength (%d bytes)", c.PasswordMaxLength))
+		}
 	}
 	if c.HashConcurrency < 0 {
 		bad("HashConcurrency", "must not be negative")

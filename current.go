@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -23,7 +24,9 @@ func (s *Service) session(ctx context.Context, token string) (*session.Data, err
 // ResolveUser returns the current user of c: the user of c.Token's session
 // when a token is given, else the anonymous user of c.SSAID, created on
 // first need. Errors: 401 bad token or (anonymous users off) no token; 400
-// no ssaid; 403 ACCOUNT_DISABLED.
+// no or malformed ssaid; 403 ACCOUNT_DISABLED; 429 TOO_MANY_ANONYMOUS_USERS
+// when creating the anonymous user would exceed the client address's
+// budget (Config.AnonymousAddressLimit).
 func (s *Service) ResolveUser(ctx context.Context, c Client) (*user.User, error) {
 	if c.Token != "" {
 		d, err := s.session(ctx, c.Token)
@@ -71,7 +74,13 @@ func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, erro
 	if c.SSAID == "" {
 		return nil, ErrSSAIDRequired
 	}
-	u, err := s.users.GetOrCreateAnonymous(ctx, c.SSAID, s.now())
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	u, err := s.users.GetAnonymous(ctx, c.SSAID)
+	if errors.Is(err, user.ErrNotFound) {
+		u, err = s.createAnonymous(ctx, c)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +89,33 @@ func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, erro
 	}
 	s.touch(ctx, u, c)
 	return s.afterLoad(ctx, u)
+}
+
+// createAnonymous creates the anonymous user of c.SSAID (or returns the one
+// a concurrent request just created), within the budget of anonymous users
+// per client address (Config.AnonymousAddressLimit): 429 beyond it, so one
+// address rotating ssaids cannot grow the users table without bound.
+func (s *Service) createAnonymous(ctx context.Context, c Client) (*user.User, error) {
+	now := s.now()
+	var taken []string
+	id := newID()
+	if b := IPBucket(c.IP); b != "" {
+		limits := []risk.Limit{{Key: "a:b:" + hashPart(b), Max: s.cfg.AnonymousAddressLimit, Window: s.cfg.AnonymousAddressWindow}}
+		wait, err := s.risk.Take(ctx, limits, id, now)
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 {
+			return nil, anonymousBudgetError(wait)
+		}
+		taken = risk.Keys(limits)
+	}
+	u, err := s.users.GetOrCreateAnonymous(ctx, c.SSAID, now)
+	if err != nil {
+		s.release(ctx, taken, id) // nothing was created
+		return nil, err
+	}
+	return u, nil
 }
 
 // touch records last activity at most once per ActiveTouchInterval per user,

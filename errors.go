@@ -59,6 +59,7 @@ const (
 	CodeCooldown         = "SEND_COOLDOWN"
 	CodeInvalidPassword  = "INVALID_PASSWORD"
 	CodePasswordBlocked  = "TOO_MANY_PASSWORD_ATTEMPTS"
+	CodeAnonymousBudget  = "TOO_MANY_ANONYMOUS_USERS"
 	CodeUserNotFound     = "USER_NOT_FOUND"
 	CodeEmailTaken       = "EMAIL_TAKEN"
 	CodeConflict         = "CONFLICT"
@@ -128,6 +129,10 @@ func codeBlockedError(wait time.Duration) *Error {
 
 func passwordBlockedError(wait time.Duration) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: CodePasswordBlocked, Message: "Too many failed password attempts. Please wait before retrying.", Wait: wait}
+}
+
+func anonymousBudgetError(wait time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeAnonymousBudget, Message: "Too many new devices from this address. Please wait before retrying.", Wait: wait}
 }
 
 // InvalidInput returns a 400 *Error with msg.

@@ -39,8 +39,20 @@ type LoginResult struct {
 // client's ssaid is upgraded in place (same id), after purging an account of
 // that email whose grace period is over. A token the client presented is
 // revoked (no fixation); a fresh one is issued.
+//
+// The code is spent only by the transaction that commits the login, so a
+// login that fails for another reason (503 from a backend, 503 BUSY from the
+// hasher, a hook's refusal) leaves it usable; if the session cannot be
+// written after the account was committed, the code is given back too, so
+// the retry signs in to that account. Errors: 400 invalid input (an
+// over-long password before any hashing), 403 wrong code or password or
+// ACCOUNT_DISABLED, 404 unknown email with a password only, 429 blocked,
+// 503 backend unavailable or hasher busy.
 func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
 	if err := checkEmail(in.Email); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
 		return nil, err
 	}
 	if c.SSAID == "" {
@@ -49,18 +61,36 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 	if in.Code == "" && in.Password == "" {
 		return nil, ErrCodeOrPassword
 	}
-	email := user.NormalizeEmail(in.Email)
-
-	existing, err := s.liveUser(ctx, email) // nil: unknown, or its grace period is over
-	if err != nil {
+	if err := s.checkPasswordMax("password", in.Password); err != nil {
 		return nil, err
 	}
+	if err := checkPayload(in.Extra); err != nil {
+		return nil, err
+	}
+	email := user.NormalizeEmail(in.Email)
 
-	var u *user.User
-	if existing != nil {
-		u, err = s.loginExisting(ctx, c, existing, in)
-	} else {
-		u, err = s.register(ctx, c, email, in)
+	var (
+		existing *user.User
+		u        *user.User
+		claim    *codeClaim
+		err      error
+	)
+	for attempt := 0; ; attempt++ {
+		existing, err = s.liveUser(ctx, email) // nil: unknown, or its grace period is over
+		if err != nil {
+			return nil, err
+		}
+		if existing != nil {
+			u, claim, err = s.loginExisting(ctx, c, existing, in)
+		} else {
+			u, claim, err = s.register(ctx, c, email, in)
+		}
+		// A concurrent registration of the address committed first: run
+		// again, as a login into that account (whose code is spent by now).
+		if existing == nil && attempt == 0 && (errors.Is(err, user.ErrEmailTaken) || errors.Is(err, ErrEmailTaken)) {
+			continue
+		}
+		break
 	}
 	if err != nil {
 		s.loginFailed(ctx, c, email, existing, err)
@@ -68,6 +98,7 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 	}
 	res, err := s.issue(ctx, c, u)
 	if err != nil {
+		s.restore(ctx, claim) // committed, but no session: the retry must succeed
 		return nil, err
 	}
 	res.Created = existing == nil
@@ -98,22 +129,24 @@ func (s *Service) loginFailed(ctx context.Context, c Client, email string, u *us
 	s.emit(ctx, e)
 }
 
-func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in LoginInput) (*user.User, error) {
+func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in LoginInput) (*user.User, *codeClaim, error) {
+	var claim *codeClaim
 	rehash := false
 	method := "code"
 	if in.Code != "" {
-		if err := s.checkCode(ctx, user.EmailKey(u.Email), hooks.PurposeLogin, in.Code, true); err != nil {
-			return nil, err
+		var err error
+		if claim, err = s.claimCode(ctx, user.EmailKey(u.Email), hooks.PurposeLogin, in.Code); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		method = "password"
 		var err error
 		if rehash, err = s.checkPassword(ctx, c, u, in.Password, ErrInvalidPassword); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if u.Disabled {
-		return nil, ErrAccountDisabled
+		return nil, nil, ErrAccountDisabled
 	}
 	en := entry{method: method}
 	if rehash { // parameters changed (or a legacy bcrypt hash): upgrade transparently
@@ -124,10 +157,18 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 	var out *user.User
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		out, err = s.enter(ctx, c, u.ID, en)
-		return err
+		if out, err = s.enter(ctx, c, u.ID, en); err != nil {
+			return err
+		}
+		if claim != nil {
+			return s.consume(ctx, claim)
+		}
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, claim, nil
 }
 
 // entry describes a login into an existing account whose credentials were checked.
@@ -195,38 +236,41 @@ func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*use
 	return out, nil
 }
 
-func (s *Service) register(ctx context.Context, c Client, email string, in LoginInput) (*user.User, error) {
+func (s *Service) register(ctx context.Context, c Client, email string, in LoginInput) (*user.User, *codeClaim, error) {
 	if in.Code == "" {
-		return nil, ErrUserNotFound
+		return nil, nil, ErrUserNotFound
 	}
 	if in.SetPassword != "" {
 		if err := s.checkPasswordLength("setPassword", in.SetPassword); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if err := s.checkCode(ctx, user.EmailKey(email), hooks.PurposeLogin, in.Code, true); err != nil {
-		return nil, err
+	claim, err := s.claimCode(ctx, user.EmailKey(email), hooks.PurposeLogin, in.Code)
+	if err != nil {
+		return nil, nil, err
 	}
 	var hash string
 	if in.SetPassword != "" {
-		var err error
 		if hash, err = s.hasher.Hash(ctx, in.SetPassword); err != nil {
-			return nil, err
+			return nil, nil, err // the code is not spent: the client retries with it
 		}
 	}
 	var out *user.User
-	err := s.WithTx(ctx, func(ctx context.Context) error {
+	err = s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.upgradeAnonymous(ctx, c, signup{email: email, hash: hash, payload: in.Extra, method: "code"})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.consume(ctx, claim)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, claim, nil
 }
 
 // signup describes an account coming into being.
@@ -316,7 +360,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 			return nil, err
 		}
 	}
-	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: c.UserAgent}
+	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: cleanUserAgent(c.UserAgent)}
 	if s.hooks.GetSessionUserData != nil {
 		raw, err := s.sessionUserData(ctx, u)
 		if err != nil {
@@ -340,7 +384,7 @@ func (s *Service) sessionUserData(ctx context.Context, u *user.User) (json.RawMe
 }
 
 // UserExists reports whether a live account (registered, not past its
-// unregister grace period) holds email.
+// unregister grace period, or disabled) holds email.
 func (s *Service) UserExists(ctx context.Context, email string) (bool, error) {
 	if err := checkEmail(email); err != nil {
 		return false, err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -36,6 +37,9 @@ func (s *Service) OAuthStart(ctx context.Context, c Client, provider, redirectUR
 	}
 	if c.SSAID == "" {
 		return "", ErrSSAIDRequired
+	}
+	if err := c.check(); err != nil {
+		return "", err
 	}
 	return s.flow.Start(ctx, provider, c.SSAID, redirectURI)
 }
@@ -152,6 +156,9 @@ func (s *Service) oauthCallback(ctx context.Context, c Client, provider, state, 
 	if c.SSAID == "" {
 		return nil, ErrSSAIDRequired
 	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	prof, _, err := s.flow.Callback(ctx, provider, c.SSAID, state, code, errParam)
 	if err != nil {
 		if oauth.HTTPStatus(err) >= http.StatusInternalServerError {
@@ -161,6 +168,11 @@ func (s *Service) oauthCallback(ctx context.Context, c Client, provider, state, 
 	}
 	if prof.Subject == "" {
 		return nil, fmt.Errorf("%w: %s returned no subject", oauth.ErrExchange, provider)
+	}
+	for _, f := range []string{prof.Subject, prof.Email, prof.Name, prof.AvatarURL} {
+		if !textcheck.String(f) {
+			return nil, errUnstorableText("The provider's profile")
+		}
 	}
 	return prof, nil
 }

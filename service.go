@@ -115,8 +115,10 @@ func (s *Service) Sessions() *session.Manager { return s.sessions }
 func (s *Service) Hasher() *password.Hasher { return s.hasher }
 
 // expired reports whether u unregistered longer ago than the grace period.
+// A disabled account never expires: it stays, holding its address, so that
+// unregistering cannot turn a disabled account into a fresh one.
 func (s *Service) expired(u *user.User, now time.Time) bool {
-	if !u.Unregistered() {
+	if !u.Unregistered() || u.Disabled {
 		return false
 	}
 	if s.cfg.UnregisterGrace < 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/simpleuser/simpleuser/internal/mergepatch"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -24,6 +25,9 @@ const MaxSettingsBytes = 16 << 10
 // re-applied if the user changed concurrently, so no concurrent change is
 // lost.
 func (s *Service) PatchSettings(ctx context.Context, id int64, patch []byte) (*user.User, error) {
+	if !textcheck.JSON(patch) {
+		return nil, errUnstorableText("settings")
+	}
 	var p any
 	dec := json.NewDecoder(bytes.NewReader(patch))
 	if err := dec.Decode(&p); err != nil || dec.More() {
@@ -66,10 +70,13 @@ func (s *Service) updateSettings(ctx context.Context, id int64, fn func(cur map[
 }
 
 // checkSettings returns a 400 error unless m is a JSON object (not null) of
-// at most MaxSettingsBytes.
+// at most MaxSettingsBytes whose text every backend can store.
 func checkSettings(m map[string]any) error {
 	if m == nil {
 		return InvalidInput("settings must be a JSON object")
+	}
+	if err := checkStorable("settings", m); err != nil {
+		return err
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -5,8 +5,9 @@
 // record (a random salt and an HMAC-SHA-256 of the code under the kit's
 // secret) and matches a guess against it in constant time. Consumption is a
 // compare-and-delete on the exact record, so under any concurrency one code
-// logs in at most once. Implementations: code/memory (default) and
-// code/redis; conformance suite: code/codetest.
+// acts at most once; a consumption whose change then failed is undone by
+// Restore, which never overwrites a newer code. Implementations: code/memory
+// (default) and code/redis; conformance suite: code/codetest.
 package code
 
 import (
@@ -27,10 +28,15 @@ type Store interface {
 	Set(ctx context.Context, key string, rec []byte, ttl time.Duration) error
 	// Get returns the live record under key, or ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
-	// DeleteIfEqual deletes key only if it still holds exactly rec, and
-	// reports whether it did. It is atomic: of concurrent callers with the
-	// same rec, exactly one gets true.
-	DeleteIfEqual(ctx context.Context, key string, rec []byte) (bool, error)
+	// Consume deletes key only if it still holds exactly rec, and reports
+	// whether it did, with the time the record had left to live (> 0 when
+	// ok). It is atomic: of concurrent callers with the same rec, exactly one
+	// gets ok.
+	Consume(ctx context.Context, key string, rec []byte) (ttl time.Duration, ok bool, err error)
+	// Restore puts rec back under key for ttl, unless key holds a record
+	// (a newer code sent meanwhile, which must not be replaced): the undo of
+	// a Consume whose change did not commit. A ttl <= 0 does nothing.
+	Restore(ctx context.Context, key string, rec []byte, ttl time.Duration) error
 }
 
 const saltLen = 16

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -72,11 +73,13 @@ func TestSendCodeCooldown(t *testing.T) {
 		a, bb := e.email("a"), e.email("b")
 		send("d1", "203.0.113.1", a, "Login").want(t, 200, "")
 
-		// Each dimension alone triggers the cooldown.
+		// The email and the device each trigger the cooldown; the client
+		// address does not (a budget, below): people behind one NAT address
+		// do not block each other.
 		w := send("d2", "203.0.113.2", a, "Login").wait(t, "SEND_COOLDOWN")             // same email
-		send("d3", "203.0.113.1", bb, "Login").wait(t, "SEND_COOLDOWN")                 // same IP
 		send("d1", "203.0.113.3", e.email("c"), "Login").wait(t, "SEND_COOLDOWN")       // same ssaid
 		send("d4", "203.0.113.4", strings.ToUpper(a), "Login").wait(t, "SEND_COOLDOWN") // case variant of the email
+		send("d3", "203.0.113.1", bb, "Login").want(t, 200, "")                         // same IP, another device and address
 		if w > time.Minute || w < 59*time.Second {
 			t.Fatalf("wait %v, want about a minute", w)
 		}
@@ -90,6 +93,37 @@ func TestSendCodeCooldown(t *testing.T) {
 		}
 		e.clock.Advance(30 * time.Second)
 		send("d1", "203.0.113.1", a, "Login").want(t, 200, "")
+	})
+}
+
+// Per client address, sends are a budget: 20 per purpose per 10 minutes
+// (IPv6 by /64), shared by every device behind it; the 21st waits for the
+// oldest to age out.
+func TestSendCodeAddressBudget(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		e := newEnv(t, withBackend(b))
+		for n, ips := range [][2]string{{"198.51.100.9", "198.51.100.9"}, {"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"}} {
+			for i := range 20 {
+				ip := ips[i%2]
+				e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid(fmt.Sprint("nat", n, "-", i)), ip: ip,
+					body: map[string]any{"email": e.email(fmt.Sprint("nat", n, "-", i)), "codePurpose": "Login"}}).want(t, 200, "")
+				e.clock.Advance(10 * time.Second)
+			}
+			over := func(purpose string) *res {
+				return e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid(fmt.Sprint("over", n, purpose)), ip: ips[1],
+					body: map[string]any{"email": e.email(fmt.Sprint("over", n, purpose)), "codePurpose": purpose}})
+			}
+			// 200 s after the first send, the first ages out at 600 s.
+			if w := over("Login").wait(t, "SEND_COOLDOWN"); w != 400*time.Second {
+				t.Fatalf("%s: wait %v, want 400s (the oldest send's age-out)", ips[0], w)
+			}
+			over("ResetPassword").want(t, 200, "") // each purpose has its own budget
+			e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid(fmt.Sprint("elsewhere", n)), ip: "192.0.2.77",
+				body: map[string]any{"email": e.email(fmt.Sprint("elsewhere", n)), "codePurpose": "Login"}}).want(t, 200, "")
+			e.clock.Advance(400 * time.Second)
+			over("Login").want(t, 200, "")
+			e.clock.Advance(time.Hour)
+		}
 	})
 }
 

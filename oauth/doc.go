@@ -15,7 +15,7 @@
 // provider's authorization URL. Flow.Callback refuses a callback carrying
 // an error parameter (ErrDenied), looks the state up, checks expiry,
 // provider and ssaid (ErrBadState), deletes the record with
-// DeleteIfEqual before anything else (a replayed or concurrent second
+// Consume before anything else (a replayed or concurrent second
 // callback gets ErrBadState), then exchanges the code. HTTPStatus maps
 // every error to the status the service should answer.
 //

@@ -182,7 +182,7 @@ func (f *Flow) Callback(ctx context.Context, provider, ssaid, state, code, errPa
 	if errParam != "" {
 		// Burn the flow if it is this device's; ignore failures.
 		if key, raw, _, err := f.load(ctx, provider, ssaid, state); err == nil {
-			_, _ = f.store.DeleteIfEqual(ctx, key, raw)
+			_, _, _ = f.store.Consume(ctx, key, raw)
 		}
 		return nil, "", fmt.Errorf("%w: %.100q", ErrDenied, errParam)
 	}
@@ -190,7 +190,7 @@ func (f *Flow) Callback(ctx context.Context, provider, ssaid, state, code, errPa
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := f.store.DeleteIfEqual(ctx, key, raw)
+	_, ok, err := f.store.Consume(ctx, key, raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("oauth: consuming state: %w", err)
 	}
@@ -210,7 +210,7 @@ func (f *Flow) Callback(ctx context.Context, provider, ssaid, state, code, errPa
 }
 
 // load returns the live state record for state, checked against provider
-// and ssaid, with its key and raw bytes for DeleteIfEqual.
+// and ssaid, with its key and raw bytes for Consume.
 func (f *Flow) load(ctx context.Context, provider, ssaid, state string) (string, []byte, *stateRecord, error) {
 	if state == "" || len(state) > 512 {
 		return "", nil, nil, ErrBadState

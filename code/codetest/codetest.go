@@ -25,8 +25,9 @@ func Run(t *testing.T, newStore func(t *testing.T) code.Store, advance func(d ti
 		{"SetGet", testSetGet},
 		{"Replace", testReplace},
 		{"NotFound", testNotFound},
-		{"DeleteIfEqual", testDeleteIfEqual},
-		{"DeleteIfEqualConcurrent", testDeleteIfEqualConcurrent},
+		{"Consume", testConsume},
+		{"ConsumeConcurrent", testConsumeConcurrent},
+		{"Restore", testRestore},
 		{"TTL", func(t *testing.T, s code.Store) { testTTL(t, s, advance) }},
 		{"SealMatch", testSealMatch},
 	}
@@ -61,12 +62,20 @@ func wantNotFound(t *testing.T, s code.Store, k string) {
 	}
 }
 
-func deleteIfEqual(t *testing.T, s code.Store, k string, rec []byte, want bool) {
+// consume calls Consume, checks its verdict and returns the TTL it gave.
+func consume(t *testing.T, s code.Store, k string, rec []byte, want bool) time.Duration {
 	t.Helper()
-	ok, err := s.DeleteIfEqual(t.Context(), k, rec)
+	left, ok, err := s.Consume(t.Context(), k, rec)
 	if err != nil || ok != want {
-		t.Errorf("DeleteIfEqual(%q, %x) = %v, %v; want %v", k, rec, ok, err, want)
+		t.Errorf("Consume(%q, %x) = %v, %v; want %v", k, rec, ok, err, want)
 	}
+	if ok && (left <= 0 || left > ttl) {
+		t.Errorf("Consume(%q) left %v to live, want in (0, %v]", k, left, ttl)
+	}
+	if !ok && left != 0 {
+		t.Errorf("a refused Consume(%q) gave a TTL %v", k, left)
+	}
+	return left
 }
 
 func testSetGet(t *testing.T, s code.Store) {
@@ -89,9 +98,9 @@ func testReplace(t *testing.T, s code.Store) {
 	set(t, s, k, []byte("first"), ttl)
 	set(t, s, k, []byte("second"), ttl)
 	wantRec(t, s, k, []byte("second"))
-	deleteIfEqual(t, s, k, []byte("first"), false)
+	consume(t, s, k, []byte("first"), false)
 	wantRec(t, s, k, []byte("second"))
-	deleteIfEqual(t, s, k, []byte("second"), true)
+	consume(t, s, k, []byte("second"), true)
 	wantNotFound(t, s, k)
 }
 
@@ -99,25 +108,25 @@ func testNotFound(t *testing.T, s code.Store) {
 	wantNotFound(t, s, key(t, "never-set"))
 	k := key(t, "deleted")
 	set(t, s, k, []byte("x"), ttl)
-	deleteIfEqual(t, s, k, []byte("x"), true)
+	consume(t, s, k, []byte("x"), true)
 	wantNotFound(t, s, k)
 }
 
-func testDeleteIfEqual(t *testing.T, s code.Store) {
+func testConsume(t *testing.T, s code.Store) {
 	k := key(t, "k")
 	rec := []byte("record")
-	deleteIfEqual(t, s, k, rec, false) // absent
+	consume(t, s, k, rec, false) // absent
 	set(t, s, k, rec, ttl)
 	for _, other := range [][]byte{[]byte("recorD"), []byte("record!"), []byte("recor"), {}} {
-		deleteIfEqual(t, s, k, other, false)
+		consume(t, s, k, other, false)
 	}
 	wantRec(t, s, k, rec)
-	deleteIfEqual(t, s, k, rec, true)
-	deleteIfEqual(t, s, k, rec, false) // only once
+	consume(t, s, k, rec, true)
+	consume(t, s, k, rec, false) // only once
 	wantNotFound(t, s, k)
 }
 
-func testDeleteIfEqualConcurrent(t *testing.T, s code.Store) {
+func testConsumeConcurrent(t *testing.T, s code.Store) {
 	const n = 100
 	k, rec := key(t, "k"), []byte("the-one-code")
 	set(t, s, k, rec, ttl)
@@ -127,9 +136,9 @@ func testDeleteIfEqualConcurrent(t *testing.T, s code.Store) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			ok, err := s.DeleteIfEqual(t.Context(), k, rec)
+			_, ok, err := s.Consume(t.Context(), k, rec)
 			if err != nil {
-				t.Errorf("DeleteIfEqual: %v", err)
+				t.Errorf("Consume: %v", err)
 			}
 			if ok {
 				wins.Add(1)
@@ -139,7 +148,41 @@ func testDeleteIfEqualConcurrent(t *testing.T, s code.Store) {
 	close(start)
 	wg.Wait()
 	if w := wins.Load(); w != 1 {
-		t.Errorf("%d of %d concurrent DeleteIfEqual calls won, want exactly 1", w, n)
+		t.Errorf("%d of %d concurrent Consume calls won, want exactly 1", w, n)
+	}
+}
+
+// Restore undoes a Consume with the TTL it gave, never replaces a record
+// stored meanwhile, and ignores a TTL <= 0.
+func testRestore(t *testing.T, s code.Store) {
+	k := key(t, "k")
+	rec := []byte("first-code")
+	set(t, s, k, rec, ttl)
+	left := consume(t, s, k, rec, true)
+	wantNotFound(t, s, k)
+	if err := s.Restore(t.Context(), k, rec, left); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	wantRec(t, s, k, rec)
+	consume(t, s, k, rec, true) // usable again, once
+	consume(t, s, k, rec, false)
+
+	// A newer code sent between the Consume and the Restore stays.
+	set(t, s, k, rec, ttl)
+	left = consume(t, s, k, rec, true)
+	set(t, s, k, []byte("newer-code"), ttl)
+	if err := s.Restore(t.Context(), k, rec, left); err != nil {
+		t.Fatalf("Restore over a newer record: %v", err)
+	}
+	wantRec(t, s, k, []byte("newer-code"))
+
+	// A TTL <= 0 (the record had expired) restores nothing.
+	gone := key(t, "gone")
+	for _, d := range []time.Duration{0, -time.Second} {
+		if err := s.Restore(t.Context(), gone, rec, d); err != nil {
+			t.Fatalf("Restore(ttl %v): %v", d, err)
+		}
+		wantNotFound(t, s, gone)
 	}
 }
 
@@ -150,7 +193,7 @@ func testTTL(t *testing.T, s code.Store, advance func(time.Duration)) {
 	wantRec(t, s, short, []byte("s"))
 	advance(2 * time.Second)
 	wantNotFound(t, s, short)
-	deleteIfEqual(t, s, short, []byte("s"), false)
+	consume(t, s, short, []byte("s"), false)
 	wantRec(t, s, long, []byte("l"))
 }
 
@@ -189,6 +232,6 @@ func testSealMatch(t *testing.T, s code.Store) {
 			t.Errorf("Match (%s) = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	deleteIfEqual(t, s, k, again, false) // another sealing of the same code is another record
-	deleteIfEqual(t, s, k, stored, true)
+	consume(t, s, k, again, false) // another sealing of the same code is another record
+	consume(t, s, k, stored, true)
 }

@@ -84,15 +84,32 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, error) {
 	return bytes.Clone(r.rec), nil
 }
 
-// DeleteIfEqual deletes key if its live record equals rec and reports whether it did.
-func (s *Store) DeleteIfEqual(_ context.Context, key string, rec []byte) (bool, error) {
+// Consume deletes key if its live record equals rec and reports whether it
+// did, with the record's remaining time to live.
+func (s *Store) Consume(_ context.Context, key string, rec []byte) (time.Duration, bool, error) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.live(key, now)
 	if !ok || !bytes.Equal(r.rec, rec) {
-		return false, nil
+		return 0, false, nil
 	}
 	delete(s.recs, key)
-	return true, nil
+	return r.exp.Sub(now), true, nil
+}
+
+// Restore stores a copy of rec under key for ttl unless key holds a live
+// record.
+func (s *Store) Restore(_ context.Context, key string, rec []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.live(key, now); ok {
+		return nil
+	}
+	s.recs[key] = record{rec: bytes.Clone(rec), exp: now.Add(ttl)}
+	return nil
 }

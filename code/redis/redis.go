@@ -1,7 +1,8 @@
 // Package redis is the Redis implementation of code.Store.
 //
 // Each record is one string key, prefix + "code:" + key, written with SET PX
-// so Redis expires it; consumption is a compare-and-delete Lua script.
+// so Redis expires it; consumption is a compare-and-delete Lua script, and
+// its undo a SET NX.
 package redis
 
 import (
@@ -61,21 +62,35 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, nil
 }
 
-// deleteIfEqual deletes KEYS[1] when it holds exactly ARGV[1].
-var deleteIfEqual = redis.NewScript(1, `
+// consume deletes KEYS[1] when it holds exactly ARGV[1] and returns its
+// remaining PTTL (ms, at least 1); -1 when it held something else or nothing.
+var consume = redis.NewScript(1, `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  local ttl = redis.call('PTTL', KEYS[1])
   redis.call('DEL', KEYS[1])
-  return 1
+  if ttl < 1 then ttl = 1 end
+  return ttl
 end
-return 0
+return -1
 `)
 
-// DeleteIfEqual deletes key only if it still holds exactly rec, in one
-// atomic script, and reports whether it did.
-func (s *Store) DeleteIfEqual(ctx context.Context, key string, rec []byte) (bool, error) {
-	n, err := redis.Int(redisconn.Eval(ctx, s.pool, deleteIfEqual, s.key(key), rec))
-	if err != nil {
-		return false, err
+// Consume deletes key only if it still holds exactly rec, in one atomic
+// script, and reports whether it did, with the remaining TTL.
+func (s *Store) Consume(ctx context.Context, key string, rec []byte) (time.Duration, bool, error) {
+	ms, err := redis.Int64(redisconn.Eval(ctx, s.pool, consume, s.key(key), rec))
+	if err != nil || ms < 0 {
+		return 0, false, err
 	}
-	return n == 1, nil
+	return time.Duration(ms) * time.Millisecond, true, nil
+}
+
+// Restore puts rec back under key for ttl (rounded up to a millisecond)
+// with SET NX: a record stored meanwhile (a newer code) stays.
+func (s *Store) Restore(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	ms := (ttl + time.Millisecond - 1) / time.Millisecond
+	_, err := redisconn.Do(ctx, s.pool, "SET", s.key(key), rec, "PX", int64(ms), "NX")
+	return err
 }

@@ -56,9 +56,9 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
-// BenchmarkDeleteIfEqual consumes a code (the compare-and-delete script);
+// BenchmarkConsume consumes a code (the compare-and-delete script);
 // each iteration stores the record again first, so it is Set + script.
-func BenchmarkDeleteIfEqual(b *testing.B) {
+func BenchmarkConsume(b *testing.B) {
 	pool, prefix := testenv.Redis(b)
 	s := coderedis.New(pool, prefix)
 	ctx, rec := context.Background(), benchRecord(b)
@@ -67,16 +67,16 @@ func BenchmarkDeleteIfEqual(b *testing.B) {
 		if err := s.Set(ctx, benchKey, rec, 10*time.Minute); err != nil {
 			b.Fatal(err)
 		}
-		ok, err := s.DeleteIfEqual(ctx, benchKey, rec)
+		_, ok, err := s.Consume(ctx, benchKey, rec)
 		if err != nil || !ok {
 			b.Fatal(ok, err)
 		}
 	}
 }
 
-// BenchmarkDeleteIfEqualMiss is the script on a record that does not match
+// BenchmarkConsumeMiss is the script on a record that does not match
 // (a stale consumer): GET and compare, nothing deleted.
-func BenchmarkDeleteIfEqualMiss(b *testing.B) {
+func BenchmarkConsumeMiss(b *testing.B) {
 	pool, prefix := testenv.Redis(b)
 	s := coderedis.New(pool, prefix)
 	ctx, rec := context.Background(), benchRecord(b)
@@ -86,7 +86,7 @@ func BenchmarkDeleteIfEqualMiss(b *testing.B) {
 	other := benchRecord(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if ok, err := s.DeleteIfEqual(ctx, benchKey, other); err != nil || ok {
+		if _, ok, err := s.Consume(ctx, benchKey, other); err != nil || ok {
 			b.Fatal(ok, err)
 		}
 	}

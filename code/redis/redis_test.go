@@ -62,30 +62,45 @@ func TestSetGetExpire(t *testing.T) {
 	}
 }
 
-func TestDeleteIfEqual(t *testing.T) {
-	s, _, _ := newStore(t)
+func TestConsume(t *testing.T) {
+	s, pool, prefix := newStore(t)
 	ctx := context.Background()
-	if ok, err := s.DeleteIfEqual(ctx, "k", []byte("a")); ok || err != nil {
-		t.Fatalf("DeleteIfEqual on missing = %v, %v", ok, err)
+	if _, ok, err := s.Consume(ctx, "k", []byte("a")); ok || err != nil {
+		t.Fatalf("Consume on missing = %v, %v", ok, err)
 	}
 	s.Set(ctx, "k", []byte("a"), time.Minute)
-	if ok, err := s.DeleteIfEqual(ctx, "k", []byte("b")); ok || err != nil {
-		t.Fatalf("DeleteIfEqual other rec = %v, %v; want false", ok, err)
+	if _, ok, err := s.Consume(ctx, "k", []byte("b")); ok || err != nil {
+		t.Fatalf("Consume other rec = %v, %v; want false", ok, err)
 	}
 	if _, err := s.Get(ctx, "k"); err != nil {
 		t.Fatalf("record gone after a mismatched delete: %v", err)
 	}
-	if ok, err := s.DeleteIfEqual(ctx, "k", []byte("a")); !ok || err != nil {
-		t.Fatalf("DeleteIfEqual = %v, %v; want true", ok, err)
+	left, ok, err := s.Consume(ctx, "k", []byte("a"))
+	if !ok || err != nil || left <= 0 || left > time.Minute {
+		t.Fatalf("Consume = %v, %v, %v; want true with a TTL in (0, 1m]", left, ok, err)
+	}
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, code.ErrNotFound) {
+		t.Fatalf("Get after delete = %v", err)
+	}
+	// Restore writes the key back with the TTL it is given.
+	if err := s.Restore(ctx, "k", []byte("a"), left); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := redis.Int64(redisconn.Do(ctx, pool, "PTTL", prefix+"code:k"))
+	if err != nil || ttl <= 0 || ttl > left.Milliseconds() {
+		t.Fatalf("PTTL after Restore = %d, %v; want in (0, %d]", ttl, err, left.Milliseconds())
+	}
+	if _, ok, err := s.Consume(ctx, "k", []byte("a")); !ok || err != nil {
+		t.Fatalf("Consume after Restore = %v, %v; want true", ok, err)
 	}
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, code.ErrNotFound) {
 		t.Fatalf("Get after delete = %v", err)
 	}
 }
 
-// TestDeleteIfEqualConcurrent: 100 goroutines consume the same sealed code,
+// TestConsumeConcurrent: 100 goroutines consume the same sealed code,
 // exactly one wins.
-func TestDeleteIfEqualConcurrent(t *testing.T) {
+func TestConsumeConcurrent(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
 	secret := []byte("secret")
@@ -114,7 +129,7 @@ func TestDeleteIfEqualConcurrent(t *testing.T) {
 				t.Error("sealed code does not match")
 				return
 			}
-			ok, err := s.DeleteIfEqual(ctx, "login:alice", got)
+			_, ok, err := s.Consume(ctx, "login:alice", got)
 			if err != nil {
 				t.Error(err)
 			}
@@ -164,7 +179,7 @@ func TestDefaultPrefix(t *testing.T) {
 	if err := s.Set(ctx, key, []byte("r"), time.Second); err != nil {
 		t.Fatal(err)
 	}
-	defer s.DeleteIfEqual(ctx, key, []byte("r"))
+	defer s.Consume(ctx, key, []byte("r"))
 	got, err := redis.Bytes(redisconn.Do(ctx, pool, "GET", "simpleuser:code:"+key))
 	if err != nil || !bytes.Equal(got, []byte("r")) {
 		t.Fatalf("GET simpleuser:code:%s = %q, %v", key, got, err)
@@ -177,11 +192,12 @@ func TestFailsClosed(t *testing.T) {
 	s := coderedis.New(testenv.DeadRedis(t), "x:")
 	ctx := context.Background()
 	_, getErr := s.Get(ctx, "k")
-	_, delErr := s.DeleteIfEqual(ctx, "k", []byte("r"))
+	_, _, consumeErr := s.Consume(ctx, "k", []byte("r"))
 	for name, err := range map[string]error{
-		"Set":           s.Set(ctx, "k", []byte("r"), time.Minute),
-		"Get":           getErr,
-		"DeleteIfEqual": delErr,
+		"Set":     s.Set(ctx, "k", []byte("r"), time.Minute),
+		"Get":     getErr,
+		"Consume": consumeErr,
+		"Restore": s.Restore(ctx, "k", []byte("r"), time.Minute),
 	} {
 		var be *backend.Error
 		if !errors.As(err, &be) || errors.Is(err, code.ErrNotFound) {

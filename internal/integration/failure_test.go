@@ -141,8 +141,10 @@ func (f *fixture) probes(down string) []probe {
 			body: map[string]any{"email": f.eU, "code": f.codeReset, "newPassword": "password-two"}}, want: 503},
 		{name: "unregister-with-code", r: rq{method: "POST", path: "/login/unregister-with-code",
 			body: map[string]any{"email": f.eU, "code": f.codeUnreg}}, want: 503},
-		{name: "me without token", r: rq{method: "GET", path: "/user-center/me", ssaid: fresh},
-			want: either(503, 200), why: "the anonymous user is a PostgreSQL row; no session is involved"},
+		{name: "me without token", r: rq{method: "GET", path: "/user-center/me", ssaid: fresh}, want: 503,
+			why: "a new anonymous user is a PostgreSQL row, created within the address's budget, which lives in Redis"},
+		{name: "me without token, known device", r: rq{method: "GET", path: "/user-center/me", ssaid: f.devAnon},
+			want: either(503, 200), why: "an existing anonymous user is a PostgreSQL read; no session or budget is involved"},
 		{name: "me with token", r: rq{method: "GET", path: "/user-center/me", ssaid: f.devU, token: f.tokMe}, want: 503},
 		{name: "change-password", r: rq{method: "POST", path: "/user-center/change-password", ssaid: f.devU, token: f.tokCP,
 			body: map[string]any{"newPassword": "password-two", "currentPassword": f.pw}}, want: 503},
@@ -291,10 +293,11 @@ func TestRedisDown(t *testing.T) {
 	if n := p.mb.sends.Load(); n != sends {
 		t.Errorf("SendCode ran %d times while Redis was down: a code went out that was never stored", n-sends)
 	}
-	// The one new row is the anonymous user of "me without token", which
-	// needs no Redis; the anonymous unregister rolled back.
-	if n := p.sqlCount(t, "SELECT count(*) FROM simpleuser_users"); n != rows+1 {
-		t.Errorf("%d users after the outage, want %d", n, rows+1)
+	// No new row: the anonymous user of "me without token" needs the
+	// address's budget, kept in Redis (fail closed); the anonymous
+	// unregister rolled back.
+	if n := p.sqlCount(t, "SELECT count(*) FROM simpleuser_users"); n != rows {
+		t.Errorf("%d users after the outage, want %d", n, rows)
 	}
 	if n := p.sqlCount(t, "SELECT count(*) FROM simpleuser_users WHERE id = $1", f.idAnon); n != 1 {
 		t.Error("the anonymous user was deleted by an unregister that answered 503")

@@ -74,14 +74,14 @@ func TestTwoInstances(t *testing.T) {
 			return in.do(t, rq{method: "POST", path: "/send-code/send", ssaid: ssaid, ip: ip,
 				body: map[string]any{"email": email, "codePurpose": "Login"}})
 		}
-		ip := nextIP()
-		send(p.a, nextSSAID("d1"), ip, email).want(t, 200, "")
+		dev := nextSSAID("d1")
+		send(p.a, dev, nextIP(), email).want(t, 200, "")
 		for _, tc := range []struct {
 			what         string
 			ssaid, ip, e string
 		}{
 			{"same email", nextSSAID("d2"), nextIP(), email},
-			{"same IP", nextSSAID("d3"), ip, p.email("b")},
+			{"same device", dev, nextIP(), p.email("b")},
 		} {
 			r := send(p.b, tc.ssaid, tc.ip, tc.e).want(t, 429, "SEND_COOLDOWN")
 			w := r.num("waitTimeMs")
@@ -98,6 +98,28 @@ func TestTwoInstances(t *testing.T) {
 		send(p.b, nextSSAID("d4"), nextIP(), p.email("c")).want(t, 200, "")
 		if n := p.mb.sends.Load(); n != 2 {
 			t.Fatalf("SendCode ran %d times, want 2", n)
+		}
+	})
+
+	t.Run("an address's send budget is shared", func(t *testing.T) {
+		p := newPair(t)
+		ip := nextIP()
+		// 20 sends per purpose per address (SendAddressLimit), from 20
+		// devices to 20 addresses, alternating instances: all pass; the
+		// 21st from that address is refused on either instance.
+		for i := range 20 {
+			p.pick(i).do(t, rq{method: "POST", path: "/send-code/send", ssaid: nextSSAID("nat"), ip: ip,
+				body: map[string]any{"email": p.email(fmt.Sprint("n", i)), "codePurpose": "Login"}}).want(t, 200, "")
+		}
+		for _, in := range []*instance{p.a, p.b} {
+			r := in.do(t, rq{method: "POST", path: "/send-code/send", ssaid: nextSSAID("nat"), ip: ip,
+				body: map[string]any{"email": p.email("over-" + in.name), "codePurpose": "Login"}}).want(t, 429, "SEND_COOLDOWN")
+			if w := r.num("waitTimeMs"); w <= 9*60_000 || w > 10*60_000 {
+				t.Fatalf("waitTimeMs %d, want just under 10 minutes", w)
+			}
+		}
+		if n := p.mb.sends.Load(); n != 20 {
+			t.Fatalf("SendCode ran %d times, want 20", n)
 		}
 	})
 

@@ -42,39 +42,51 @@ var _ risk.Store = (*Store)(nil)
 // New returns an empty store.
 func New() *Store { return &Store{keys: map[string]*bucket{}} }
 
-// Take implements risk.Store. A limit (the interface's max) <= 0 means no
-// limit: Take returns 0 and records nothing. Repeated keys count once.
-func (s *Store) Take(_ context.Context, keys []string, id string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
-	if limit <= 0 {
-		return 0, nil
-	}
-	keys = unique(keys)
+// Take implements risk.Store. Limits that are off record nothing; a key
+// given twice is checked under each of its limits and recorded once.
+func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	now = now.Truncate(time.Millisecond)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
 	var wait time.Duration
-	for _, k := range keys {
-		b := s.keys[k]
+	on := 0
+	for _, l := range limits {
+		if !l.On() {
+			continue
+		}
+		on++
+		b := s.keys[l.Key]
 		if b == nil {
 			continue
 		}
+		window := l.Window.Truncate(time.Millisecond)
 		cut := now.Add(-window)
 		b.entries = slices.DeleteFunc(b.entries, func(e entry) bool { return !e.at.After(cut) })
-		if n := len(b.entries); n >= limit {
-			// Blocked until enough old entries expire to leave limit-1.
-			wait = max(wait, b.entries[n-limit].at.Add(window).Sub(now))
+		if n := len(b.entries); n >= l.Max {
+			// Blocked until enough old entries expire to leave Max-1.
+			wait = max(wait, b.entries[n-l.Max].at.Add(window).Sub(now))
 		} else if n == 0 {
-			delete(s.keys, k)
+			delete(s.keys, l.Key)
 		}
 	}
-	if wait > 0 {
+	if wait > 0 || on == 0 {
 		return wait, nil
 	}
-	for _, k := range keys {
-		b := s.keys[k]
+	for _, l := range limits {
+		if !l.On() {
+			continue
+		}
+		b := s.keys[l.Key]
 		if b == nil {
 			b = &bucket{}
-			s.keys[k] = b
+			s.keys[l.Key] = b
+		}
+		if u := now.Add(l.Window.Truncate(time.Millisecond)); u.After(b.until) {
+			b.until = u
+		}
+		if slices.ContainsFunc(b.entries, func(e entry) bool { return e.id == id && e.at.Equal(now) }) {
+			continue // the same key twice in one call
 		}
 		i, _ := slices.BinarySearchFunc(b.entries, now, func(e entry, t time.Time) int {
 			if e.at.After(t) {
@@ -83,9 +95,6 @@ func (s *Store) Take(_ context.Context, keys []string, id string, limit int, win
 			return -1 // equal times go after existing entries
 		})
 		b.entries = slices.Insert(b.entries, i, entry{id: id, at: now})
-		if u := now.Add(window); u.After(b.until) {
-			b.until = u
-		}
 	}
 	return 0, nil
 }
@@ -129,13 +138,4 @@ func (s *Store) Clear(_ context.Context, keys ...string) error {
 		delete(s.keys, k)
 	}
 	return nil
-}
-
-func unique(keys []string) []string {
-	if len(keys) < 2 {
-		return keys
-	}
-	u := slices.Clone(keys)
-	slices.Sort(u)
-	return slices.Compact(u)
 }

@@ -18,7 +18,7 @@ func TestNoLimit(t *testing.T) {
 	s, now := memory.New(), time.Now()
 	for _, max := range []int{0, -1} {
 		for range 3 {
-			if wait, err := s.Take(t.Context(), []string{"k"}, "id", max, time.Minute, now); wait != 0 || err != nil {
+			if wait, err := s.Take(t.Context(), []risk.Limit{{Key: "k", Max: max, Window: time.Minute}}, "id", now); wait != 0 || err != nil {
 				t.Fatalf("Take(max %d) = %v, %v; want 0", max, wait, err)
 			}
 		}
@@ -30,10 +30,10 @@ func TestNoLimit(t *testing.T) {
 
 func TestDuplicateKeys(t *testing.T) {
 	s, now := memory.New(), time.Now()
-	if wait, err := s.Take(t.Context(), []string{"k", "k"}, "id", 2, time.Minute, now); wait != 0 || err != nil {
+	if wait, err := s.Take(t.Context(), []risk.Limit{{Key: "k", Max: 2, Window: time.Minute}, {Key: "k", Max: 2, Window: time.Minute}}, "id", now); wait != 0 || err != nil {
 		t.Fatalf("Take = %v, %v", wait, err)
 	}
-	if wait, _ := s.Take(t.Context(), []string{"k"}, "id2", 2, time.Minute, now); wait != 0 {
+	if wait, _ := s.Take(t.Context(), []risk.Limit{{Key: "k", Max: 2, Window: time.Minute}}, "id2", now); wait != 0 {
 		t.Errorf("a repeated key was counted twice: wait %v", wait)
 	}
 }
@@ -43,7 +43,7 @@ func TestSweep(t *testing.T) {
 	s, now := memory.New(), time.Now()
 	for i := range 1000 {
 		now = now.Add(time.Second)
-		if _, err := s.Take(t.Context(), []string{fmt.Sprint("k", i)}, "id", 1, time.Millisecond, now); err != nil {
+		if _, err := s.Take(t.Context(), []risk.Limit{{Key: fmt.Sprint("k", i), Max: 1, Window: time.Millisecond}}, "id", now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,10 +51,10 @@ func TestSweep(t *testing.T) {
 		t.Errorf("%d keys held after 1000 expired Takes, want at most 64", n)
 	}
 	// Taking again on a key whose entries expired also drops them.
-	k := []string{"again"}
+	k := []risk.Limit{{Key: "again", Max: 1, Window: time.Millisecond}}
 	for range 3 {
 		now = now.Add(time.Second)
-		if wait, _ := s.Take(t.Context(), k, "id", 1, time.Millisecond, now); wait != 0 {
+		if wait, _ := s.Take(t.Context(), k, "id", now); wait != 0 {
 			t.Fatalf("Take after expiry waits %v", wait)
 		}
 	}

@@ -41,29 +41,29 @@ func New(pool *redis.Pool, prefix string) *Store {
 	return &Store{pool: pool, prefix: prefix + "{risk}:"}
 }
 
-// take: KEYS = the keys; ARGV = id, max, window ms, now ms. Returns the wait
-// in ms (0 when the entry was recorded under every key).
+// take: KEYS = the keys; ARGV = id, now ms, then for each key its max and
+// window ms. Returns the wait in ms (0 when the entry was recorded under
+// every key).
 var take = redis.NewScript(-1, `
-local id, max = ARGV[1], tonumber(ARGV[2])
-local window, now = tonumber(ARGV[3]), tonumber(ARGV[4])
-local blocked, wait = false, 0
-for _, k in ipairs(KEYS) do
+local id, now = ARGV[1], tonumber(ARGV[2])
+local wait = 0
+for i, k in ipairs(KEYS) do
+  local max, window = tonumber(ARGV[1 + 2*i]), tonumber(ARGV[2 + 2*i])
   redis.call('ZREMRANGEBYSCORE', k, '-inf', now - window)
   local n = redis.call('ZCARD', k)
   if n >= max then
-    blocked = true
     local e = redis.call('ZRANGE', k, n - max, n - max, 'WITHSCORES')
     local w = tonumber(e[2]) + window - now
+    if w < 1 then w = 1 end
     if w > wait then wait = w end
   end
 end
-if blocked then
-  if wait < 1 then wait = 1 end
+if wait > 0 then
   return wait
 end
-for _, k in ipairs(KEYS) do
+for i, k in ipairs(KEYS) do
   redis.call('ZADD', k, now, id)
-  redis.call('PEXPIRE', k, window)
+  redis.call('PEXPIRE', k, tonumber(ARGV[2 + 2*i]))
 end
 return 0
 `)
@@ -74,14 +74,31 @@ for _, k in ipairs(KEYS) do redis.call('ZREM', k, ARGV[1]) end
 return 0
 `)
 
-// Take implements risk.Store. Times are taken to the millisecond; max <= 0,
-// a window under a millisecond or no keys record nothing and return 0.
-func (s *Store) Take(ctx context.Context, keys []string, id string, max int, window time.Duration, now time.Time) (time.Duration, error) {
-	windowMS := window.Milliseconds()
-	if max <= 0 || windowMS <= 0 || len(keys) == 0 {
+// Take implements risk.Store in one script call. Limits that are off are
+// left out of the call; with none on, Take returns 0 without a round trip.
+func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	n := 0
+	for _, l := range limits {
+		if l.On() {
+			n++
+		}
+	}
+	if n == 0 {
 		return 0, nil
 	}
-	args := s.keyArgs(keys, id, max, windowMS, now.UnixMilli())
+	args := make([]any, 0, 1+n+2+2*n)
+	args = append(args, n)
+	for _, l := range limits {
+		if l.On() {
+			args = append(args, s.prefix+l.Key)
+		}
+	}
+	args = append(args, id, now.UnixMilli())
+	for _, l := range limits {
+		if l.On() {
+			args = append(args, l.Max, l.Window.Milliseconds())
+		}
+	}
 	ms, err := redis.Int64(redisconn.Eval(ctx, s.pool, take, args...))
 	if err != nil {
 		return 0, err

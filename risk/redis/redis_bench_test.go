@@ -13,11 +13,21 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/internal/testenv"
+	"github.com/simpleuser/simpleuser/risk"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 )
 
 // benchKeys has the shape of a password attempt: user, IP and ssaid keys.
 var benchKeys = []string{"p:u:42", "p:i:Zm9vYmFyYmF6cXV4MTIzNDU2", "p:s:YmFyYmF6cXV4Zm9vMTIzNDU2"}
+
+// benchLimits puts max per hour on each of benchKeys.
+func benchLimits(max int) []risk.Limit {
+	out := make([]risk.Limit, len(benchKeys))
+	for i, k := range benchKeys {
+		out[i] = risk.Limit{Key: k, Max: max, Window: time.Hour}
+	}
+	return out
+}
 
 // BenchmarkTake records an entry under three keys (a limit never reached;
 // the keys are recreated each 10,000 entries so the sets stay small).
@@ -34,7 +44,7 @@ func BenchmarkTake(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := s.Take(ctx, benchKeys, strconv.Itoa(i), 1<<30, time.Hour, now); err != nil {
+		if _, err := s.Take(ctx, benchLimits(1<<30), strconv.Itoa(i), now); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -49,13 +59,13 @@ func BenchmarkTakeBlocked(b *testing.B) {
 	ctx := context.Background()
 	now := time.Now()
 	for i := 0; i < 5; i++ {
-		if _, err := s.Take(ctx, benchKeys, strconv.Itoa(i), 5, time.Hour, now); err != nil {
+		if _, err := s.Take(ctx, benchLimits(5), strconv.Itoa(i), now); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		wait, err := s.Take(ctx, benchKeys, "x", 5, time.Hour, now)
+		wait, err := s.Take(ctx, benchLimits(5), "x", now)
 		if err != nil || wait <= 0 {
 			b.Fatal(wait, err)
 		}
@@ -73,7 +83,7 @@ func BenchmarkTakeRelease(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		id := strconv.Itoa(i)
-		if _, err := s.Take(ctx, benchKeys, id, 5, time.Hour, now); err != nil {
+		if _, err := s.Take(ctx, benchLimits(5), id, now); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.Release(ctx, benchKeys, id); err != nil {

@@ -29,6 +29,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// limits gives every key the same rule.
+func limits(keys []string, max int, window time.Duration) []risk.Limit {
+	out := make([]risk.Limit, len(keys))
+	for i, k := range keys {
+		out[i] = risk.Limit{Key: k, Max: max, Window: window}
+	}
+	return out
+}
+
 func newStore(t *testing.T) (*riskredis.Store, *redis.Pool, string) {
 	pool, prefix := testenv.Redis(t)
 	return riskredis.New(pool, prefix), pool, prefix
@@ -36,7 +45,7 @@ func newStore(t *testing.T) (*riskredis.Store, *redis.Pool, string) {
 
 func take(t *testing.T, s *riskredis.Store, keys []string, id string, max int, window time.Duration, now time.Time) time.Duration {
 	t.Helper()
-	w, err := s.Take(context.Background(), keys, id, max, window, now)
+	w, err := s.Take(context.Background(), limits(keys, max, window), id, now)
 	if err != nil {
 		t.Fatalf("Take(%q, %s): %v", keys, id, err)
 	}
@@ -146,7 +155,7 @@ func TestConcurrentTake(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					keys := []string{"shared", fmt.Sprint("own:", i)}
-					w, err := s.Take(context.Background(), keys, fmt.Sprint(i), max, time.Minute, now)
+					w, err := s.Take(context.Background(), limits(keys, max, time.Minute), fmt.Sprint(i), now)
 					if err != nil {
 						t.Error(err)
 						return
@@ -207,7 +216,7 @@ func TestKeysAndTTL(t *testing.T) {
 func TestFailsClosed(t *testing.T) {
 	s := riskredis.New(testenv.DeadRedis(t), "x:")
 	ctx := context.Background()
-	_, takeErr := s.Take(ctx, []string{"k"}, "1", 1, time.Minute, time.Now())
+	_, takeErr := s.Take(ctx, limits([]string{"k"}, 1, time.Minute), "1", time.Now())
 	for name, err := range map[string]error{
 		"Take":    takeErr,
 		"Release": s.Release(ctx, []string{"k"}, "1"),

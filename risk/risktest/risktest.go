@@ -30,6 +30,8 @@ func Run(t *testing.T, newStore func(t *testing.T) risk.Store) {
 		{"MultiKey", testMultiKey},
 		{"SlidingWindow", testSlidingWindow},
 		{"MixedMax", testMixedMax},
+		{"PerKeyLimits", testPerKeyLimits},
+		{"OffLimits", testOffLimits},
 		{"Release", testRelease},
 		{"Clear", testClear},
 		{"IndependentKeys", testIndependentKeys},
@@ -50,13 +52,22 @@ func keys(t *testing.T, names ...string) []string {
 	return out
 }
 
+// limits gives every key the same rule.
+func limits(ks []string, max int, window time.Duration) []risk.Limit {
+	out := make([]risk.Limit, len(ks))
+	for i, k := range ks {
+		out[i] = risk.Limit{Key: k, Max: max, Window: window}
+	}
+	return out
+}
+
 // origin is a start time in whole milliseconds.
 func origin() time.Time { return time.Now().Truncate(time.Millisecond) }
 
 // take calls Take and checks the wait it returns.
 func take(t *testing.T, s risk.Store, ks []string, id string, max int, window time.Duration, now time.Time, want time.Duration) {
 	t.Helper()
-	got, err := s.Take(t.Context(), ks, id, max, window, now)
+	got, err := s.Take(t.Context(), limits(ks, max, window), id, now)
 	if err != nil {
 		t.Fatalf("Take(%v, %q): %v", ks, id, err)
 	}
@@ -187,7 +198,7 @@ func concurrent(t *testing.T, s risk.Store, n int, ks []string, max int, want ti
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			wait, err := s.Take(t.Context(), ks, fmt.Sprint(i), max, want, t0)
+			wait, err := s.Take(t.Context(), limits(ks, max, want), fmt.Sprint(i), t0)
 			switch {
 			case err != nil:
 				t.Errorf("Take: %v", err)
@@ -212,5 +223,65 @@ func testConcurrentOneKey(t *testing.T, s risk.Store) {
 func testConcurrentMultiKey(t *testing.T, s risk.Store) {
 	if got := concurrent(t, s, 100, keys(t, "a", "b", "c"), 1, time.Minute); got != 1 {
 		t.Errorf("%d of 100 concurrent Takes on 3 keys with max 1 passed, want 1", got)
+	}
+}
+
+// takeLimits calls Take with per-key limits and checks the wait.
+func takeLimits(t *testing.T, s risk.Store, ls []risk.Limit, id string, now time.Time, want time.Duration) {
+	t.Helper()
+	got, err := s.Take(t.Context(), ls, id, now)
+	if err != nil {
+		t.Fatalf("Take(%v, %q): %v", ls, id, err)
+	}
+	if got != want {
+		t.Errorf("Take(%v, %q) = %v, want %v", ls, id, got, want)
+	}
+}
+
+// Each key of one call is checked against its own limit: a cooldown (1 per
+// minute) on the device, a budget (3 per 10 minutes) on the address. The
+// shape of a send: devices behind one address do not block each other
+// until the address's budget is spent.
+func testPerKeyLimits(t *testing.T, s risk.Store) {
+	t0 := origin()
+	ks := keys(t, "device-a", "device-b", "device-c", "device-d", "address")
+	addr := risk.Limit{Key: ks[4], Max: 3, Window: 10 * time.Minute}
+	send := func(device int, id string, at time.Duration, want time.Duration) {
+		t.Helper()
+		takeLimits(t, s, []risk.Limit{{Key: ks[device], Max: 1, Window: time.Minute}, addr}, id, t0.Add(at), want)
+	}
+	send(0, "1", 0, 0)
+	send(0, "2", time.Second, time.Minute-time.Second) // device a's cooldown
+	send(1, "3", 2*time.Second, 0)                     // another device: its own cooldown
+	send(2, "4", 3*time.Second, 0)                     // the address's third
+	// The budget is spent: device d waits until the address's oldest entry
+	// (t0) is 10 minutes old, although its own cooldown is free.
+	send(3, "5", 4*time.Second, 10*time.Minute-4*time.Second)
+	// Both blocked: the longer wait wins.
+	send(0, "6", 30*time.Second, 10*time.Minute-30*time.Second)
+	// The refused calls recorded nothing: at t0+10min the oldest address
+	// entry ages out and device d gets in.
+	send(3, "7", 10*time.Minute, 0)
+}
+
+// Limits with Max <= 0 or a window under a millisecond are off: ignored,
+// never recorded, and a call with none on passes.
+func testOffLimits(t *testing.T, s risk.Store) {
+	t0 := origin()
+	ks := keys(t, "on", "off-max", "off-window")
+	on := risk.Limit{Key: ks[0], Max: 1, Window: time.Minute}
+	offMax := risk.Limit{Key: ks[1], Max: 0, Window: time.Minute}
+	offNeg := risk.Limit{Key: ks[1], Max: -1, Window: time.Minute}
+	offWin := risk.Limit{Key: ks[2], Max: 1, Window: 0}
+	for i := range 3 {
+		takeLimits(t, s, []risk.Limit{offMax, offNeg, offWin}, fmt.Sprint("off", i), t0, 0)
+	}
+	takeLimits(t, s, nil, "none", t0, 0)
+	takeLimits(t, s, []risk.Limit{on, offMax, offWin}, "1", t0, 0)
+	takeLimits(t, s, []risk.Limit{offMax, on}, "2", t0.Add(time.Second), time.Minute-time.Second)
+	// The off keys hold nothing: taken as on, they pass.
+	takeLimits(t, s, []risk.Limit{{Key: ks[1], Max: 1, Window: time.Minute}, {Key: ks[2], Max: 1, Window: time.Minute}}, "3", t0, 0)
+	if got := risk.Keys([]risk.Limit{on, offMax, offWin}); len(got) != 1 || got[0] != ks[0] {
+		t.Errorf("risk.Keys = %q, want only %q", got, ks[0])
 	}
 }

@@ -1,0 +1,81 @@
+package simpleuser
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
+)
+
+// The one edge check of text (SPEC §3): every string a flow may hand to a
+// backend (the signup payload, metadata, settings, provider profiles,
+// identity names) must be valid UTF-8 without NUL characters, refused with
+// 400 INVALID_INPUT before anything is written or any code is spent. The
+// HTTP handlers check raw bodies and parameters the same way first; these
+// checks hold for Go callers too, so every backend answers alike.
+
+// errUnstorableText is the 400 of a string no backend can store.
+func errUnstorableText(field string) *Error {
+	return InvalidInput(field + " must be valid UTF-8 text without NUL characters")
+}
+
+// checkPayload refuses a signup payload holding a member name or JSON value
+// that cannot be stored.
+func checkPayload(p hooks.Payload) error {
+	for k, raw := range p {
+		if !textcheck.String(k) || !textcheck.JSON(raw) {
+			return errUnstorableText("The request body")
+		}
+	}
+	return nil
+}
+
+// checkStorable refuses a JSON object (metadata, settings) holding a string
+// that cannot be stored: it walks the usual decoded shapes, then checks the
+// encoding of the whole (which catches NUL characters inside any other Go
+// type the app put in).
+func checkStorable(field string, m map[string]any) error {
+	if !textcheck.Value(m) {
+		return errUnstorableText(field)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return InvalidInput(field + " must be encodable as JSON")
+	}
+	if !textcheck.JSON(b) {
+		return errUnstorableText(field)
+	}
+	return nil
+}
+
+// maxStoredUserAgent is the longest user agent kept in a session, in bytes
+// (middleware.MaxUserAgentLength cuts HTTP requests' to the same length).
+const maxStoredUserAgent = 512
+
+// cleanUserAgent makes a client's user agent storable: cut to
+// maxStoredUserAgent bytes on a character boundary, invalid UTF-8 replaced
+// with U+FFFD and control characters dropped. It is informational (shown
+// in a user's list of sessions), so it is tidied rather than refused.
+func cleanUserAgent(ua string) string {
+	if len(ua) > maxStoredUserAgent {
+		cut := maxStoredUserAgent
+		for cut > 0 && !utf8.RuneStart(ua[cut]) {
+			cut--
+		}
+		ua = ua[:cut]
+	}
+	if textcheck.String(ua) && !strings.ContainsFunc(ua, isControl) {
+		return ua
+	}
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, ua)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -1,0 +1,127 @@
+// Package textcheck tells whether text can be stored by every backend of
+// the kit: valid UTF-8 without NUL characters (U+0000) or unpaired UTF-16
+// surrogate escapes.
+//
+// PostgreSQL's text and jsonb refuse a NUL (SQLSTATE 22021 for text, 22P05
+// for jsonb's \u0000) and invalid UTF-8 (22021), and jsonb refuses an
+// unpaired surrogate escape such as "\ud800"; the in-memory stores take
+// anything, and encoding/json silently turns invalid UTF-8 and unpaired
+// surrogates into U+FFFD. So the kit refuses such text at its edge (SPEC §3:
+// 400 INVALID_INPUT, nothing written, no code consumed), and every backend
+// answers alike.
+package textcheck
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+// String reports whether s is valid UTF-8 without a NUL character.
+func String(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// JSON reports whether the JSON text b is valid UTF-8, holds no raw NUL
+// byte, and has no string (member name or value) whose \u escapes decode
+// to a NUL or an unpaired UTF-16 surrogate (RFC 8259 §7, §8.2). It does not
+// otherwise check that b is valid JSON: the decoder does that.
+func JSON(b []byte) bool {
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		// Outside strings a backslash is a syntax error the decoder
+		// reports; inside one it starts an escape.
+		if i+1 >= len(b) {
+			return true
+		}
+		if b[i+1] != 'u' {
+			i++ // \" \\ \/ \b ...: skip the escaped character
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		if !ok {
+			return true // malformed: the decoder reports it
+		}
+		switch {
+		case r == 0:
+			return false
+		case r >= 0xDC00 && r <= 0xDFFF: // a low surrogate without its high one
+			return false
+		case r >= 0xD800 && r <= 0xDBFF: // a high surrogate: a low one must follow
+			if i+7 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return false
+			}
+			lo, ok := hex4(b, i+8)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return false
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return true
+}
+
+// hex4 reads the four hex digits at b[i:i+4].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// Value reports whether every string in v passes String: v itself when it
+// is a string, and, recursively, every member name and value of a
+// map[string]any and every element of a []any (the shapes encoding/json
+// decodes into). Other types pass.
+func Value(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return String(t)
+	case map[string]any:
+		for k, e := range t {
+			if !String(k) || !Value(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if !Value(e) {
+				return false
+			}
+		}
+	case []string:
+		for _, e := range t {
+			if !String(e) {
+				return false
+			}
+		}
+	case map[string]string:
+		for k, e := range t {
+			if !String(k) || !String(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
