@@ -165,11 +165,12 @@ const (
 	DefaultPasswordAddressWindow      = 15 * time.Minute
 	DefaultAnonymousAddressLimit      = 1000
 	DefaultAnonymousAddressWindow     = time.Hour
-	DefaultSessionLifetime            = 30 * 24 * time.Hour
-	DefaultUnregisterGrace            = 30 * 24 * time.Hour
-	DefaultActiveTouchInterval        = time.Minute
-	DefaultPasswordMinLength          = 8
-	DefaultPasswordMaxLength          = 1024
+
+	DefaultSessionLifetime     = 30 * 24 * time.Hour
+	DefaultUnregisterGrace     = 30 * 24 * time.Hour
+	DefaultActiveTouchInterval = time.Minute
+	DefaultPasswordMinLength   = 8
+	DefaultPasswordMaxLength   = 1024
 )
 
 func orDuration(v, def time.Duration) time.Duration {
