@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 )
 
 // readBody reads the request body under the size cap. An empty (or
@@ -52,6 +53,12 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string
 			Code:    simpleuser.CodeUnsupportedMedia,
 			Message: "Content-Type must be " + strings.Join(types, " or "),
 		}
+	}
+	// encoding/json would turn invalid UTF-8 and unpaired surrogates into
+	// U+FFFD and keep \u0000, which PostgreSQL refuses: every backend must
+	// answer the same 400, before anything is written or spent.
+	if !textcheck.JSON(b) {
+		return nil, simpleuser.InvalidInput("The request body must be valid UTF-8 JSON without NUL characters (\\u0000) or unpaired surrogates")
 	}
 	return b, nil
 }

@@ -17,18 +17,22 @@ import (
 // DefaultPrefix is the path prefix of the endpoints when Options.Prefix is empty.
 const DefaultPrefix = "/api"
 
-// DefaultMaxBodyBytes is the request body cap when Options.MaxBodyBytes is zero.
-const DefaultMaxBodyBytes = 1 << 20
+// DefaultMaxBodyBytes is the request body cap when Options.MaxBodyBytes is
+// zero: 100 KiB, the limit of Express's body parser that nicot-simple-user
+// runs behind. The largest body the kit itself takes is a settings patch
+// (at most 16 KiB of JSON); a lower cap bounds the memory a burst of
+// concurrent requests can hold before any check runs.
+const DefaultMaxBodyBytes = 100 << 10
 
-// Options configures New. The zero value serves under /api with a 1 MiB
+// Options configures New. The zero value serves under /api with a 100 KiB
 // body cap, trusting no proxy.
 type Options struct {
 	// Prefix is the path prefix of every endpoint. Default "/api". "/" or
 	// "-" mount the endpoints at the root ("/login"). A missing leading
 	// slash is added and a trailing one removed.
 	Prefix string
-	// MaxBodyBytes caps request bodies (413 beyond). Default 1 MiB;
-	// negative: no cap.
+	// MaxBodyBytes caps request bodies, in bytes (413 beyond). Default
+	// DefaultMaxBodyBytes (100 KiB); negative: no cap.
 	MaxBodyBytes int64
 	// TrustedProxies are passed to middleware.Identity (see middleware.ClientIP).
 	TrustedProxies []netip.Prefix

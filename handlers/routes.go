@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 )
 
 // route is one endpoint: what mounts it and what documents it. The one
@@ -64,11 +66,16 @@ type call struct {
 // (and for body-less routes only checks) the body, runs the route and
 // writes the envelope.
 func (s *server) wrap(rt route) http.Handler {
+	wildcards := wildcardNames(rt.path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, rt: &rt, w: w, r: r}
 		c.client, _ = simpleuser.ClientFrom(r.Context())
 		if rt.ssaid && c.client.SSAID == "" {
 			envelope.Error(w, r, s.log, simpleuser.ErrSSAIDRequired)
+			return
+		}
+		if err := checkParams(r, wildcards); err != nil {
+			envelope.Error(w, r, s.log, err)
 			return
 		}
 		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
@@ -90,6 +97,45 @@ func (s *server) wrap(rt route) http.Handler {
 		}
 		envelope.OK(w, data)
 	})
+}
+
+// checkParams refuses (400 INVALID_INPUT) a query parameter or path
+// segment that no backend could store: invalid UTF-8 or a NUL (%00), as
+// textcheck.String defines; the body gets the same check in readBody. It
+// runs before the route, so nothing is read, written or spent.
+func checkParams(r *http.Request, wildcards []string) error {
+	if r.URL.RawQuery != "" {
+		for k, vs := range r.URL.Query() {
+			if !textcheck.String(k) {
+				return simpleuser.InvalidInput("Query parameter names must be valid UTF-8 text without NUL characters")
+			}
+			for _, v := range vs {
+				if !textcheck.String(v) {
+					return simpleuser.InvalidInput(k + " must be valid UTF-8 text without NUL characters")
+				}
+			}
+		}
+	}
+	for _, name := range wildcards {
+		if !textcheck.String(r.PathValue(name)) {
+			return simpleuser.InvalidInput(name + " must be valid UTF-8 text without NUL characters")
+		}
+	}
+	return nil
+}
+
+// wildcardNames returns the names of the {wildcards} of a route path.
+func wildcardNames(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			name := strings.TrimSuffix(strings.TrimSuffix(seg[1:len(seg)-1], "..."), "$")
+			if name != "" {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // decodeBody decodes and validates the JSON body into dst, which must be

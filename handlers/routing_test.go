@@ -121,8 +121,22 @@ func TestBodyCapDisabled(t *testing.T) {
 	big := `{"email":"` + e.email("a") + `","codePurpose":"Login","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 	e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid("d"), body: big}).want(t, 200, "")
 
-	e2 := newEnv(t) // default cap: 1 MiB
+	e2 := newEnv(t) // default cap: 100 KiB
 	e2.do(rq{method: "POST", path: "/send-code/send", ssaid: e2.ssaid("d"), body: big}).want(t, 413, "BODY_TOO_LARGE")
+}
+
+// The default cap is 100 KiB (DefaultMaxBodyBytes): a body of exactly that
+// size is read, one byte more is 413, whether or not Content-Length says so.
+func TestDefaultBodyCap(t *testing.T) {
+	e := newEnv(t)
+	head := `{"email":"` + e.email("a") + `","codePurpose":"Login","pad":"`
+	fit := head + strings.Repeat("x", DefaultMaxBodyBytes-len(head)-2) + `"}`
+	if len(fit) != DefaultMaxBodyBytes {
+		t.Fatalf("test body is %d bytes", len(fit))
+	}
+	e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid("d"), body: fit}).want(t, 200, "")
+	over := head + strings.Repeat("x", DefaultMaxBodyBytes-len(head)-1) + `"}`
+	e.do(rq{method: "POST", path: "/send-code/send", ssaid: e.ssaid("d2"), body: over}).want(t, 413, "BODY_TOO_LARGE")
 }
 
 func TestHeadOnGetRoute(t *testing.T) {

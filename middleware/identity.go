@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
@@ -16,7 +17,7 @@ const (
 )
 
 // MaxUserAgentLength is the longest user agent kept in the client (and so
-// in a session); longer values are cut.
+// in a session), in bytes; longer values are cut at a character boundary.
 const MaxUserAgentLength = 512
 
 // Options configures Identity.
@@ -66,7 +67,11 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 			}
 			ua := r.UserAgent()
 			if len(ua) > MaxUserAgentLength {
-				ua = ua[:MaxUserAgentLength]
+				cut := MaxUserAgentLength
+				for cut > 0 && !utf8.RuneStart(ua[cut]) {
+					cut-- // never split a character
+				}
+				ua = ua[:cut]
 			}
 			c := simpleuser.Client{
 				SSAID:     ssaid,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -38,6 +39,7 @@ type Hasher struct {
 	params  Params
 	sem     chan struct{}
 	maxWait time.Duration
+	slots   atomic.Uint64 // slots taken since New
 }
 
 // New returns a Hasher. Zero params fields take DefaultParams values;
@@ -74,9 +76,14 @@ func (h *Hasher) Limit() int { return cap(h.sem) }
 // InFlight returns the number of hashes running now.
 func (h *Hasher) InFlight() int { return len(h.sem) }
 
+// Slots returns how many hash and verify operations have taken a slot
+// since New (each ran argon2id or bcrypt once).
+func (h *Hasher) Slots() uint64 { return h.slots.Load() }
+
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.sem <- struct{}{}:
+		h.slots.Add(1)
 		return nil
 	default:
 	}
@@ -84,6 +91,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	defer t.Stop()
 	select {
 	case h.sem <- struct{}{}:
+		h.slots.Add(1)
 		return nil
 	case <-t.C:
 		return ErrBusy
