@@ -4,19 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/session"
 	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
 	"github.com/simpleuser/simpleuser/user"
 	usermemory "github.com/simpleuser/simpleuser/user/memory"
+	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
 // errInjected is the failure the fault-injecting wrappers below return: a
@@ -390,5 +395,63 @@ func testConcurrentSignUps(t *testing.T, newFixture fixtureMaker) {
 	}
 	if _, err := f.svc.GetUserByEmail(ctx, email); err != nil {
 		t.Fatalf("the winner's account: %v", err)
+	}
+}
+
+// A code sign-up that meets a row lock held past lock_timeout (real
+// PostgreSQL) answers 503 and leaves the code usable; once the lock is gone
+// the same code signs up, upgrading the same anonymous user.
+func TestSignUpMeetsLockedRow(t *testing.T) {
+	ctx := context.Background()
+	var locker *pgxpool.Pool
+	f := newFixture(t, func(c *simpleuser.Config) {
+		useRealBackends(t, c)
+		locker = c.Users.(*postgres.Store).Pool()
+		cc := locker.Config().ConnConfig
+		url := testenv.DatabaseURL()
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", cc.RuntimeParams["search_path"])
+		q.Set("lock_timeout", "200ms")
+		u.RawQuery = q.Encode()
+		pool, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		users := postgres.New(pool)
+		users.Now = c.Now
+		c.Users = users
+	})
+	c, email := client("locked"), "locked@example.com"
+	anon, err := f.svc.ResolveUser(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SendCode(ctx, c, email, hooks.PurposeLogin); err != nil {
+		t.Fatal(err)
+	}
+	code := f.mail.code(email, hooks.PurposeLogin)
+
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM simpleuser_users WHERE id = $1 FOR UPDATE`, anon.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Login(ctx, c, simpleuser.LoginInput{Email: email, Code: code})
+	if e := simpleuser.AsError(err); e == nil || e.Status != 503 || e.Code != simpleuser.CodeUnavailable {
+		t.Fatalf("sign-up on a locked row: %v, want 503 BACKEND_UNAVAILABLE", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.Login(ctx, c, simpleuser.LoginInput{Email: email, Code: code})
+	if err != nil || res.UserID != anon.ID {
+		t.Fatalf("retry: %+v, %v; want the anonymous user %d upgraded", res, err, anon.ID)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
@@ -133,4 +134,79 @@ func countOf(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// Disabled stays disabled: a disabled account cannot unregister itself
+// (by code or token: 403 ACCOUNT_DISABLED, the code left unspent), and one
+// that was unregistered before an admin disabled it never expires: the
+// purge keeps it, its address is never freed, and a code login for that
+// address is refused instead of making a fresh, enabled account.
+func TestDisabledStaysDisabled(t *testing.T) { forBackends(t, testDisabledStaysDisabled) }
+
+func testDisabledStaysDisabled(t *testing.T, newFixture fixtureMaker) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	disabled := func(what string, err error) {
+		t.Helper()
+		if e := simpleuser.AsError(err); e == nil || e.Status != 403 || e.Code != simpleuser.CodeAccountDisabled {
+			t.Fatalf("%s: %v, want 403 ACCOUNT_DISABLED", what, err)
+		}
+	}
+	send := func(c simpleuser.Client, email, purpose string) string {
+		t.Helper()
+		f.clock.Advance(time.Minute)
+		if err := f.svc.SendCode(ctx, c, email, purpose); err != nil {
+			t.Fatal(err)
+		}
+		return f.mail.code(email, purpose)
+	}
+
+	// Self-service unregistration of a disabled account is refused.
+	c, email := client("ds"), "ds@example.com"
+	res := f.login(t, c, email)
+	if err := f.svc.SetDisabled(ctx, res.UserID, true); err != nil {
+		t.Fatal(err)
+	}
+	code := send(c, email, hooks.PurposeUnregister)
+	disabled("unregister-with-code", f.svc.UnregisterWithCode(ctx, email, code))
+	u, err := f.svc.GetUser(ctx, res.UserID)
+	if err != nil || u.Unregistered() {
+		t.Fatalf("after the refused unregister: %+v, %v", u, err)
+	}
+	disabled("unregister by the Go API", f.svc.Unregister(ctx, u))
+	if err := f.svc.SetDisabled(ctx, res.UserID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.UnregisterWithCode(ctx, email, code); err != nil {
+		t.Fatalf("the same code once re-enabled: %v (the refusal must not spend it)", err)
+	}
+
+	// Unregistered, then disabled by an admin, then the grace period ends.
+	c2, email2 := client("ds2"), "ds2@example.com"
+	res2 := f.login(t, c2, email2)
+	u2, _ := f.svc.GetUser(ctx, res2.UserID)
+	if err := f.svc.Unregister(ctx, u2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetDisabled(ctx, res2.UserID, true); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(simpleuser.DefaultUnregisterGrace + time.Hour)
+	if _, err := f.svc.PurgeUnregistered(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.GetUser(ctx, res2.UserID); err != nil {
+		t.Fatalf("the purge deleted a disabled account: %v", err)
+	}
+	if ok, err := f.svc.UserExists(ctx, email2); err != nil || !ok {
+		t.Fatalf("user-exists for the disabled account's address: %v, %v; want true", ok, err)
+	}
+	_, err = f.svc.Login(ctx, client("ds2-new"), simpleuser.LoginInput{Email: email2, Code: send(client("ds2-new"), email2, hooks.PurposeLogin)})
+	disabled("code login for a disabled account's address", err)
+	if _, err := f.svc.CreateUser(ctx, simpleuser.NewUser{Email: email2}); simpleuser.AsError(err).Status != 409 {
+		t.Fatalf("CreateUser with a disabled account's address: %v, want 409", err)
+	}
+	if got, err := f.svc.GetUserByEmail(ctx, email2); err != nil || got.ID != res2.UserID || !got.Disabled {
+		t.Fatalf("the address's holder: %+v, %v; want the disabled account %d", got, err, res2.UserID)
+	}
 }
