@@ -25,11 +25,12 @@ func newOAuthEnv(t *testing.T, b backendSet, mod ...func(*simpleuser.Config)) *o
 	t.Helper()
 	o := &oauthEnv{fakes: map[oauthtest.Kind]*oauthtest.Server{}}
 	o.env = newEnv(t, withBackend(b), withConfig(func(c *simpleuser.Config) {
+		c.OAuth.AllowedRedirects = map[string][]string{}
 		for _, k := range oauthtest.Kinds {
 			srv := oauthtest.NewServer(t, k)
 			o.fakes[k] = srv
 			c.OAuth.Providers = append(c.OAuth.Providers, srv.Provider(t))
-			c.OAuth.AllowedRedirects = append(c.OAuth.AllowedRedirects, callbackURI(k))
+			c.OAuth.AllowedRedirects[string(k)] = []string{callbackURI(k)}
 		}
 		for _, m := range mod {
 			m(c)
@@ -183,7 +184,15 @@ func TestOAuthStartErrors(t *testing.T) {
 	start(dev, "myspace", ok).want(t, 404, "UNKNOWN_PROVIDER")
 	start(dev, "github", map[string]string{"redirectUri": "https://evil.example/cb"}).want(t, 400, "REDIRECT_NOT_ALLOWED")
 	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.GitHub) + "/"}).want(t, 400, "REDIRECT_NOT_ALLOWED")
-	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.Google)}).want(t, 200, "") // any allowed URI
+	// Each provider's own URIs only: another provider's callback is refused.
+	for _, k := range oauthtest.Kinds {
+		for _, other := range oauthtest.Kinds {
+			if other != k {
+				start(dev, string(k), map[string]string{"redirectUri": callbackURI(other)}).want(t, 400, "REDIRECT_NOT_ALLOWED")
+			}
+		}
+		start(dev, string(k), map[string]string{"redirectUri": callbackURI(k)}).want(t, 200, "")
+	}
 	start(dev, "github", map[string]string{}).want(t, 400, "INVALID_INPUT")
 	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.GitHub), "mode": "popup"}).want(t, 400, "INVALID_INPUT")
 	// PKCE and a fresh state on every start.
@@ -221,6 +230,8 @@ func TestOAuthCallbackErrors(t *testing.T) {
 			cb(oauthtest.GitHub, map[string]string{"code": code}).want(t, 403, "OAUTH_STATE")
 			cb(oauthtest.Google, map[string]string{"code": code, "state": state}).want(t, 403, "OAUTH_STATE") // started for GitHub
 			o.callback(o.ssaid("other-device"), oauthtest.GitHub, map[string]string{"code": code, "state": state}).want(t, 403, "OAUTH_STATE")
+			// Neither burnt the state: GitHub's own callback still signs in.
+			cb(oauthtest.GitHub, map[string]string{"code": code, "state": state}).want(t, 200, "")
 		})
 		t.Run("replayed state", func(t *testing.T) {
 			code, state := o.consent(t, dev, oauthtest.Facebook)

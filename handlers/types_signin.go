@@ -11,7 +11,7 @@ type providerPath struct {
 // oauthStartQuery is the query of GET /oauth/{provider}/start.
 type oauthStartQuery struct {
 	Provider    string `path:"provider" required:"true" pattern:"^[a-z0-9_-]+$" description:"Provider name: google, github, facebook, x, tiktok, linkedin, or the name of a configured OpenID Connect provider."`
-	RedirectURI string `query:"redirectUri" validate:"required" required:"true" format:"uri" description:"Where the provider sends the browser back with code and state: one of the app's allowed redirect URIs, exactly (400 REDIRECT_NOT_ALLOWED otherwise)."`
+	RedirectURI string `query:"redirectUri" validate:"required" required:"true" format:"uri" description:"Where the provider sends the browser back with code and state: one of the redirect URIs the app allows for this provider, exactly (400 REDIRECT_NOT_ALLOWED otherwise, also for another provider's)."`
 	Mode        string `query:"mode" validate:"omitempty,oneof=json redirect" enum:"json,redirect" default:"json" description:"json (default): answer 200 with data.url, for SPA and mobile clients. redirect: answer 302 to the provider and set the simpleuser_oauth_ssaid cookie, for a plain browser link whose callback comes back without headers."`
 	SSAID       string `query:"ssaid" maxLength:"128" description:"The device id, in redirect mode only, for a plain link that cannot send x-client-ssaid (the header wins when both are given)."`
 }
