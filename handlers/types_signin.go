@@ -33,7 +33,7 @@ type oauthCallbackQuery struct {
 // oauthCallbackSSAID documents how GET /oauth/{provider}/callback takes the ssaid.
 type oauthCallbackSSAID struct {
 	SSAID  string `header:"x-client-ssaid" minLength:"1" maxLength:"128" pattern:"^[\\x21-\\x7e]+$" description:"The device that started the flow (a SPA or mobile client forwarding code and state). Without it, the simpleuser_oauth_ssaid cookie is used; without either, 400 SSAID_REQUIRED."`
-	Cookie string `cookie:"simpleuser_oauth_ssaid" description:"Set by the start endpoint in redirect mode (HttpOnly, SameSite=Lax), so that a browser following the provider's redirect is recognised; cleared by the callback."`
+	Cookie string `cookie:"simpleuser_oauth_ssaid" pattern:"^[A-Za-z0-9_-]+$" description:"Set by the start endpoint in redirect mode (HttpOnly, SameSite=Lax): the ssaid, base64url-encoded without padding (RFC 4648 §5), so that a browser following the provider's redirect is recognised; cleared by the callback. A value that does not decode to a valid ssaid is ignored."`
 }
 
 // identityPath is the path of DELETE /user-center/identities/{provider}/{subject}.
