@@ -132,9 +132,14 @@ type OAuthConfig struct {
 	// NewFacebook, NewX, NewTikTok, NewLinkedIn, NewOIDC or the app's own),
 	// with distinct names. None: provider sign-in is off (404).
 	Providers []oauth.Provider
-	// AllowedRedirects are the exact redirect URIs a flow may use: the
-	// callback URLs registered with the providers. Matching is exact.
-	AllowedRedirects []string
+	// AllowedRedirects maps each provider's name to the exact redirect URIs
+	// its flows may use: the callback URLs registered with that provider,
+	// e.g. {"google": {"https://app.example/api/oauth/google/callback"}}.
+	// Matching is exact and per provider (a start for google with github's
+	// callback is 400 REDIRECT_NOT_ALLOWED). New fails when a provider has
+	// none, when a key names no provider, or when a URI is not an absolute
+	// http(s) URL without fragment (see oauth.FlowOptions.AllowedRedirects).
+	AllowedRedirects map[string][]string
 	// LinkVerifiedEmail lets a first sign-in with a provider account join the
 	// existing account holding the same address, when the provider vouches
 	// for the address (Profile.EmailVerified). Default false: such a sign-in

@@ -23,7 +23,7 @@ func ExampleService_OAuthSignIn() {
 		Hooks: hooks.Hooks{SendCode: func(context.Context, hooks.SendCodeRequest) (string, error) { return "", nil }},
 		OAuth: simpleuser.OAuthConfig{
 			Providers:        []oauth.Provider{github},
-			AllowedRedirects: []string{"https://app.example/api/oauth/github/callback"},
+			AllowedRedirects: map[string][]string{"github": {"https://app.example/api/oauth/github/callback"}},
 		},
 	})
 	if err != nil {

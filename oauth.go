@@ -28,7 +28,7 @@ func (s *Service) OAuthProviders() []string {
 // c.SSAID and returns the provider's authorization URL to send the browser
 // to. The flow's state is single-use, bound to the ssaid and stored
 // server-side for Config.OAuth.StateTTL; redirectURI must be one of
-// Config.OAuth.AllowedRedirects. Errors: 400 no ssaid or redirect URI not
+// Config.OAuth.AllowedRedirects[provider]. Errors: 400 no ssaid or redirect URI not
 // allowed (REDIRECT_NOT_ALLOWED), 404 unknown provider (UNKNOWN_PROVIDER),
 // 503 state store unavailable.
 func (s *Service) OAuthStart(ctx context.Context, c Client, provider, redirectURI string) (string, error) {

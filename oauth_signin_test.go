@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/oauth/oauthtest"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -322,5 +324,53 @@ func testOAuthConcurrentFirstSignIn(t *testing.T, newFixture fixtureMaker) {
 	}
 	if created != 1 {
 		t.Fatalf("%d sign-ins created the account, want 1", created)
+	}
+}
+
+// TestOAuthRedirectsPerProvider: a start accepts the provider's own
+// callback URIs only: another provider's is 400 REDIRECT_NOT_ALLOWED.
+func TestOAuthRedirectsPerProvider(t *testing.T) { forBackends(t, testOAuthRedirectsPerProvider) }
+
+func testOAuthRedirectsPerProvider(t *testing.T, newFixture fixtureMaker) {
+	o := newOAuthFixture(t, newFixture, nil)
+	ctx := context.Background()
+	dev := client("oauth-redirects")
+	for _, k := range oauthtest.Kinds {
+		for _, other := range oauthtest.Kinds {
+			_, err := o.svc.OAuthStart(ctx, dev, string(k), callbackOf(string(other)))
+			if other == k {
+				if err != nil {
+					t.Errorf("start %s with its callback: %v", k, err)
+				}
+				continue
+			}
+			if e := simpleuser.AsError(err); e.Status != 400 || e.Code != simpleuser.CodeRedirectNotAllowed {
+				t.Errorf("start %s with %s's callback: %v, want 400 %s", k, other, err, simpleuser.CodeRedirectNotAllowed)
+			}
+		}
+	}
+}
+
+// TestOAuthConfigRedirects: New refuses allowed redirects that name no
+// provider, and a provider without any, naming it.
+func TestOAuthConfigRedirects(t *testing.T) {
+	g := oauthtest.NewServer(t, oauthtest.Google).Provider(t)
+	h := oauthtest.NewServer(t, oauthtest.GitHub).Provider(t)
+	for _, tc := range []struct {
+		name      string
+		redirects map[string][]string
+		want      string
+	}{
+		{"unknown provider", map[string][]string{"google": {callbackOf("google")}, "github": {callbackOf("github")}, "gitlab": {callbackOf("gitlab")}}, `AllowedRedirects["gitlab"]: no provider of that name`},
+		{"provider without redirects", map[string][]string{"google": {callbackOf("google")}}, `provider "github" has no redirect URI`},
+		{"none at all", nil, `provider "google" has no redirect URI`},
+	} {
+		_, err := simpleuser.New(simpleuser.Config{
+			Hooks: hooks.Hooks{SendCode: func(context.Context, hooks.SendCodeRequest) (string, error) { return "", nil }},
+			OAuth: simpleuser.OAuthConfig{Providers: []oauth.Provider{g, h}, AllowedRedirects: tc.redirects},
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Config.OAuth") {
+			t.Errorf("%s: New: %v, want an error with Config.OAuth and %s", tc.name, err, tc.want)
+		}
 	}
 }

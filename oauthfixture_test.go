@@ -24,11 +24,12 @@ func newOAuthFixture(t *testing.T, newFixture fixtureMaker, mod func(*simpleuser
 	t.Helper()
 	o := &oauthFixture{fakes: map[oauthtest.Kind]*oauthtest.Server{}}
 	o.fixture = newFixture(t, func(c *simpleuser.Config) {
+		c.OAuth.AllowedRedirects = map[string][]string{}
 		for _, k := range oauthtest.Kinds {
 			srv := oauthtest.NewServer(t, k)
 			o.fakes[k] = srv
 			c.OAuth.Providers = append(c.OAuth.Providers, srv.Provider(t))
-			c.OAuth.AllowedRedirects = append(c.OAuth.AllowedRedirects, callbackOf(string(k)))
+			c.OAuth.AllowedRedirects[string(k)] = []string{callbackOf(string(k))}
 		}
 		if mod != nil {
 			mod(c)

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/simpleuser/simpleuser"
@@ -68,11 +69,20 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	}
 	a.Service = svc
 
+	api := handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log})
 	mux := http.NewServeMux()
-	mux.Handle("/api/", handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log}))
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
 	mux.Handle("GET /{$}", home(links))
-	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(mux))
+	// Every path under /api goes to the API before the mux, which would
+	// answer one it cleans ("/api//login") with its own bare 307.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(root))
 	return a, nil
 }
 

@@ -167,3 +167,18 @@ func TestWhoamiDataJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIPathsAnsweredByTheAPI: a path under /api that ServeMux would clean
+// (and answer with a bare 307) gets the API's 404 envelope.
+func TestAPIPathsAnsweredByTheAPI(t *testing.T) {
+	h := newHarness(t, settings{})
+	for _, p := range []string{"/api//login", "/api/./login", "/api/x/../login", "/api/login/.", "/api"} {
+		code, data := h.call("POST", p, "dev-1", "", nil) // call fails the test on a non-JSON answer
+		if code != 404 {
+			t.Fatalf("POST %s: %d %v", p, code, data)
+		}
+	}
+	if code, _ := h.call("GET", "/api/user-center/me", "dev-1", "", nil); code != 200 {
+		t.Fatalf("GET /api/user-center/me: %d", code)
+	}
+}

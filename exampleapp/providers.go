@@ -83,7 +83,10 @@ func configureProviders(ctx context.Context, p providerSettings, cfg *simpleuser
 		}
 		redirect := root + "/api/oauth/" + prov.Name() + "/callback"
 		cfg.OAuth.Providers = append(cfg.OAuth.Providers, prov)
-		cfg.OAuth.AllowedRedirects = append(cfg.OAuth.AllowedRedirects, redirect)
+		if cfg.OAuth.AllowedRedirects == nil {
+			cfg.OAuth.AllowedRedirects = map[string][]string{}
+		}
+		cfg.OAuth.AllowedRedirects[prov.Name()] = append(cfg.OAuth.AllowedRedirects[prov.Name()], redirect)
 		links = append(links, signInLink{Name: prov.Name(), Label: label, RedirectURI: redirect})
 		return nil
 	}

@@ -37,8 +37,22 @@
 //
 //	mux.Handle("/auth/", http.StripPrefix("/auth", handlers.New(svc, handlers.Options{Prefix: "/"})))
 //
+// The app's ServeMux cleans a path before the handler sees it: it answers
+// "/api//login" or "/api/x/../login" with its own bare 307 to the cleaned
+// path, which the handler cannot change. To have every path under the
+// prefix answered by the handler, dispatch the prefix before the mux:
+//
+//	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+//			api.ServeHTTP(w, r)
+//			return
+//		}
+//		mux.ServeHTTP(w, r)
+//	})
+//
 // Every answer, errors included, is the kit's envelope (package envelope):
 // unknown paths get a 404 envelope, a wrong method a 405 envelope with an
-// Allow header, and request bodies must be JSON (415 otherwise), at most
-// Options.MaxBodyBytes long (413 otherwise).
+// Allow header, a path with an empty, "." or ".." segment a 404 envelope
+// (never a redirect), and request bodies must be JSON (415 otherwise), at
+// most Options.MaxBodyBytes long (413 otherwise).
 package handlers

@@ -2,8 +2,14 @@ package handlers
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/simpleuser/simpleuser"
 )
 
 // fuzzBody posts body to path and asserts an envelope below 500.
@@ -82,6 +88,74 @@ func FuzzSettingsPatch(f *testing.F) {
 			if _, ok := r.data["settings"].(map[string]any); !ok || len(r.raw) > 17<<10 {
 				t.Fatalf("settings after %q: %s", body, r.raw)
 			}
+		}
+	})
+}
+
+// FuzzOAuthSSAIDCookie: a valid ssaid survives the ssaid cookie exactly
+// (written by net/http's SetCookie, parsed back as a browser's Cookie
+// header by net/http); any other cookie value decodes to a valid ssaid or
+// is refused, and never panics.
+func FuzzOAuthSSAIDCookie(f *testing.F) {
+	for _, s := range []string{"dev-1", `a"b`, "a;b", `a\b`, "a,b", "a b", "", "ZGV2aWNl", "%22", strings.Repeat("~", 128)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, ok := ssaidFromCookie(s); ok && !simpleuser.ValidSSAID(got) {
+			t.Fatalf("cookie %q decoded to invalid ssaid %q", s, got)
+		}
+		if !simpleuser.ValidSSAID(s) {
+			return
+		}
+		w := httptest.NewRecorder()
+		http.SetCookie(w, &http.Cookie{Name: oauthSSAIDCookie, Value: cookieSSAID(s), Path: "/api/oauth/"})
+		set := w.Result().Cookies()
+		if len(set) != 1 {
+			t.Fatalf("ssaid %q: Set-Cookie %v", s, w.Header()["Set-Cookie"])
+		}
+		r := httptest.NewRequest("GET", "/api/oauth/google/callback", nil)
+		r.Header.Set("Cookie", (&http.Cookie{Name: set[0].Name, Value: set[0].Value}).String())
+		ck, err := r.Cookie(oauthSSAIDCookie)
+		if err != nil {
+			t.Fatalf("ssaid %q: cookie %q not read back: %v", s, r.Header.Get("Cookie"), err)
+		}
+		if got, ok := ssaidFromCookie(ck.Value); !ok || got != s {
+			t.Fatalf("ssaid %q came back as %q (ok %v)", s, got, ok)
+		}
+	})
+}
+
+// FuzzRequestPath: any request path under (or outside) the prefix, with
+// any method, answers the envelope, never a redirect or a 5xx; a path that
+// is not clean is 404 NOT_FOUND.
+func FuzzRequestPath(f *testing.F) {
+	e := newMemoryEnv(f)
+	for _, s := range []string{"/api/login", "/api//login", "/api/x/../login", "/api/./user-center/me", "/api/user-center/me/.",
+		"/api/oauth/%2e%2e/start", "/api/login%2F..%2Fx", "/api/user-center/identities/../identities", "//", "/api/", "*"} {
+		f.Add("GET", s)
+		f.Add("POST", s)
+	}
+	f.Fuzz(func(t *testing.T, method, target string) {
+		switch method {
+		case "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		default:
+			method = "GET"
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			return
+		}
+		req := httptest.NewRequest(method, "/", nil)
+		req.URL, req.RequestURI = u, target
+		req.Header.Set("x-client-ssaid", "fuzz-path")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		r := checkEnvelope(t, w.Code, w.Header(), w.Body.Bytes(), method+" "+target)
+		if r.code >= 300 && r.code < 400 || r.code >= 500 {
+			t.Fatalf("%s %q: %d %s", method, target, r.code, r.raw)
+		}
+		if p := u.EscapedPath(); p != cleanPath(p) && (r.code != 404 || r.dataCode() != "NOT_FOUND") {
+			t.Fatalf("%s %q (not clean): %d %s", method, target, r.code, r.raw)
 		}
 	})
 }

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"slices"
 	"strings"
 
@@ -29,7 +31,10 @@ const DefaultMaxBodyBytes = 100 << 10
 type Options struct {
 	// Prefix is the path prefix of every endpoint. Default "/api". "/" or
 	// "-" mount the endpoints at the root ("/login"). A missing leading
-	// slash is added and a trailing one removed.
+	// slash is added, and the prefix is cleaned as path.Clean does (no
+	// trailing slash, "//", "." or ".."). Only letters, digits, "/" and
+	// "-._~!$&'()*+,=:@" may appear (RFC 3986 path characters written as
+	// themselves, without ";"); New panics otherwise.
 	Prefix string
 	// MaxBodyBytes caps request bodies, in bytes (413 beyond). Default
 	// DefaultMaxBodyBytes (100 KiB); negative: no cap.
@@ -77,8 +82,9 @@ type server struct {
 // already wraps everything in Identity, the inner one passes through.
 //
 // The OpenAPI document is generated once here; New panics if the route
-// table cannot be reflected (a programming error, caught by the tests) or
-// if Options.UserFields is not a struct.
+// table cannot be reflected (a programming error, caught by the tests), if
+// Options.UserFields is not a struct, or if Options.Prefix holds a
+// character it does not allow.
 func New(svc *simpleuser.Service, opts Options) http.Handler {
 	if svc == nil {
 		panic("handlers: New needs a *simpleuser.Service")
@@ -119,7 +125,12 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	return middleware.Recover(s.log)(h)
 }
 
-// normalizePrefix turns Options.Prefix into "" (root) or "/x/y".
+// normalizePrefix turns Options.Prefix into "" (root) or a clean "/x/y"
+// (path.Clean: no empty, "." or ".." segment, which ServeMux never routes
+// as such). It panics when the prefix holds a byte that is not an RFC 3986
+// §3.3 path character written as itself (ALPHA, DIGIT, "-._~!$&'()*+,=:@"
+// and "/"): a '%', '{', ';', space... would be read differently by the
+// mux, by browsers, or dropped from the cookie Path by net/http.
 func normalizePrefix(p string) string {
 	p = strings.TrimSpace(p)
 	switch p {
@@ -128,11 +139,24 @@ func normalizePrefix(p string) string {
 	case "-", "/":
 		return ""
 	}
-	p = strings.TrimRight(p, "/")
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
+	if i := strings.IndexFunc(p, func(r rune) bool { return !isPathChar(r) }); i >= 0 {
+		panic(fmt.Sprintf("handlers: Options.Prefix %q: %q is not allowed (only letters, digits, \"/-._~!$&'()*+,=:@\")", p, p[i:i+1]))
+	}
+	p = path.Clean("/" + p)
+	if p == "/" {
+		return ""
 	}
 	return p
+}
+
+// isPathChar reports whether r is "/" or an RFC 3986 pchar other than
+// pct-encoded and ";" (unreserved, sub-delims, ":", "@").
+func isPathChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("/-._~!$&'()*+,=:@", r)
 }
 
 func (s *server) handle(method, path string, h http.Handler) {
@@ -164,7 +188,21 @@ func (s *server) methodsFor(r *http.Request) ([]string, bool) {
 // ServeHTTP routes r, answering unknown paths with a 404 envelope and a
 // wrong method with a 405 envelope carrying Allow, so the mux's own
 // text/plain answers never reach a client.
+//
+// A path that is not clean (an empty, "." or ".." segment: "//", "/./",
+// "/../", a trailing "/." or "/..") is a 404 NOT_FOUND envelope too, as
+// nicot (Express) answers it, where ServeMux would answer a bare 307 to
+// the cleaned path. No route has such a path, and redirecting a client to
+// a path it did not ask for (a "/x/../login" into "/login") is never what
+// a JSON API wants. Escaped dots and slashes (%2e%2e, %2F) are not path
+// structure: they stay inside their segment, and reach the route as a
+// wildcard's value (a provider named "..", answered 404
+// UNKNOWN_PROVIDER).
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); p != cleanPath(p) {
+		s.notFound(w, r)
+		return
+	}
 	methods, known := s.methodsFor(r)
 	if !known {
 		s.notFound(w, r)
@@ -185,6 +223,22 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the canonical form of p, as net/http's ServeMux computes
+// it before routing: path.Clean, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

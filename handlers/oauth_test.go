@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,11 +28,12 @@ func newOAuthEnv(t *testing.T, b backendSet, mod ...func(*simpleuser.Config)) *o
 	t.Helper()
 	o := &oauthEnv{fakes: map[oauthtest.Kind]*oauthtest.Server{}}
 	o.env = newEnv(t, withBackend(b), withConfig(func(c *simpleuser.Config) {
+		c.OAuth.AllowedRedirects = map[string][]string{}
 		for _, k := range oauthtest.Kinds {
 			srv := oauthtest.NewServer(t, k)
 			o.fakes[k] = srv
 			c.OAuth.Providers = append(c.OAuth.Providers, srv.Provider(t))
-			c.OAuth.AllowedRedirects = append(c.OAuth.AllowedRedirects, callbackURI(k))
+			c.OAuth.AllowedRedirects[string(k)] = []string{callbackURI(k)}
 		}
 		for _, m := range mod {
 			m(c)
@@ -136,7 +140,7 @@ func TestOAuthRedirectModeAndCookie(t *testing.T) {
 			t.Fatalf("Location %q, data.url %q", loc, r.str("url"))
 		}
 		ck := cookieOf(t, r.header, oauthSSAIDCookie)
-		if ck.Value != dev || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || !ck.Secure || ck.Path != "/api/oauth/" || ck.MaxAge != 600 {
+		if got, ok := ssaidFromCookie(ck.Value); !ok || got != dev || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || !ck.Secure || ck.Path != "/api/oauth/" || ck.MaxAge != 600 {
 			t.Fatalf("cookie %+v", ck)
 		}
 		code, state, err := o.fakes[oauthtest.Google].Authorize(loc)
@@ -144,7 +148,7 @@ func TestOAuthRedirectModeAndCookie(t *testing.T) {
 			t.Fatal(err)
 		}
 		cb := o.do(rq{method: "GET", path: "/oauth/google/callback", query: map[string]string{"code": code, "state": state},
-			header: map[string]string{"Cookie": oauthSSAIDCookie + "=" + dev}}).want(t, 200, "")
+			header: map[string]string{"Cookie": oauthSSAIDCookie + "=" + ck.Value}}).want(t, 200, "")
 		if cleared := cookieOf(t, cb.header, oauthSSAIDCookie); cleared.MaxAge >= 0 {
 			t.Fatalf("the callback did not clear the cookie: %+v", cleared)
 		}
@@ -158,6 +162,76 @@ func TestOAuthRedirectModeAndCookie(t *testing.T) {
 		o.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
 			"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": "bad ssaid"}}).want(t, 400, "INVALID_INPUT")
 	})
+}
+
+// TestOAuthRedirectModeSSAIDRoundTrip: in redirect mode the ssaid goes
+// through the cookie unchanged, whatever printable ASCII it holds (net/http
+// drops '"', ';' and '\\' from a raw cookie value and quotes one with ','):
+// for each such character, and for one ssaid holding all of them, a
+// browser (a cookie jar) runs start → provider → callback, and the
+// callback signs in the device's own anonymous user.
+func TestOAuthRedirectModeSSAIDRoundTrip(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		o := newOAuthEnv(t, b)
+		var all strings.Builder
+		for c := byte(0x21); c <= 0x7e; c++ {
+			all.WriteByte(c)
+		}
+		ssaids := []string{all.String()}
+		for c := byte(0x21); c <= 0x7e; c++ {
+			ssaids = append(ssaids, "c"+string(c)+"-"+o.uniq)
+		}
+		for i, dev := range ssaids {
+			if !simpleuser.ValidSSAID(dev) {
+				t.Fatalf("test ssaid %q is not valid", dev)
+			}
+			anon := o.me(dev, "").want(t, 200, "").num("id")
+			o.fakes[oauthtest.Google].SetUser(oauthtest.User{Subject: fmt.Sprintf("sub-rt-%d", i)})
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			site := &url.URL{Scheme: "https", Host: "app.example", Path: "/api/oauth/google/start"}
+			r := o.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
+				"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": dev}}).want(t, http.StatusFound, "")
+			jar.SetCookies(site, (&http.Response{Header: r.header}).Cookies())
+			code, state, err := o.fakes[oauthtest.Google].Authorize(r.header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cbURL := &url.URL{Scheme: "https", Host: "app.example", Path: "/api/oauth/google/callback"}
+			sent := jar.Cookies(cbURL)
+			if len(sent) != 1 {
+				t.Fatalf("ssaid %q: the browser sends %v to the callback", dev, sent)
+			}
+			cb := o.do(rq{method: "GET", path: "/oauth/google/callback", query: map[string]string{"code": code, "state": state},
+				header: map[string]string{"Cookie": sent[0].String()}}).want(t, 200, "")
+			if cb.num("userId") != anon {
+				t.Fatalf("ssaid %q: signed in user %d, want the device's anonymous user %d", dev, cb.num("userId"), anon)
+			}
+		}
+	})
+}
+
+// TestOAuthSSAIDCookieIgnoredUnlessItDecodes: a cookie that is not the
+// encoding of a valid ssaid counts as absent (400 SSAID_REQUIRED without
+// the header), and never as another device; it is cleared all the same.
+func TestOAuthSSAIDCookieIgnoredUnlessItDecodes(t *testing.T) {
+	o := newOAuthEnv(t, backendSets[0])
+	for _, v := range []string{
+		"plain-ssaid!",                        // the raw, unencoded form
+		"ZGV2aWNl=",                           // padded
+		"ZGV2aWNlAA",                          // decodes to "device\x00"
+		cookieSSAID(strings.Repeat("a", 129)), // too long once decoded
+		"ZGV2aWNl+/",                          // standard, not URL, alphabet
+		base64.RawURLEncoding.EncodeToString([]byte("dev ice")), // a space
+	} {
+		r := o.do(rq{method: "GET", path: "/oauth/google/callback", query: map[string]string{"code": "c", "state": "s"},
+			header: map[string]string{"Cookie": oauthSSAIDCookie + "=" + v}}).want(t, 400, "SSAID_REQUIRED")
+		if cleared := cookieOf(t, r.header, oauthSSAIDCookie); cleared.MaxAge >= 0 {
+			t.Fatalf("cookie %q not cleared: %+v", v, cleared)
+		}
+	}
 }
 
 func cookieOf(t *testing.T, h http.Header, name string) *http.Cookie {
@@ -183,7 +257,15 @@ func TestOAuthStartErrors(t *testing.T) {
 	start(dev, "myspace", ok).want(t, 404, "UNKNOWN_PROVIDER")
 	start(dev, "github", map[string]string{"redirectUri": "https://evil.example/cb"}).want(t, 400, "REDIRECT_NOT_ALLOWED")
 	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.GitHub) + "/"}).want(t, 400, "REDIRECT_NOT_ALLOWED")
-	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.Google)}).want(t, 200, "") // any allowed URI
+	// Each provider's own URIs only: another provider's callback is refused.
+	for _, k := range oauthtest.Kinds {
+		for _, other := range oauthtest.Kinds {
+			if other != k {
+				start(dev, string(k), map[string]string{"redirectUri": callbackURI(other)}).want(t, 400, "REDIRECT_NOT_ALLOWED")
+			}
+		}
+		start(dev, string(k), map[string]string{"redirectUri": callbackURI(k)}).want(t, 200, "")
+	}
 	start(dev, "github", map[string]string{}).want(t, 400, "INVALID_INPUT")
 	start(dev, "github", map[string]string{"redirectUri": callbackURI(oauthtest.GitHub), "mode": "popup"}).want(t, 400, "INVALID_INPUT")
 	// PKCE and a fresh state on every start.
@@ -221,6 +303,8 @@ func TestOAuthCallbackErrors(t *testing.T) {
 			cb(oauthtest.GitHub, map[string]string{"code": code}).want(t, 403, "OAUTH_STATE")
 			cb(oauthtest.Google, map[string]string{"code": code, "state": state}).want(t, 403, "OAUTH_STATE") // started for GitHub
 			o.callback(o.ssaid("other-device"), oauthtest.GitHub, map[string]string{"code": code, "state": state}).want(t, 403, "OAUTH_STATE")
+			// Neither burnt the state: GitHub's own callback still signs in.
+			cb(oauthtest.GitHub, map[string]string{"code": code, "state": state}).want(t, 200, "")
 		})
 		t.Run("replayed state", func(t *testing.T) {
 			code, state := o.consent(t, dev, oauthtest.Facebook)

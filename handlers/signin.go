@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"time"
@@ -12,7 +13,33 @@ import (
 
 // oauthSSAIDCookie carries the device id from the start endpoint (redirect
 // mode) to the callback, which a browser reaches without custom headers.
+// Its value is the ssaid encoded by cookieSSAID.
 const oauthSSAIDCookie = "simpleuser_oauth_ssaid"
+
+// cookieSSAID encodes ssaid for the cookie: base64url without padding
+// (RFC 4648 §5). A valid ssaid may hold bytes a cookie value cannot (RFC
+// 6265 §4.1.1 cookie-octet excludes '"', ',', ';' and '\'), which
+// net/http's SetCookie would drop or quote: the callback would then run as
+// another device. The encoding uses cookie-octets only, so the value
+// comes back unchanged.
+func cookieSSAID(ssaid string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(ssaid))
+}
+
+// ssaidFromCookie decodes a cookieSSAID value; ok is false when v does not
+// decode (strictly) to a valid ssaid, and the cookie is then ignored.
+func ssaidFromCookie(v string) (ssaid string, ok bool) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(v)
+	if err != nil || !simpleuser.ValidSSAID(string(b)) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// oauthCookiePath is the Path of the ssaid cookie: the kit's oauth routes.
+// The prefix holds cookie-path bytes only (normalizePrefix), so net/http
+// sets it unchanged.
+func (s *server) oauthCookiePath() string { return s.prefix + "/oauth/" }
 
 // GET /oauth/{provider}/start
 func oauthStart(c *call) (any, error) {
@@ -41,7 +68,7 @@ func oauthStart(c *call) (any, error) {
 			ttl = oauth.DefaultStateTTL
 		}
 		http.SetCookie(c.w, &http.Cookie{
-			Name: oauthSSAIDCookie, Value: client.SSAID, Path: c.s.prefix + "/oauth/",
+			Name: oauthSSAIDCookie, Value: cookieSSAID(client.SSAID), Path: c.s.oauthCookiePath(),
 			MaxAge: int(ttl / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 			Secure: c.r.TLS != nil || strings.HasPrefix(in.RedirectURI, "https://"),
 		})
@@ -59,11 +86,12 @@ func oauthCallback(c *call) (any, error) {
 	}
 	client := c.client
 	if ck, err := c.r.Cookie(oauthSSAIDCookie); err == nil {
-		// The flow is over either way: the state is single-use.
-		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.prefix + "/oauth/", MaxAge: -1,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: ck.Secure || c.r.TLS != nil})
-		if client.SSAID == "" && simpleuser.ValidSSAID(ck.Value) {
-			client.SSAID = ck.Value
+		// The flow is over either way: the state is single-use. (A request
+		// cookie carries no attributes: Secure is the connection's.)
+		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.oauthCookiePath(), MaxAge: -1,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.r.TLS != nil})
+		if ssaid, ok := ssaidFromCookie(ck.Value); client.SSAID == "" && ok {
+			client.SSAID = ssaid
 		}
 	}
 	if client.SSAID == "" {

@@ -8,13 +8,14 @@
 // # Flow
 //
 // Flow.Start checks the provider and the redirect URI (exact match against
-// FlowOptions.AllowedRedirects), makes a 32-byte random state, a PKCE
+// that provider's FlowOptions.AllowedRedirects), makes a 32-byte random state, a PKCE
 // verifier and a nonce, stores {provider, ssaid, verifier, nonce, redirect
 // URI, expiry} in a code.Store under "oauth:" + base64url(sha256(state))
 // for FlowOptions.StateTTL (default 10 minutes), and returns the
 // provider's authorization URL. Flow.Callback refuses a callback carrying
 // an error parameter (ErrDenied), looks the state up, checks expiry,
-// provider and ssaid (ErrBadState), deletes the record with
+// provider, ssaid and that the redirect URI is still allowed for the
+// provider (ErrBadState), deletes the record with
 // Consume before anything else (a replayed or concurrent second
 // callback gets ErrBadState), then exchanges the code. HTTPStatus maps
 // every error to the status the service should answer.
@@ -40,8 +41,8 @@
 // provider's real endpoints. In every case the redirect URI to register
 // with the provider is the app's callback route for it, conventionally
 // https://APP/auth/callback/NAME (e.g. https://app.example/auth/callback/google);
-// the same exact string must be in FlowOptions.AllowedRedirects, and is the
-// redirectURI the service passes to Flow.Start.
+// the same exact string must be in FlowOptions.AllowedRedirects under the
+// provider's name, and is the redirectURI the service passes to Flow.Start.
 //
 // google (NewGoogle): OpenID Connect. Default scopes "openid email
 // profile". PKCE S256: yes. Nonce: sent and required in the ID token.

@@ -15,7 +15,7 @@ import (
 var (
 	// ErrUnknownProvider: no provider of that name is configured. HTTP 404.
 	ErrUnknownProvider = errors.New("oauth: unknown provider")
-	// ErrRedirectNotAllowed: the redirect URI is not in
+	// ErrRedirectNotAllowed: the redirect URI is not one of the provider's
 	// FlowOptions.AllowedRedirects (exact match). HTTP 400.
 	ErrRedirectNotAllowed = errors.New("oauth: redirect URI not allowed")
 	// ErrSSAIDRequired: Start was called without a device id to bind the

@@ -18,7 +18,7 @@ func ExampleFlow() {
 		log.Fatal(err)
 	}
 	flow, err := oauth.NewFlow(memory.New(), []oauth.Provider{google}, oauth.FlowOptions{
-		AllowedRedirects: []string{"https://app.example/auth/callback/google"},
+		AllowedRedirects: map[string][]string{"google": {"https://app.example/auth/callback/google"}},
 		HTTPClient:       &http.Client{Timeout: 5 * time.Second},
 	})
 	if err != nil {

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -27,12 +29,25 @@ const stateKeyPrefix = "oauth:"
 type FlowOptions struct {
 	// StateTTL is how long a state stays valid (default DefaultStateTTL).
 	StateTTL time.Duration
-	// AllowedRedirects lists the exact redirect URIs a flow may use: the
-	// callback URLs registered with the providers, e.g.
-	// "https://app.example/auth/callback/google". Matching is exact (no
-	// prefix, no normalisation). Empty means every Start fails with
-	// ErrRedirectNotAllowed.
-	AllowedRedirects []string
+	// AllowedRedirects maps each provider's name to the exact redirect URIs
+	// a flow with that provider may use: the callback URLs registered with
+	// that provider (RFC 6749 §3.1.2, "redirection endpoint"), e.g.
+	//
+	//	map[string][]string{
+	//		"google": {"https://app.example/auth/callback/google"},
+	//		"github": {"https://app.example/auth/callback/github"},
+	//	}
+	//
+	// Matching is exact string comparison (no prefix, no normalisation: the
+	// rule RFC 9700 §2.1 sets for authorization servers), and
+	// per provider: a Start for google with github's URI fails with
+	// ErrRedirectNotAllowed. Every provider needs at least one URI, every
+	// key must name a provider, and every URI must be an absolute http(s)
+	// URL without fragment (RFC 6749 §3.1.2); NewFlow fails otherwise,
+	// naming the provider. One URI may be listed under several providers
+	// (a single client-side callback page): the state still binds the flow
+	// to its provider.
+	AllowedRedirects map[string][]string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// HTTPClient makes every call to the providers (default: a client with
@@ -55,7 +70,7 @@ type Flow struct {
 	store      code.Store
 	providers  map[string]Provider
 	ttl        time.Duration
-	redirects  map[string]bool
+	redirects  map[string]map[string]bool // provider -> allowed redirect URIs
 	now        func() time.Time
 	httpClient *http.Client
 }
@@ -80,7 +95,7 @@ func NewFlow(store code.Store, providers []Provider, opts FlowOptions) (*Flow, e
 		store:      store,
 		providers:  make(map[string]Provider, len(providers)),
 		ttl:        opts.StateTTL,
-		redirects:  make(map[string]bool, len(opts.AllowedRedirects)),
+		redirects:  make(map[string]map[string]bool, len(providers)),
 		now:        opts.Now,
 		httpClient: opts.HTTPClient,
 	}
@@ -96,12 +111,24 @@ func NewFlow(store code.Store, providers []Provider, opts FlowOptions) (*Flow, e
 		}
 		f.providers[p.Name()] = p
 	}
-	for _, r := range opts.AllowedRedirects {
-		u, err := url.Parse(r)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-			return nil, fmt.Errorf("oauth: NewFlow: FlowOptions.AllowedRedirects: %q is not an absolute http(s) URL without fragment", r)
+	for _, name := range slices.Sorted(maps.Keys(opts.AllowedRedirects)) {
+		if f.providers[name] == nil {
+			return nil, fmt.Errorf("oauth: NewFlow: FlowOptions.AllowedRedirects[%q]: no provider of that name", name)
 		}
-		f.redirects[r] = true
+		set := make(map[string]bool, len(opts.AllowedRedirects[name]))
+		for _, r := range opts.AllowedRedirects[name] {
+			u, err := url.Parse(r)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+				return nil, fmt.Errorf("oauth: NewFlow: FlowOptions.AllowedRedirects[%q]: %q is not an absolute http(s) URL without fragment", name, r)
+			}
+			set[r] = true
+		}
+		f.redirects[name] = set
+	}
+	for _, p := range providers {
+		if len(f.redirects[p.Name()]) == 0 {
+			return nil, fmt.Errorf("oauth: NewFlow: provider %q has no redirect URI in FlowOptions.AllowedRedirects", p.Name())
+		}
 	}
 	if f.ttl < 0 {
 		return nil, errors.New("oauth: NewFlow: FlowOptions.StateTTL is negative")
@@ -125,8 +152,8 @@ func NewFlow(store code.Store, providers []Provider, opts FlowOptions) (*Flow, e
 func (f *Flow) Provider(name string) Provider { return f.providers[name] }
 
 // Start begins a login with provider for the device ssaid, to come back to
-// redirectURI (which must be in FlowOptions.AllowedRedirects). It returns
-// the provider's authorization URL to send the browser to.
+// redirectURI (which must be one of FlowOptions.AllowedRedirects[provider]).
+// It returns the provider's authorization URL to send the browser to.
 //
 // Errors: ErrUnknownProvider, ErrRedirectNotAllowed, ErrSSAIDRequired, or a
 // store error.
@@ -135,7 +162,7 @@ func (f *Flow) Start(ctx context.Context, provider, ssaid, redirectURI string) (
 	if p == nil {
 		return "", fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
 	}
-	if !f.redirects[redirectURI] {
+	if !f.redirects[provider][redirectURI] {
 		return "", ErrRedirectNotAllowed
 	}
 	if ssaid == "" {
@@ -169,8 +196,11 @@ func (f *Flow) Start(ctx context.Context, provider, ssaid, redirectURI string) (
 // returns the user's profile and the redirect URI the flow was started
 // with.
 //
-// The state is checked (known, unexpired, same provider, same ssaid) and
-// consumed atomically before the code is exchanged, so it works once.
+// The state is checked (known, unexpired, same provider, same ssaid, its
+// redirect URI still allowed for provider) and consumed atomically before
+// the code is exchanged, so it works once. A state started for one
+// provider is refused (ErrBadState) at another's callback and stays
+// usable at its own.
 //
 // Errors: ErrUnknownProvider, ErrDenied, ErrBadState, ErrExchange,
 // ErrBadToken, ErrProviderUnavailable, or a store error; see HTTPStatus.
@@ -234,6 +264,10 @@ func (f *Flow) load(ctx context.Context, provider, ssaid, state string) (string,
 		return "", nil, nil, fmt.Errorf("%w: started for another provider", ErrBadState)
 	case rec.SSAID != ssaid:
 		return "", nil, nil, fmt.Errorf("%w: started on another device", ErrBadState)
+	case !f.redirects[provider][rec.RedirectURI]:
+		// Started by an instance configured otherwise (or before a change):
+		// never exchange a code for a redirect URI this one does not allow.
+		return "", nil, nil, fmt.Errorf("%w: redirect URI no longer allowed", ErrBadState)
 	}
 	return key, raw, &rec, nil
 }

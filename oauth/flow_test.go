@@ -35,12 +35,12 @@ func newEnv(t *testing.T, kinds ...oauthtest.Kind) *env {
 	t.Helper()
 	e := &env{store: memory.New(), clock: testclock.New(time.Time{}), fakes: map[oauthtest.Kind]*oauthtest.Server{}}
 	var providers []oauth.Provider
-	var redirects []string
+	redirects := map[string][]string{}
 	for _, k := range kinds {
 		f := oauthtest.NewServer(t, k)
 		e.fakes[k] = f
 		providers = append(providers, f.Provider(t))
-		redirects = append(redirects, callbackURL(string(k)))
+		redirects[string(k)] = []string{callbackURL(string(k))}
 	}
 	flow, err := oauth.NewFlow(e.store, providers, oauth.FlowOptions{
 		AllowedRedirects: redirects,
@@ -236,13 +236,42 @@ func TestStateBoundToDevice(t *testing.T) {
 	}
 }
 
+// TestStateBoundToProvider: a state started for google is refused at
+// github's callback (code or error parameter) without being burnt, and
+// still works at google's.
 func TestStateBoundToProvider(t *testing.T) {
 	e := newEnv(t, oauthtest.Google, oauthtest.GitHub)
 	c, state := e.consent(t, oauthtest.Google)
 	_, _, err := e.callback(oauthtest.GitHub, device, state, c)
 	wantErr(t, err, oauth.ErrBadState, http.StatusForbidden)
-	if _, _, err := e.callback(oauthtest.Google, device, state, c); err != nil {
+	_, _, err = e.flow.Callback(context.Background(), "github", device, state, "", "access_denied")
+	wantErr(t, err, oauth.ErrDenied, http.StatusForbidden)
+	prof, redirect, err := e.callback(oauthtest.Google, device, state, c)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if prof.Provider != "google" || redirect != callbackURL("google") {
+		t.Fatalf("profile of %q, redirect %q", prof.Provider, redirect)
+	}
+}
+
+// TestStateRedirectNoLongerAllowed: a flow started by an instance that
+// allowed its redirect URI is refused by one that does not (another
+// instance's config, or a config change), before the code is exchanged.
+func TestStateRedirectNoLongerAllowed(t *testing.T) {
+	e := newEnv(t, oauthtest.Google)
+	c, state := e.consent(t, oauthtest.Google)
+	other, err := oauth.NewFlow(e.store, []oauth.Provider{e.fakes[oauthtest.Google].Provider(t)}, oauth.FlowOptions{
+		AllowedRedirects: map[string][]string{"google": {"https://app.example/elsewhere/google"}},
+		Now:              e.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = other.Callback(context.Background(), "google", device, state, c, "")
+	wantErr(t, err, oauth.ErrBadState, http.StatusForbidden)
+	if !strings.Contains(err.Error(), "redirect URI") {
+		t.Fatalf("err = %v, want it to name the redirect URI", err)
 	}
 }
 
@@ -397,7 +426,7 @@ func TestProviderTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	flow, err := oauth.NewFlow(memory.New(), []oauth.Provider{p}, oauth.FlowOptions{
-		AllowedRedirects: []string{callbackURL("x")},
+		AllowedRedirects: map[string][]string{"x": {callbackURL("x")}},
 		HTTPClient:       &http.Client{Timeout: 50 * time.Millisecond},
 	})
 	if err != nil {
@@ -413,7 +442,7 @@ func TestProviderTimeout(t *testing.T) {
 }
 
 func TestRedirectNotAllowed(t *testing.T) {
-	e := newEnv(t, oauthtest.Google)
+	e := newEnv(t, oauthtest.Google, oauthtest.GitHub)
 	for _, r := range []string{
 		"", "https://evil.example/auth/callback/google",
 		callbackURL("google") + "/", callbackURL("google") + "?x=1",
@@ -421,6 +450,41 @@ func TestRedirectNotAllowed(t *testing.T) {
 	} {
 		_, err := e.flow.Start(context.Background(), "google", device, r)
 		wantErr(t, err, oauth.ErrRedirectNotAllowed, http.StatusBadRequest)
+	}
+}
+
+// TestRedirectsPerProvider: each provider accepts its own URIs only, even
+// when the other provider's are configured; one URI may serve several.
+func TestRedirectsPerProvider(t *testing.T) {
+	g := oauthtest.NewServer(t, oauthtest.Google).Provider(t)
+	h := oauthtest.NewServer(t, oauthtest.GitHub).Provider(t)
+	const shared = "https://app.example/auth/callback"
+	flow, err := oauth.NewFlow(memory.New(), []oauth.Provider{g, h}, oauth.FlowOptions{
+		AllowedRedirects: map[string][]string{
+			"google": {callbackURL("google"), shared},
+			"github": {callbackURL("github"), shared},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		provider, redirect string
+		ok                 bool
+	}{
+		{"google", callbackURL("google"), true},
+		{"google", shared, true},
+		{"google", callbackURL("github"), false},
+		{"github", callbackURL("github"), true},
+		{"github", shared, true},
+		{"github", callbackURL("google"), false},
+	} {
+		_, err := flow.Start(context.Background(), tt.provider, device, tt.redirect)
+		if tt.ok && err != nil {
+			t.Errorf("Start(%s, %s): %v", tt.provider, tt.redirect, err)
+		} else if !tt.ok {
+			wantErr(t, err, oauth.ErrRedirectNotAllowed, http.StatusBadRequest)
+		}
 	}
 }
 
@@ -442,24 +506,35 @@ func TestSSAIDRequired(t *testing.T) {
 
 func TestNewFlowValidation(t *testing.T) {
 	g := oauthtest.NewServer(t, oauthtest.Google).Provider(t)
+	h := oauthtest.NewServer(t, oauthtest.GitHub).Provider(t)
+	ok := map[string][]string{"google": {callbackURL("google")}}
 	tests := []struct {
 		name      string
 		store     code.Store
 		providers []oauth.Provider
 		opts      oauth.FlowOptions
+		want      string // in the error
 	}{
-		{"nil store", nil, []oauth.Provider{g}, oauth.FlowOptions{}},
-		{"duplicate provider", memory.New(), []oauth.Provider{g, g}, oauth.FlowOptions{}},
-		{"nil provider", memory.New(), []oauth.Provider{nil}, oauth.FlowOptions{}},
-		{"relative redirect", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: []string{"/auth/callback/google"}}},
-		{"redirect with fragment", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: []string{"https://a.example/cb#x"}}},
-		{"negative TTL", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{StateTTL: -time.Second}},
-		{"client without timeout", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{HTTPClient: &http.Client{}}},
+		{"nil store", nil, []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: ok}, "store is nil"},
+		{"duplicate provider", memory.New(), []oauth.Provider{g, g}, oauth.FlowOptions{AllowedRedirects: ok}, `"google" given twice`},
+		{"nil provider", memory.New(), []oauth.Provider{nil}, oauth.FlowOptions{}, "nil provider"},
+		{"relative redirect", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: map[string][]string{"google": {"/auth/callback/google"}}}, `AllowedRedirects["google"]: "/auth/callback/google"`},
+		{"redirect with fragment", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: map[string][]string{"google": {"https://a.example/cb#x"}}}, `AllowedRedirects["google"]: "https://a.example/cb#x"`},
+		{"no redirects at all", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{}, `provider "google" has no redirect URI`},
+		{"a provider without redirects", memory.New(), []oauth.Provider{g, h}, oauth.FlowOptions{AllowedRedirects: ok}, `provider "github" has no redirect URI`},
+		{"empty list", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: map[string][]string{"google": {}}}, `provider "google" has no redirect URI`},
+		{"redirects of an unknown provider", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: map[string][]string{"google": {callbackURL("google")}, "gogle": {callbackURL("gogle")}}}, `AllowedRedirects["gogle"]: no provider of that name`},
+		{"negative TTL", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: ok, StateTTL: -time.Second}, "StateTTL is negative"},
+		{"client without timeout", memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: ok, HTTPClient: &http.Client{}}, "Timeout must be set"},
 	}
 	for _, tt := range tests {
-		if _, err := oauth.NewFlow(tt.store, tt.providers, tt.opts); err == nil {
-			t.Errorf("%s: NewFlow succeeded", tt.name)
+		_, err := oauth.NewFlow(tt.store, tt.providers, tt.opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: NewFlow error %v, want one containing %s", tt.name, err, tt.want)
 		}
+	}
+	if _, err := oauth.NewFlow(memory.New(), []oauth.Provider{g}, oauth.FlowOptions{AllowedRedirects: ok}); err != nil {
+		t.Errorf("valid options: %v", err)
 	}
 }
 

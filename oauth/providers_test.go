@@ -28,7 +28,7 @@ func newHangingServer(t *testing.T, hang chan struct{}) *httptest.Server {
 // login runs a whole flow for one provider p against fake f.
 func login(t *testing.T, f *oauthtest.Server, p oauth.Provider) (*oauth.Profile, error) {
 	t.Helper()
-	flow, err := oauth.NewFlow(newStore(), []oauth.Provider{p}, oauth.FlowOptions{AllowedRedirects: []string{callbackURL(p.Name())}})
+	flow, err := oauth.NewFlow(newStore(), []oauth.Provider{p}, oauth.FlowOptions{AllowedRedirects: map[string][]string{p.Name(): {callbackURL(p.Name())}}})
 	if err != nil {
 		t.Fatal(err)
 	}
