@@ -86,6 +86,20 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	return a, nil
 }
 
+// startPurger runs the service's purger until ctx ends: every
+// s.purgeInterval it deletes anonymous users idle for s.anonymousTTL and
+// accounts past their unregister grace period. With the anonymous-user
+// budget per client address (Config.AnonymousAddressLimit), it bounds the
+// users table: see docs/backends.md.
+func (a *app) startPurger(ctx context.Context, s settings, log *slog.Logger) {
+	if s.purgeInterval <= 0 {
+		log.Warn("the purger is off (-purge-interval 0): idle anonymous users are never deleted")
+		return
+	}
+	a.Service.StartPurger(ctx, s.purgeInterval, s.anonymousTTL)
+	log.Info("purger started", slog.Duration("interval", s.purgeInterval), slog.Duration("anonymousTTL", s.anonymousTTL))
+}
+
 // whoami answers the user id and nickname from the session alone: one
 // session-store read, no user-store read (the nickname was stored in the
 // session by GetSessionUserData at login).

@@ -32,6 +32,8 @@ type settings struct {
 	databaseURL    string
 	redisURL       string
 	redisPrefix    string
+	purgeInterval  time.Duration
+	anonymousTTL   time.Duration
 	providers      providerSettings
 }
 
@@ -45,6 +47,8 @@ func parseFlags(args []string) (settings, error) {
 	fs.StringVar(&s.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
 	fs.StringVar(&s.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
 	fs.StringVar(&s.redisPrefix, "redis-prefix", envOr("SIMPLEUSER_REDIS_PREFIX", "simpleuser:"), "Redis key prefix (SIMPLEUSER_REDIS_PREFIX)")
+	fs.DurationVar(&s.purgeInterval, "purge-interval", envDuration("SIMPLEUSER_PURGE_INTERVAL", time.Hour), "how often to delete idle anonymous users and accounts past their unregister grace period; 0 disables (SIMPLEUSER_PURGE_INTERVAL)")
+	fs.DurationVar(&s.anonymousTTL, "anonymous-ttl", envDuration("SIMPLEUSER_ANONYMOUS_TTL", 30*24*time.Hour), "delete anonymous users idle for longer than this; 0 keeps them (SIMPLEUSER_ANONYMOUS_TTL)")
 	defineProviderFlags(fs, &s.providers)
 	return s, fs.Parse(args)
 }
@@ -52,6 +56,15 @@ func parseFlags(args []string) (settings, error) {
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
 	}
 	return def
 }
@@ -86,6 +99,7 @@ func run(s settings, log *slog.Logger) error {
 		return err
 	}
 	defer app.Close()
+	app.startPurger(ctx, s, log)
 
 	srv := &http.Server{
 		Addr:              s.addr,
