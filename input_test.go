@@ -3,10 +3,12 @@ package simpleuser_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/oauth/oauthtest"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -127,5 +129,30 @@ func testUnstorableText(t *testing.T, newFixture fixtureMaker) {
 		bad400("UserExists "+e, err)
 		_, err = f.svc.CreateUser(ctx, simpleuser.NewUser{Email: e})
 		bad400("CreateUser "+e, err)
+	}
+}
+
+// A provider profile holding text no backend can store (a NUL in the
+// subject, name or address) is refused with 400, the same on every
+// backend, and creates nothing.
+func TestUnstorableProviderProfile(t *testing.T) { forBackends(t, testUnstorableProfile) }
+
+func testUnstorableProfile(t *testing.T, newFixture fixtureMaker) {
+	o := newOAuthFixture(t, newFixture, nil)
+	ctx := context.Background()
+	for i, u := range []oauthtest.User{
+		{Subject: "sub\x00ject", Email: "p1@example.com", EmailVerified: true, Name: "ok"},
+		{Subject: "s2", Email: "p2@example.com", EmailVerified: true, Name: "Ada\x00"},
+		{Subject: "s3", Email: "p3\x00@example.com", EmailVerified: true, Name: "ok"},
+	} {
+		o.fakes[oauthtest.Google].SetUser(u)
+		c := client(fmt.Sprint("prof-", i))
+		_, err := o.signIn(t, c, oauthtest.Google)
+		if e := simpleuser.AsError(err); e == nil || e.Status != 400 || e.Code != simpleuser.CodeInvalidInput {
+			t.Errorf("profile %d: %v, want 400 INVALID_INPUT", i, err)
+		}
+		if anon, err := o.svc.ResolveUser(ctx, c); err != nil || anon.Registered() {
+			t.Errorf("profile %d: the device's user after the refusal: %+v, %v; want it anonymous", i, anon, err)
+		}
 	}
 }
