@@ -57,25 +57,25 @@ func (s *Service) liveUser(ctx context.Context, email string) (*user.User, error
 
 // setPassword hashes pw, stores it and revokes every session of the user,
 // all inside one transaction: if revocation fails, the change rolls back.
-// A non-nil claim is spent as the transaction's last step.
+// A non-nil claim is spent after hashing, before the transaction, and
+// restored if the transaction fails.
 func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, claim *codeClaim) error {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
-	return s.WithTx(ctx, func(ctx context.Context) error {
-		u, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil })
-		if err != nil {
-			return err
-		}
-		if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
-			return err
-		}
-		s.emit(ctx, hooks.Event{Type: event, User: u})
-		if claim != nil {
-			return s.consume(ctx, claim)
-		}
-		return nil
+	return s.spend(ctx, claim, func() error {
+		return s.WithTx(ctx, func(ctx context.Context) error {
+			u, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil })
+			if err != nil {
+				return err
+			}
+			if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+				return err
+			}
+			s.emit(ctx, hooks.Event{Type: event, User: u})
+			return nil
+		})
 	})
 }
 
@@ -136,32 +136,31 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 	return s.setEmail(ctx, u.ID, newEmail, claim)
 }
 
-// setEmail moves the user id to email in one transaction, spending a
-// non-nil claim as its last step.
+// setEmail moves the user id to email in one transaction; a non-nil claim
+// is spent first and restored if the transaction fails.
 func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *codeClaim) error {
-	return s.WithTx(ctx, func(ctx context.Context) error {
-		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
-			return err
-		}
-		old := ""
-		u, err := s.update(ctx, id, func(u *user.User) error {
-			if !u.Registered() {
-				return ErrAnonymousEmail
+	return s.spend(ctx, claim, func() error {
+		return s.WithTx(ctx, func(ctx context.Context) error {
+			if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
+				return err
 			}
-			old, u.Email = u.Email, email
+			old := ""
+			u, err := s.update(ctx, id, func(u *user.User) error {
+				if !u.Registered() {
+					return ErrAnonymousEmail
+				}
+				old, u.Email = u.Email, email
+				return nil
+			})
+			if errors.Is(err, user.ErrEmailTaken) {
+				return ErrEmailTaken
+			}
+			if err != nil {
+				return err
+			}
+			s.emit(ctx, hooks.Event{Type: hooks.EmailChanged, User: u, Email: old})
 			return nil
 		})
-		if errors.Is(err, user.ErrEmailTaken) {
-			return ErrEmailTaken
-		}
-		if err != nil {
-			return err
-		}
-		s.emit(ctx, hooks.Event{Type: hooks.EmailChanged, User: u, Email: old})
-		if claim != nil {
-			return s.consume(ctx, claim)
-		}
-		return nil
 	})
 }
 
@@ -188,60 +187,53 @@ func (s *Service) Unregister(ctx context.Context, u *user.User) error {
 	return s.unregister(ctx, u, nil)
 }
 
-// unregister is Unregister, spending a non-nil claim as the transaction's
-// last step.
+// unregister is Unregister; a non-nil claim is spent first and restored
+// if the transaction fails.
 func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim) error {
-	spend := func(ctx context.Context) error {
-		if claim != nil {
-			return s.consume(ctx, claim)
-		}
-		return nil
-	}
-	return s.WithTx(ctx, func(ctx context.Context) error {
-		cur, err := s.users.Get(ctx, u.ID)
-		if errors.Is(err, user.ErrNotFound) {
-			return spend(ctx)
-		}
-		if err != nil {
-			return err
-		}
-		if cur.Disabled {
-			return ErrAccountDisabled
-		}
-		if !cur.Registered() {
-			if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
+	return s.spend(ctx, claim, func() error {
+		return s.WithTx(ctx, func(ctx context.Context) error {
+			cur, err := s.users.Get(ctx, u.ID)
+			if errors.Is(err, user.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
-			if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
-				return err
-			}
-			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
-			if err := s.deleteInTx(ctx, cur); err != nil {
-				return err
-			}
-			return spend(ctx)
-		}
-		now := s.now()
-		out, err := s.update(ctx, u.ID, func(u *user.User) error {
-			if u.Disabled {
+			if cur.Disabled {
 				return ErrAccountDisabled
 			}
-			if !u.Unregistered() {
-				u.UnregisterTime = now
+			if !cur.Registered() {
+				if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
+					return err
+				}
+				if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+					return err
+				}
+				s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
+				return s.deleteInTx(ctx, cur)
 			}
+			now := s.now()
+			out, err := s.update(ctx, u.ID, func(u *user.User) error {
+				if u.Disabled {
+					return ErrAccountDisabled
+				}
+				if !u.Unregistered() {
+					u.UnregisterTime = now
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
+				return err
+			}
+			if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+				return err
+			}
+			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
-			return err
-		}
-		if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
-			return err
-		}
-		s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
-		return spend(ctx)
 	})
 }
 

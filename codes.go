@@ -127,9 +127,14 @@ func (s *Service) VerifyCode(ctx context.Context, email, purpose, codeValue stri
 }
 
 // A codeClaim is a code that matched its stored record and is not spent
-// yet. The flow that acts on it spends it with consume as the last step of
-// the unit that commits the change (SPEC §5): a request that fails for any
-// other reason than the code leaves the code usable.
+// yet. The flow that acts on it first does everything that can fail on its
+// own (validation, hashing), then spends it with spend around the
+// transaction that commits the change, which restores it if that
+// transaction fails (SPEC §5): a request that fails for any other reason
+// than the code leaves the code usable. Spending before the transaction,
+// rather than inside it, makes concurrent users of one code fail at once
+// (403) instead of queueing on the winner's row locks, and keeps Redis
+// calls out of PostgreSQL transactions.
 type codeClaim struct {
 	key string
 	rec []byte
@@ -174,10 +179,9 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 }
 
 // consume spends the claimed code, atomically: ErrInvalidCode when a
-// concurrent request spent it first (one code acts at most once). Call it
-// as the last step of the unit that commits the change the code
-// authorises; inside a transaction (WithTx), the code is restored if that
-// transaction rolls back or fails to commit.
+// concurrent request spent it first (one code acts at most once). Inside a
+// transaction (an app's WithTx around the call), the code is restored if
+// that transaction rolls back or fails to commit.
 func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
 	ttl, ok, err := s.codes.Consume(ctx, cl.key, cl.rec)
 	if err != nil {
@@ -188,6 +192,21 @@ func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
 	}
 	cl.consumed, cl.ttl, cl.consumedAt = true, ttl, s.now()
 	s.onRollback(ctx, func(ctx context.Context) { s.restore(ctx, cl) })
+	return nil
+}
+
+// spend consumes claim (nil: no code) and runs fn, the unit that commits
+// the change the code authorises; if fn fails, the code is restored.
+func (s *Service) spend(ctx context.Context, claim *codeClaim, fn func() error) error {
+	if claim != nil {
+		if err := s.consume(ctx, claim); err != nil {
+			return err
+		}
+	}
+	if err := fn(); err != nil {
+		s.restore(ctx, claim)
+		return err
+	}
 	return nil
 }
 

@@ -40,7 +40,8 @@ type LoginResult struct {
 // that email whose grace period is over. A token the client presented is
 // revoked (no fixation); a fresh one is issued.
 //
-// The code is spent only by the transaction that commits the login, so a
+// The code is spent only once everything that can fail before the login's
+// transaction has passed, and given back if that transaction fails, so a
 // login that fails for another reason (503 from a backend, 503 BUSY from the
 // hasher, a hook's refusal) leaves it usable; if the session cannot be
 // written after the account was committed, the code is given back too, so
@@ -155,15 +156,12 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 		}
 	}
 	var out *user.User
-	err := s.WithTx(ctx, func(ctx context.Context) error {
-		var err error
-		if out, err = s.enter(ctx, c, u.ID, en); err != nil {
+	err := s.spend(ctx, claim, func() error {
+		return s.WithTx(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = s.enter(ctx, c, u.ID, en)
 			return err
-		}
-		if claim != nil {
-			return s.consume(ctx, claim)
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -256,16 +254,15 @@ func (s *Service) register(ctx context.Context, c Client, email string, in Login
 		}
 	}
 	var out *user.User
-	err = s.WithTx(ctx, func(ctx context.Context) error {
-		if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
+	err = s.spend(ctx, claim, func() error {
+		return s.WithTx(ctx, func(ctx context.Context) error {
+			if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
+				return err
+			}
+			var err error
+			out, err = s.upgradeAnonymous(ctx, c, signup{email: email, hash: hash, payload: in.Extra, method: "code"})
 			return err
-		}
-		var err error
-		out, err = s.upgradeAnonymous(ctx, c, signup{email: email, hash: hash, payload: in.Extra, method: "code"})
-		if err != nil {
-			return err
-		}
-		return s.consume(ctx, claim)
+		})
 	})
 	if err != nil {
 		return nil, nil, err
