@@ -85,11 +85,11 @@ func TestMigrateConcurrent(t *testing.T) {
 	if got := count(t, pool, `SELECT count(*) FROM simpleuser_migrations`); got != len(ms) {
 		t.Errorf("simpleuser_migrations has %d rows, want %d", got, len(ms))
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 3 {
-		t.Errorf("%d simpleuser_ tables in the schema, want 3 (users, identities, migrations)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 4 {
+		t.Errorf("%d simpleuser_ tables in the schema, want 4 (users, identities, email conflicts, migrations)", got)
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 5 {
-		t.Errorf("%d indexes on simpleuser_users, want 5 (pkey + 4)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 6 {
+		t.Errorf("%d indexes on simpleuser_users, want 6 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed)", got)
 	}
 	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_identities'`); got != 2 {
 		t.Errorf("%d indexes on simpleuser_identities, want 2 (pkey + user_id)", got)
@@ -135,7 +135,7 @@ func TestMigrate0003Upgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrateTx(ctx, tx, ms[:2]); err != nil {
+	if err := migrateTx(ctx, tx, []plan{{KitComponent, ms[:2]}}); err != nil {
 		t.Fatalf("migrations 0001-0002: %v", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
