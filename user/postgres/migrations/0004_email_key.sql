@@ -13,7 +13,7 @@
 --
 -- ALTER TABLE takes an ACCESS EXCLUSIVE lock held until the whole Migrate
 -- transaction commits, backfill included: on a large table, run this
--- migration in a quiet moment (about a second per 10,000 users).
+-- migration in a quiet moment (200,000 users took about 4 s on 2 cores).
 
 DROP INDEX simpleuser_users_email_key;
 
