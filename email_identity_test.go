@@ -66,7 +66,8 @@ func testResetPasswordLookAlikeDomain(t *testing.T, newFixture fixtureMaker) {
 
 // Kate@example.com with U+212A KELVIN SIGN for the K (which NFC turns into
 // the Latin K) is refused with 400 everywhere: it never reaches the
-// account of kate@example.com, by code or by password.
+// account of kate@example.com, by code or by password. So are addresses
+// mixing scripts in one part.
 func TestKelvinSignNeverLogsIn(t *testing.T) { forBackends(t, testKelvinSignNeverLogsIn) }
 
 func testKelvinSignNeverLogsIn(t *testing.T, newFixture fixtureMaker) {
@@ -93,6 +94,13 @@ func testKelvinSignNeverLogsIn(t *testing.T, newFixture fixtureMaker) {
 	}
 	if err := f.svc.ResetPassword(ctx, kelvin, "C0DE77a", "attacker-password"); status(err) != 400 {
 		t.Errorf("ResetPassword(Kelvin-K ate): status %d, want 400", status(err))
+	}
+	// Mixed scripts within a part (a Cyrillic а among Latin letters) are
+	// refused alike.
+	for _, e := range []string{"k\u0430te@example.com", "kate@ex\u0430mple.com"} {
+		if err := f.svc.SendCode(ctx, att, e, hooks.PurposeLogin); status(err) != 400 {
+			t.Errorf("SendCode(%q): status %d, want 400", e, status(err))
+		}
 	}
 }
 

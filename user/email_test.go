@@ -285,3 +285,17 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// BenchmarkEmailKey: the key of a typical ASCII address and of an
+// internationalised one, computed on every request that names an address.
+func BenchmarkEmailKey(b *testing.B) {
+	for _, e := range []string{"Ada.Lovelace@Example.com", "josé.müller@bücher.example"} {
+		b.Run(e, func(b *testing.B) {
+			for b.Loop() {
+				if user.EmailKey(e) == "" {
+					b.Fatal("no key")
+				}
+			}
+		})
+	}
+}
