@@ -185,6 +185,12 @@ func emailKey(email string) (string, error) {
 			return "", fmt.Errorf("%w: the domain is not a valid domain name", ErrInvalidEmail)
 		}
 		for label := range strings.SplitSeq(uni, ".") {
+			// UTS #46 §4.1 step 2: without CheckHyphens, a label may
+			// still not begin with "xn--" once decoded (it would decode
+			// again, so its two forms would not be one domain).
+			if strings.HasPrefix(label, "xn--") {
+				return "", fmt.Errorf("%w: the domain is not a valid domain name", ErrInvalidEmail)
+			}
 			if err := checkScripts(label); err != nil {
 				return "", err
 			}

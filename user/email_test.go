@@ -48,6 +48,7 @@ func TestValidEmail(t *testing.T) {
 		"a b@example.com":                          false,
 		"ada@xn--abc.com":                          false, // not valid punycode
 		"ada@exa\u200dmple.com":                    false, // ZWJ outside its context (RFC 5892)
+		"ada@xn--xn--00-00a.example":               false, // decodes to a label beginning with xn--
 		strings.Repeat("a", 65) + "@example.com":   false, // local part > 64
 		"ada@" + strings.Repeat("a", 250) + ".com": false, // > 254
 		"\u212Aate@example.com":                    false, // KELVIN SIGN: NFC makes it K
