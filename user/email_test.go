@@ -174,6 +174,8 @@ func TestEmailKey(t *testing.T) {
 //     (Unicode simple folding) never keeps the key: only ASCII folds;
 //   - two inputs with one key are equal under the rules: the same NFC
 //     local part up to ASCII case, and domains with one ASCII form.
+//   - the key of a printable-ASCII address is its ASCII lower case (what
+//     the PostgreSQL guard assumes).
 func FuzzEmailKey(f *testing.F) {
 	for _, s := range []string{
 		"ada@example.com", "Ada@Example.COM", "jose\u0301@example.com", "ada@bücher.example",
@@ -201,6 +203,12 @@ func FuzzEmailKey(f *testing.F) {
 		}
 
 		e := strings.TrimSpace(s)
+		// The key of a printable-ASCII address is the address with A-Z
+		// lower-cased: what simpleuser_email_key_ascii computes in SQL and
+		// the PostgreSQL guard checks.
+		if strings.IndexFunc(e, func(r rune) bool { return r < '!' || r > '~' }) < 0 && k != asciiLower(e) {
+			t.Fatalf("EmailKey(%q) = %q, want %q (an ASCII address lower-cased)", s, k, asciiLower(e))
+		}
 		i := strings.LastIndexByte(e, '@')
 		local, domain := e[:i], e[i+1:]
 		uni, _ := idna.Lookup.ToUnicode(kd)
