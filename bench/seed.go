@@ -137,11 +137,12 @@ func (e *env) seedUsers(ctx context.Context, from, to int) error {
 	const chunk = 250_000
 	for lo := from; lo <= to; lo += chunk {
 		hi := min(lo+chunk-1, to)
-		_, err := conn.Exec(ctx, `INSERT INTO simpleuser_users (id, email, ssaid, metadata,
+		_, err := conn.Exec(ctx, `INSERT INTO simpleuser_users (id, email, email_key, ssaid, metadata,
 			register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
 			created_at, updated_at, version)
 		SELECT g,
 			CASE WHEN g % 2 = 1 THEN 'u' || g || '@bench.example.com' END,
+			CASE WHEN g % 2 = 1 THEN 'u' || g || '@bench.example.com' END, -- its key (user.EmailKey): ASCII, lower case already
 			CASE WHEN g % 2 = 0 THEN 'bs' || g END,
 			'{}',
 			CASE WHEN g % 2 = 1 THEN '198.51.100.7' END, CASE WHEN g % 2 = 1 THEN now() END,
@@ -186,9 +187,9 @@ func (e *env) seedPasswordUsers(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.pg.Exec(ctx, `INSERT INTO simpleuser_users (id, email, password_hash, metadata,
+	_, err = e.pg.Exec(ctx, `INSERT INTO simpleuser_users (id, email, email_key, password_hash, metadata,
 		register_ip, register_time, created_at, updated_at, version)
-	SELECT $1::bigint + g, 'pw' || g || '@bench.example.com', $3, '{}', '198.51.100.7', now(), now(), now(), 1
+	SELECT $1::bigint + g, 'pw' || g || '@bench.example.com', 'pw' || g || '@bench.example.com', $3, '{}', '198.51.100.7', now(), now(), now(), 1
 	FROM generate_series(0, $2::bigint - 1) g
 	ON CONFLICT DO NOTHING`, pwBase, n, hash)
 	if err != nil || !e.appTable {

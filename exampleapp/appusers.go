@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"sync"
 
@@ -208,20 +210,24 @@ func (m *memAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
 // through postgres.TxFrom.
 type pgAppUsers struct{ pool *pgxpool.Pool }
 
-const appUsersDDL = `CREATE TABLE IF NOT EXISTS app_users (
-	auth_user_id  bigint PRIMARY KEY REFERENCES simpleuser_users(id) ON DELETE CASCADE,
-	nickname      text   NOT NULL,
-	referral_code text   NOT NULL UNIQUE,
-	referred_by   bigint REFERENCES simpleuser_users(id) ON DELETE SET NULL,
-	credits       int    NOT NULL DEFAULT 0
-)`
+//go:embed migrations/*.sql
+var appMigrationFiles embed.FS
 
-func newPGAppUsers(ctx context.Context, pool *pgxpool.Pool) (*pgAppUsers, error) {
-	if _, err := pool.Exec(ctx, appUsersDDL); err != nil {
-		return nil, err
+// appMigrations is the app's schema (app_users), which postgres.Migrate
+// applies after the kit's under the kit's migration lock and records as the
+// "exampleapp" component: every instance runs it at start-up, and instances
+// starting at once take turns instead of racing on CREATE TABLE.
+func appMigrations() postgres.Source {
+	sub, err := fs.Sub(appMigrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists
 	}
-	return &pgAppUsers{pool: pool}, nil
+	return postgres.Source{Component: "exampleapp", FS: sub}
 }
+
+// newPGAppUsers returns the app table on pool; postgres.Migrate with
+// appMigrations creates it.
+func newPGAppUsers(pool *pgxpool.Pool) *pgAppUsers { return &pgAppUsers{pool: pool} }
 
 func (p *pgAppUsers) q(ctx context.Context) interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

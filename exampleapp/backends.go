@@ -24,13 +24,13 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 			return fmt.Errorf("-database-url: %w", err)
 		}
 		a.closers = append(a.closers, pool.Close)
-		if err := postgres.Migrate(ctx, pool); err != nil {
+		// The kit's tables, then the app's (app_users), in one transaction
+		// under the kit's migration lock.
+		if err := postgres.Migrate(ctx, pool, appMigrations()); err != nil {
 			return fmt.Errorf("migrations: %w", err)
 		}
 		cfg.Users = postgres.New(pool)
-		if a.appUsers, err = newPGAppUsers(ctx, pool); err != nil {
-			return fmt.Errorf("app_users table: %w", err)
-		}
+		a.appUsers = newPGAppUsers(pool)
 		names = append(names, "postgres")
 	} else {
 		kit := usermemory.New()

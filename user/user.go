@@ -8,7 +8,6 @@ package user
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -16,7 +15,8 @@ import (
 var (
 	// ErrNotFound means no user matched.
 	ErrNotFound = errors.New("user: not found")
-	// ErrEmailTaken means another user already holds the address (compared case-insensitively).
+	// ErrEmailTaken means another user already holds the address: one with
+	// the same EmailKey.
 	ErrEmailTaken = errors.New("user: email taken")
 	// ErrConflict means the user changed since it was read (optimistic version check failed),
 	// or an anonymous user was no longer anonymous when it was upgraded.
@@ -99,13 +99,6 @@ func cloneValue(v any) any {
 	}
 }
 
-// NormalizeEmail trims surrounding white space; the result is what is stored.
-func NormalizeEmail(email string) string { return strings.TrimSpace(email) }
-
-// EmailKey is the case-insensitive identity of an address: trimmed and
-// lower-cased. Uniqueness, look-ups and rate-limit keys all use it.
-func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
-
 // Store keeps auth users. Methods join the transaction carried by ctx when
 // there is one (see WithTx), so several calls and the app's own statements can
 // commit or roll back together. Implementations wrap server failures with
@@ -118,7 +111,8 @@ type Store interface {
 
 	// Get returns the user with the id, or ErrNotFound.
 	Get(ctx context.Context, id int64) (*User, error)
-	// GetByEmail returns the user holding the address (case-insensitive), or ErrNotFound.
+	// GetByEmail returns the user whose address has the same EmailKey as
+	// email, or ErrNotFound (also for an address without a key).
 	GetByEmail(ctx context.Context, email string) (*User, error)
 	// GetAnonymous returns the anonymous user of ssaid, or ErrNotFound. It never creates one.
 	GetAnonymous(ctx context.Context, ssaid string) (*User, error)
@@ -127,12 +121,16 @@ type Store interface {
 	GetOrCreateAnonymous(ctx context.Context, ssaid string, now time.Time) (*User, error)
 
 	// Create inserts u (its ID is ignored) and sets u.ID, u.CreatedAt,
-	// u.UpdatedAt and u.Version. ErrEmailTaken when the address is held.
+	// u.UpdatedAt and u.Version. u.Email is stored trimmed (NormalizeEmail)
+	// and identified by its EmailKey. ErrEmailTaken when the key is held;
+	// ErrInvalidEmail when u.Email is set but has no key.
 	Create(ctx context.Context, u *User) error
 	// Update writes every mutable field of u (all but ID, CreatedAt and the
 	// last-active pair, which only TouchActive writes) when u.Version matches
 	// the stored version, then bumps u.Version and u.UpdatedAt. Errors: ErrNotFound,
-	// ErrConflict (stale version), ErrEmailTaken.
+	// ErrConflict (stale version), ErrEmailTaken, ErrInvalidEmail (the
+	// address changed to one without a key; an unchanged address is kept
+	// as it is, so a row stored under older rules stays writable).
 	Update(ctx context.Context, u *User) error
 	// Delete removes the user. ErrNotFound when absent.
 	Delete(ctx context.Context, id int64) error
@@ -142,6 +140,8 @@ type Store interface {
 	TouchActive(ctx context.Context, id int64, ip string, at time.Time) error
 	// ListUnregistered returns at most limit users whose unregister time is
 	// at or before cutoff, oldest first (the hard-deletion purge walks it).
+	// Disabled users are left out: an administrator disabled them, so the
+	// purge never frees their address for someone else.
 	ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*User, error)
 	// PurgeAnonymous deletes at most limit anonymous users whose last activity
 	// (or creation, when never active) is before cutoff; it returns how many.

@@ -9,13 +9,19 @@
 BEGIN;
 
 -- Step 2: copy the auth columns into the kit's table. Emails are trimmed;
--- uniqueness is case-insensitive there, so find legacy case-duplicates first
+-- uniqueness is on their key (email_key, see docs/schema.md): for an ASCII
+-- address, the address with A-Z lower-cased, which
+-- simpleuser_email_key_ascii computes. Find legacy case-duplicates first
 -- (SELECT lower(trim(email)), count(*) FROM legacy_users GROUP BY 1 HAVING count(*) > 1)
--- and merge them by hand: ON CONFLICT keeps the first one.
+-- and merge them by hand: ON CONFLICT keeps the first one. Other addresses
+-- get their key (NFC, IDNA) from the kit: the setting below lets them in
+-- without one, and the next postgres.Migrate (the app's next start) keys
+-- them, recording any that collide in simpleuser_email_conflicts.
 -- bcrypt hashes are kept as they are: simpleuser verifies them and rehashes
 -- to argon2id at each user's first successful login.
-INSERT INTO simpleuser_users (email, password_hash, metadata, register_time, created_at, updated_at)
-SELECT trim(email),
+SET LOCAL simpleuser.defer_email_key = on;
+INSERT INTO simpleuser_users (email, email_key, password_hash, metadata, register_time, created_at, updated_at)
+SELECT trim(email), simpleuser_email_key_ascii(trim(email)),
        nullif(password_hash, ''),
        jsonb_build_object('legacyId', id, 'emailVerified', coalesce(email_verified, false)),
        created_at, created_at, now()

@@ -40,7 +40,7 @@ type Store struct {
 
 	nextID  int64
 	byID    map[int64]*user.User
-	byEmail map[string]int64 // EmailKey → id, registered users
+	byEmail map[string]int64 // user.EmailKey → id, registered users whose address has a key
 	bySSAID map[string]int64 // ssaid → id, anonymous users (Email == "", SSAID != "")
 	idents  map[identKey]*user.Identity
 	// userIdents indexes idents by user id.
@@ -215,9 +215,15 @@ func (s *Store) remove(t *tx, id int64) {
 	}
 }
 
-// check reports whether u may be stored without breaking uniqueness. Called with mu held.
-func (s *Store) check(u *user.User) error {
-	if k := user.EmailKey(u.Email); k != "" {
+// check reports whether u may be stored without breaking uniqueness, and
+// that its address has a key unless it is old's, unchanged (old is nil for a
+// Create). Called with mu held.
+func (s *Store) check(u, old *user.User) error {
+	k := user.EmailKey(u.Email)
+	if k == "" && u.Email != "" && (old == nil || old.Email != u.Email) {
+		return user.ErrInvalidEmail
+	}
+	if k != "" {
 		if id, ok := s.byEmail[k]; ok && id != u.ID {
 			return user.ErrEmailTaken
 		}
@@ -243,14 +249,19 @@ func (s *Store) Get(ctx context.Context, id int64) (*user.User, error) {
 	return nil, user.ErrNotFound
 }
 
-// GetByEmail returns the user holding the address (case-insensitive), or user.ErrNotFound.
+// GetByEmail returns the user whose address has email's user.EmailKey, or
+// user.ErrNotFound (also when email has no key).
 func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error) {
+	k := user.EmailKey(email)
+	if k == "" {
+		return nil, user.ErrNotFound
+	}
 	_, unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if id, ok := s.byEmail[user.EmailKey(email)]; ok {
+	if id, ok := s.byEmail[k]; ok {
 		return s.byID[id].Clone(), nil
 	}
 	return nil, user.ErrNotFound
@@ -290,7 +301,8 @@ func (s *Store) GetOrCreateAnonymous(ctx context.Context, ssaid string, now time
 }
 
 // Create inserts u and sets its ID, CreatedAt, UpdatedAt (from Now) and
-// Version (1). Besides user.ErrEmailTaken, it returns an error wrapping
+// Version (1). u.Email is stored trimmed (and so written back). Besides
+// user.ErrEmailTaken and user.ErrInvalidEmail, it returns an error wrapping
 // user.ErrConflict when u is anonymous and another anonymous user holds its
 // ssaid (Update likewise).
 func (s *Store) Create(ctx context.Context, u *user.User) error {
@@ -304,19 +316,20 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 		return err
 	}
 	c.ID = 0
-	if err := s.check(c); err != nil {
+	if err := s.check(c, nil); err != nil {
 		return err
 	}
 	s.nextID++
 	now := s.now()
 	c.ID, c.CreatedAt, c.UpdatedAt, c.Version = s.nextID, now, now, 1
 	s.put(t, c)
-	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = c.ID, c.CreatedAt, c.UpdatedAt, c.Version
+	u.ID, u.CreatedAt, u.UpdatedAt, u.Version, u.Email = c.ID, c.CreatedAt, c.UpdatedAt, c.Version, c.Email
 	return nil
 }
 
 // Update writes u when u.Version is the stored version, then bumps u.Version
-// and sets u.UpdatedAt from Now. CreatedAt is kept as stored.
+// and sets u.UpdatedAt from Now. CreatedAt is kept as stored; u.Email is
+// stored trimmed. Errors as user.Store says.
 func (s *Store) Update(ctx context.Context, u *user.User) error {
 	t, unlock, err := s.lock(ctx)
 	if err != nil {
@@ -334,13 +347,13 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check(c); err != nil {
+	if err := s.check(c, old); err != nil {
 		return err
 	}
 	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now(), old.Version+1
 	c.LastActiveIP, c.LastActiveTime = old.LastActiveIP, old.LastActiveTime // TouchActive's, never Update's
 	s.put(t, c)
-	u.UpdatedAt, u.Version = c.UpdatedAt, c.Version
+	u.UpdatedAt, u.Version, u.Email = c.UpdatedAt, c.Version, c.Email
 	return nil
 }
 
@@ -376,7 +389,7 @@ func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Ti
 }
 
 // ListUnregistered returns at most limit users unregistered at or before
-// cutoff, oldest first.
+// cutoff, oldest first, leaving disabled users out.
 func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {
 	_, unlock, err := s.lock(ctx)
 	if err != nil {
@@ -385,7 +398,7 @@ func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit in
 	defer unlock()
 	var out []*user.User
 	for _, u := range s.byID {
-		if u.Unregistered() && !u.UnregisterTime.After(cutoff) {
+		if u.Unregistered() && !u.Disabled && !u.UnregisterTime.After(cutoff) {
 			out = append(out, u.Clone())
 		}
 	}
@@ -432,6 +445,7 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 // used.
 func stored(u *user.User) (*user.User, error) {
 	c := *u
+	c.Email = user.NormalizeEmail(u.Email)
 	var err error
 	if c.Metadata, err = jsonObject(u.Metadata); err != nil {
 		return nil, fmt.Errorf("user/memory: metadata: %w", err)

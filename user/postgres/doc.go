@@ -1,8 +1,10 @@
 // Package postgres is the PostgreSQL user.Store, built on pgx/v5.
 //
 // Users live in the table simpleuser_users, created and upgraded by Migrate
-// from the SQL files embedded in migrations/. The schema, every index and
-// the query it serves are described in docs/schema.md.
+// from the SQL files embedded in migrations/ and one Go migration (the
+// email-key backfill). Migrate also runs an app's own migrations (Source)
+// under the same lock. The schema, every index and the query it serves are
+// described in docs/schema.md.
 //
 //	pool, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"))
 //	if err != nil { ... }

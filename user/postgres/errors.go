@@ -21,6 +21,7 @@ const backendName = "postgres"
 // Constraint names the error mapping recognises (see migrations/).
 const (
 	emailIndex    = "simpleuser_users_email_key"
+	emailKeyCheck = "simpleuser_users_email_key_check" // raised by the guard trigger of migration 0004
 	ssaidIndex    = "simpleuser_users_ssaid_anon_key"
 	identityKey   = "simpleuser_identities_pkey"
 	identityUser  = "simpleuser_identities_user_id_fkey"
@@ -31,7 +32,8 @@ const (
 // promises: pgx.ErrNoRows → user.ErrNotFound; a unique violation of the email
 // index → user.ErrEmailTaken, of the anonymous ssaid index → user.ErrConflict,
 // of the identity key → user.ErrIdentityTaken; a foreign-key violation of an
-// identity's user → user.ErrNotFound;
+// identity's user → user.ErrNotFound; the email-key guard's check violation
+// (an address written without its key) → user.ErrInvalidEmail;
 // any sign that the server could not serve the request (connection, network,
 // pool acquisition, timeout, shutdown) → *backend.Error for "postgres"; any
 // other error is returned wrapped with op.
@@ -55,6 +57,9 @@ func mapErr(op string, err error) error {
 	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == identityUser {
 		return user.ErrNotFound
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == emailKeyCheck {
+		return user.ErrInvalidEmail
 	}
 	if unavailable(err) {
 		return backend.Unavailable(backendName, fmt.Errorf("%s: %w", op, err))

@@ -45,9 +45,10 @@ func TestExplainNoSeqScan(t *testing.T) {
 	// point in the last ~40 days; every 50th registered one unregistered;
 	// creation spread over ~80 days.
 	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_users
-		(email, ssaid, password_hash, metadata, register_time, last_active_time, unregister_time, created_at, updated_at)
+		(email, email_key, ssaid, password_hash, metadata, register_time, last_active_time, unregister_time, created_at, updated_at)
 		SELECT
 			CASE WHEN i % 2 = 0 THEN 'User' || i || '@Example.com' END,
+			CASE WHEN i % 2 = 0 THEN 'user' || i || '@example.com' END,
 			CASE WHEN i % 2 = 1 THEN 'ssaid-' || i END,
 			CASE WHEN i % 2 = 0 THEN '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA' END,
 			'{"plan": "free"}',
@@ -76,7 +77,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 	meta := `{"plan": "pro"}`
 	updateArgs := []any{int64(4242), int64(1), now,
 		"User4242@Example.com", nil, "hash", false, meta,
-		"192.0.2.1", now, "192.0.2.2", now, nil, `{"theme": "dark"}`}
+		"192.0.2.1", now, "192.0.2.2", now, nil, `{"theme": "dark"}`, "user4242@example.com"}
 
 	for _, tc := range []struct {
 		name  string
@@ -86,6 +87,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 	}{
 		{"Get", sqlGet, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"GetByEmail", sqlGetByEmail, []any{"user4242@example.com"}, emailIndex},
+		{"Migrate: users without a key", sqlUnkeyed, []any{int64(0), keyBatch}, "simpleuser_users_email_unkeyed_idx"},
 		{"GetAnonymous", sqlGetAnonymous, []any{"ssaid-4243"}, ssaidIndex},
 		{"GetOrCreateAnonymous existing", sqlGetOrCreateAnonymous, []any{"ssaid-4243", now}, ssaidIndex},
 		{"GetOrCreateAnonymous new", sqlGetOrCreateAnonymous, []any{"ssaid-new", now}, ssaidIndex},

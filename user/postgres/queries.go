@@ -13,9 +13,10 @@ var (
 	// Get. Primary key.
 	sqlGet = `SELECT ` + userColumns + ` FROM simpleuser_users WHERE id = $1`
 
-	// GetByEmail: $1 is the trimmed address. simpleuser_users_email_key.
+	// GetByEmail: $1 is the address's key (user.EmailKey).
+	// simpleuser_users_email_key.
 	sqlGetByEmail = `SELECT ` + userColumns + ` FROM simpleuser_users
-	WHERE lower(email) = lower($1) AND email IS NOT NULL`
+	WHERE email_key = $1`
 
 	// GetAnonymous. simpleuser_users_ssaid_anon_key.
 	sqlGetAnonymous = `SELECT ` + userColumns + ` FROM simpleuser_users
@@ -41,19 +42,24 @@ var (
 	)
 	SELECT * FROM found UNION ALL SELECT * FROM created`
 
-	// Create: $1.. see Store.Create.
+	// Create: $1.. see Store.Create; $15 is the address's key.
 	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
 		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-		unregister_time, created_at, updated_at, version, settings)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14)
+		unregister_time, created_at, updated_at, version, settings, email_key)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15)
 	RETURNING id`
 
 	// Update: optimistic version check on the primary key. $1 id, $2 the
-	// version read, $3 the new updated_at, then the mutable columns.
+	// version read, $3 the new updated_at, then the mutable columns; $15 is
+	// the key of $4. An unchanged address keeps its stored key, so a user
+	// stored without one (simpleuser_email_conflicts) stays writable; a
+	// changed address takes $15, and the guard trigger of migration 0004
+	// refuses a NULL one (user.ErrInvalidEmail).
 	sqlUpdate = `UPDATE simpleuser_users SET
 		email = $4, ssaid = $5, password_hash = $6, disabled = $7, metadata = $8,
 		register_ip = $9, register_time = $10, login_ip = $11, login_time = $12,
 		unregister_time = $13, settings = $14,
+		email_key = CASE WHEN email IS NOT DISTINCT FROM $4 THEN email_key ELSE $15 END,
 		version = version + 1, updated_at = $3
 	WHERE id = $1 AND version = $2
 	RETURNING version, updated_at`
@@ -83,9 +89,11 @@ var (
 	UPDATE simpleuser_users SET last_active_ip = $2, last_active_time = $3
 	FROM async WHERE id = $1`
 
-	// ListUnregistered: $1 cutoff, $2 limit. simpleuser_users_unregister_time_idx.
+	// ListUnregistered: $1 cutoff, $2 limit. simpleuser_users_unregister_time_idx,
+	// in order; disabled users (rare among the unregistered) are filtered
+	// out on the way.
 	sqlListUnregistered = `SELECT ` + userColumns + ` FROM simpleuser_users
-	WHERE unregister_time IS NOT NULL AND unregister_time <= $1
+	WHERE unregister_time IS NOT NULL AND unregister_time <= $1 AND NOT disabled
 	ORDER BY unregister_time LIMIT $2`
 
 	// PurgeAnonymous: $1 cutoff, $2 batch size. The inner query walks

@@ -67,16 +67,16 @@ func (s *Store) Get(ctx context.Context, id int64) (*user.User, error) {
 	return s.getOne(ctx, "get user", sqlGet, id)
 }
 
-// GetByEmail returns the user holding the address, compared trimmed and
-// case-insensitively (PostgreSQL's lower()), or user.ErrNotFound.
+// GetByEmail returns the user whose address has email's user.EmailKey (the
+// column email_key), or user.ErrNotFound, also when email has no key.
 func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	email = user.NormalizeEmail(email)
-	if email == "" {
+	key := user.EmailKey(email)
+	if key == "" {
 		return nil, user.ErrNotFound
 	}
-	return s.getOne(ctx, "get user by email", sqlGetByEmail, email)
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.getOne(ctx, "get user by email", sqlGetByEmail, key)
 }
 
 // GetAnonymous returns the anonymous user (no email) of ssaid, or
@@ -127,14 +127,19 @@ func (s *Store) getOne(ctx context.Context, op, sql string, args ...any) (*user.
 }
 
 // Create inserts u and sets its ID, CreatedAt, UpdatedAt (from Now) and
-// Version (1). u.Email is stored trimmed (and so written back), and u's other
-// times are stored in UTC to the microsecond. user.ErrEmailTaken when another
-// user holds the address; user.ErrConflict when u is anonymous and ssaid
-// already has an anonymous user.
+// Version (1). u.Email is stored trimmed (and so written back) with its
+// user.EmailKey, and u's other times are stored in UTC to the microsecond.
+// user.ErrEmailTaken when another user holds the key; user.ErrInvalidEmail
+// when the address has none; user.ErrConflict when u is anonymous and
+// ssaid already has an anonymous user.
 func (s *Store) Create(ctx context.Context, u *user.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	u.Email = user.NormalizeEmail(u.Email)
+	key := user.EmailKey(u.Email)
+	if u.Email != "" && key == "" {
+		return user.ErrInvalidEmail
+	}
 	now := s.now()
 	var id int64
 	err := s.guarded(ctx, func(q querier) error {
@@ -142,7 +147,7 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
 			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
-			metadata(u.Settings),
+			metadata(u.Settings), nullString(key),
 		).Scan(&id)
 	})
 	if err != nil {
@@ -154,9 +159,10 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 
 // Update writes every mutable field of u when u.Version is the stored
 // version, then sets u.Version to the bumped version and u.UpdatedAt from
-// Now. CreatedAt is kept as stored. u.Email is stored trimmed. Errors:
-// user.ErrNotFound, user.ErrConflict (stale version, or an anonymous ssaid
-// already taken), user.ErrEmailTaken.
+// Now. CreatedAt is kept as stored. u.Email is stored trimmed, with its
+// user.EmailKey when it changed. Errors: user.ErrNotFound, user.ErrConflict
+// (stale version, or an anonymous ssaid already taken), user.ErrEmailTaken,
+// user.ErrInvalidEmail (changed to an address without a key).
 func (s *Store) Update(ctx context.Context, u *user.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -167,7 +173,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 		return q.QueryRow(ctx, sqlUpdate, u.ID, u.Version, s.now(),
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
-			nullTime(u.UnregisterTime), metadata(u.Settings),
+			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)),
 		).Scan(&version, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -250,7 +256,7 @@ func (s *Store) TouchActive(ctx context.Context, id int64, ip string, at time.Ti
 }
 
 // ListUnregistered returns at most limit users unregistered at or before
-// cutoff, oldest first.
+// cutoff, oldest first, leaving disabled users out.
 func (s *Store) ListUnregistered(ctx context.Context, cutoff time.Time, limit int) ([]*user.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

@@ -233,8 +233,8 @@ func TestPurgeAnonymousBatches(t *testing.T) {
 		SELECT 'old-' || i, now() - interval '10 days' - i * interval '1 minute', now() FROM generate_series(1, 250) i`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_users (email, created_at, updated_at)
-		SELECT 'reg' || i || '@x.com', now() - interval '10 days', now() FROM generate_series(1, 10) i`); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_users (email, email_key, created_at, updated_at)
+		SELECT 'reg' || i || '@x.com', 'reg' || i || '@x.com', now() - interval '10 days', now() FROM generate_series(1, 10) i`); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := time.Now().Add(-24 * time.Hour)

@@ -26,6 +26,8 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"ZeroValuesRoundTrip", testZeroValues},
 		{"GetByEmail", testGetByEmail},
 		{"EmailTaken", testEmailTaken},
+		{"EmailIdentity", testEmailIdentity},
+		{"InvalidEmail", testInvalidEmail},
 		{"NotFound", testNotFound},
 		{"VersionConflict", testVersionConflict},
 		{"Metadata", testMetadata},
@@ -762,12 +764,15 @@ func testListUnregistered(t *testing.T, s user.Store) {
 	at := create(t, s, &user.User{Email: "at@x.com", UnregisterTime: cutoff})
 	create(t, s, &user.User{Email: "later@x.com", UnregisterTime: cutoff.Add(time.Second)})
 	create(t, s, &user.User{Email: "live@x.com"})
+	// Disabled by an administrator: never listed, so the purge never frees
+	// its address (issue 13 point 8).
+	create(t, s, &user.User{Email: "disabled@x.com", Disabled: true, UnregisterTime: cutoff.Add(-3 * time.Hour)})
 	got, err := s.ListUnregistered(t.Context(), cutoff, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].ID != old.ID || got[1].ID != at.ID {
-		t.Fatalf("ListUnregistered = %v, want [old, at] oldest first", ids(got))
+		t.Fatalf("ListUnregistered = %v, want [old, at] oldest first (the disabled one left out)", ids(got))
 	}
 	got, err = s.ListUnregistered(t.Context(), cutoff, 1)
 	if err != nil || len(got) != 1 || got[0].ID != old.ID {
@@ -781,4 +786,107 @@ func ids(us []*user.User) []int64 {
 		out[i] = u.ID
 	}
 	return out
+}
+
+// testEmailIdentity: one account per user.EmailKey (SPEC §3). Canonically
+// equivalent spellings and the two forms of an internationalised domain are
+// one account; look-alikes (U+0130, U+212A) never are.
+func testEmailIdentity(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name          string
+		stored, other string
+		same          bool
+	}{
+		{"NFC and NFD", "jos\u00e9@example.com", "jose\u0301@example.com", true},
+		{"NFD and NFC", "rene\u0301@example.com", "ren\u00e9@example.com", true},
+		{"IDN as typed and as punycode", "ada@bücher.example", "Ada@xn--bcher-kva.EXAMPLE", true},
+		{"punycode and IDN as typed", "ada@xn--mnchen-3ya.de", "ada@MÜNCHEN.de", true},
+		{"U+0130 in the domain", "user@mail.example.com", "user@maİl.example.com", false},
+		{"U+0130 in the local part", "ismail@example.com", "İsmail@example.com", false},
+		{"non-ASCII case", "émile@example.com", "Émile@example.com", false},
+		{"sharp s", "strasse@example.com", "straße@example.com", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := create(t, s, &user.User{Email: tc.stored})
+			if got := get(t, s, u.ID); got.Email != tc.stored {
+				t.Errorf("stored Email %q, want %q as typed", got.Email, tc.stored)
+			}
+			got, err := s.GetByEmail(ctx, tc.other)
+			if tc.same {
+				if err != nil || got.ID != u.ID {
+					t.Fatalf("GetByEmail(%q) = %v, %v; want user %d (%q)", tc.other, got, err, u.ID, tc.stored)
+				}
+				wantErr(t, fmt.Sprintf("Create(%q)", tc.other), s.Create(ctx, &user.User{Email: tc.other}), user.ErrEmailTaken)
+				other := create(t, s, &user.User{Email: "x-" + tc.stored})
+				other.Email = tc.other
+				wantErr(t, fmt.Sprintf("Update to %q", tc.other), s.Update(ctx, other), user.ErrEmailTaken)
+				// The owner may retype its own address in the other form;
+				// it is stored as typed.
+				u = get(t, s, u.ID)
+				u.Email = tc.other
+				update(t, s, u)
+				if got, err := s.GetByEmail(ctx, tc.stored); err != nil || got.ID != u.ID || got.Email != tc.other {
+					t.Errorf("after retyping: GetByEmail(%q) = %v, %v; want user %d holding %q", tc.stored, got, err, u.ID, tc.other)
+				}
+				return
+			}
+			wantErr(t, fmt.Sprintf("GetByEmail(%q)", tc.other), err, user.ErrNotFound)
+			v := create(t, s, &user.User{Email: tc.other})
+			for _, p := range []struct {
+				email string
+				id    int64
+			}{{tc.stored, u.ID}, {tc.other, v.ID}} {
+				if got, err := s.GetByEmail(ctx, p.email); err != nil || got.ID != p.id {
+					t.Errorf("GetByEmail(%q) = %v, %v; want user %d", p.email, got, err, p.id)
+				}
+			}
+		})
+	}
+	t.Run("KelvinSign", func(t *testing.T) {
+		kate := create(t, s, &user.User{Email: "kate@example.com"})
+		kelvin := "\u212Aate@example.com" // NFC would turn U+212A into the Latin K
+		_, err := s.GetByEmail(ctx, kelvin)
+		wantErr(t, "GetByEmail(Kelvin-K ate)", err, user.ErrNotFound)
+		wantErr(t, "Create(Kelvin-K ate)", s.Create(ctx, &user.User{Email: kelvin}), user.ErrInvalidEmail)
+		if got, err := s.GetByEmail(ctx, "KATE@example.com"); err != nil || got.ID != kate.ID {
+			t.Errorf("GetByEmail(KATE@) = %v, %v; want kate (ASCII case folds)", got, err)
+		}
+	})
+	t.Run("ByKey", func(t *testing.T) {
+		u := create(t, s, &user.User{Email: "Key.Holder@Bücher.example"})
+		k := user.EmailKey(u.Email)
+		if got, err := s.GetByEmail(ctx, k); err != nil || got.ID != u.ID {
+			t.Errorf("GetByEmail(its key %q) = %v, %v; want user %d", k, got, err, u.ID)
+		}
+	})
+}
+
+// testInvalidEmail: an address without a key is never stored, and a
+// refused write leaves the user as it was.
+func testInvalidEmail(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	for _, e := range []string{"not-an-address", "a@localhost", "p\u0430ypal@example.com", "\u212Aate@example.com"} {
+		wantErr(t, fmt.Sprintf("Create(%q)", e), s.Create(ctx, &user.User{Email: e}), user.ErrInvalidEmail)
+		u := create(t, s, &user.User{Email: "valid@example.com"})
+		u.Email = e
+		wantErr(t, fmt.Sprintf("Update to %q", e), s.Update(ctx, u), user.ErrInvalidEmail)
+		if got := get(t, s, u.ID); got.Email != "valid@example.com" || got.Version != 1 {
+			t.Errorf("after the refused Update: %q v%d, want valid@example.com v1", got.Email, got.Version)
+		}
+		if err := s.Delete(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Inside a transaction the refusal leaves the transaction usable.
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		wantErr(t, "Create in a transaction", s.Create(ctx, &user.User{Email: "a@localhost"}), user.ErrInvalidEmail)
+		return s.Create(ctx, &user.User{Email: "after@example.com"})
+	})
+	if err != nil {
+		t.Fatalf("transaction after a refused Create: %v", err)
+	}
+	if _, err := s.GetByEmail(ctx, "after@example.com"); err != nil {
+		t.Errorf("the transaction's later Create was lost: %v", err)
+	}
 }
