@@ -25,11 +25,34 @@ func ValidPurpose(p string) bool {
 	return false
 }
 
+// checkEmail refuses (400) an address that is not storable text or that
+// user.CheckEmail refuses, with a message naming the rule it broke.
 func checkEmail(email string) error {
-	if !textcheck.String(email) || !user.ValidEmail(email) {
+	if !textcheck.String(email) {
+		return InvalidInput("email must be an email")
+	}
+	if err := user.CheckEmail(email); err != nil {
+		if m := EmailMessage("email", err); m != "" {
+			return InvalidInput(m)
+		}
 		return InvalidInput("email must be an email")
 	}
 	return nil
+}
+
+// EmailMessage is the client-facing message for an address that
+// user.CheckEmail refused under one of its narrower rules (a look-alike
+// character, mixed scripts: UTS #39), prefixed with the field's name; ""
+// for any other error, which the caller reports as "<field> must be an
+// email" (class-validator's wording, which nicot-simple-user answers).
+func EmailMessage(field string, err error) string {
+	switch {
+	case errors.Is(err, user.ErrEmailMixedScript):
+		return field + " mixes writing systems in a way that can imitate another address"
+	case errors.Is(err, user.ErrEmailCharacter):
+		return field + " holds a character that is invisible or can imitate another one"
+	}
+	return ""
 }
 
 func checkPurpose(p string) error {

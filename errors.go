@@ -166,6 +166,14 @@ func AsError(err error) *Error {
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeBusy, Message: "Too many password operations in progress, retry shortly", Wait: time.Second, Err: err}
+	case errors.Is(err, user.ErrInvalidEmail):
+		msg := EmailMessage("email", err)
+		if msg == "" {
+			msg = "email must be an email"
+		}
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: msg, Err: err}
+	case errors.Is(err, user.ErrInvalidText):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: "Text must be valid UTF-8 without NUL characters", Err: err}
 	case errors.Is(err, user.ErrEmailTaken):
 		return &Error{Status: ErrEmailTaken.Status, Code: ErrEmailTaken.Code, Message: ErrEmailTaken.Message, Err: err}
 	case errors.Is(err, user.ErrIdentityTaken):

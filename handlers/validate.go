@@ -84,6 +84,13 @@ func validatedName(sf reflect.StructField) string {
 // message renders a validation failure like class-validator does.
 func message(fe validator.FieldError, sf reflect.StructField) string {
 	name := fe.Field()
+	if fe.Tag() == "useremail" {
+		if v, ok := fe.Value().(string); ok {
+			if m := simpleuser.EmailMessage(name, user.CheckEmail(v)); m != "" {
+				return m
+			}
+		}
+	}
 	if m := sf.Tag.Get("msg"); m != "" {
 		return name + " " + m
 	}

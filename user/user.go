@@ -24,6 +24,12 @@ var (
 	// ErrIdentityTaken means the provider identity (provider, subject) is
 	// already linked to another user.
 	ErrIdentityTaken = errors.New("user: identity linked to another user")
+	// ErrInvalidText means a string of the user or identity (a column, or
+	// a member name or value of metadata or settings) is not text every
+	// backend can store: invalid UTF-8 or a NUL character, which
+	// PostgreSQL refuses (SQLSTATE 22021, 22P05). The service refuses such
+	// input at its edge; every Store refuses it alike, writing nothing.
+	ErrInvalidText = errors.New("user: text a backend cannot store")
 )
 
 // User is an auth user: the kit's own row, holding auth fields only. Apps keep

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -46,6 +47,9 @@ func (s *Store) storeIdent(k identKey, idn *user.Identity) {
 // LinkIdentity links (id.Provider, id.Subject) to id.UserID; see
 // user.IdentityStore. CreatedAt and LastUsedAt come from Now.
 func (s *Store) LinkIdentity(ctx context.Context, id *user.Identity) error {
+	if !textcheck.String(id.Provider) || !textcheck.String(id.Subject) || !textcheck.String(id.Email) {
+		return user.ErrInvalidText
+	}
 	t, unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
@@ -119,6 +123,9 @@ func (s *Store) UnlinkIdentity(ctx context.Context, userID int64, provider, subj
 
 // TouchIdentity sets LastUsedAt, Email and EmailVerified of the identity.
 func (s *Store) TouchIdentity(ctx context.Context, provider, subject, email string, emailVerified bool, at time.Time) error {
+	if !textcheck.String(email) {
+		return user.ErrInvalidText
+	}
 	t, unlock, err := s.lock(ctx)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -446,6 +447,11 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 func stored(u *user.User) (*user.User, error) {
 	c := *u
 	c.Email = user.NormalizeEmail(u.Email)
+	for _, f := range []string{c.SSAID, c.PasswordHash, c.RegisterIP, c.LoginIP, c.LastActiveIP} { // the email has its key check
+		if !textcheck.String(f) {
+			return nil, user.ErrInvalidText
+		}
+	}
 	var err error
 	if c.Metadata, err = jsonObject(u.Metadata); err != nil {
 		return nil, fmt.Errorf("user/memory: metadata: %w", err)
@@ -457,10 +463,18 @@ func stored(u *user.User) (*user.User, error) {
 }
 
 // jsonObject returns a copy of m made through JSON; {} for nil.
+// user.ErrInvalidText when it holds a NUL (as PostgreSQL's jsonb would) or
+// invalid UTF-8 (which encoding/json would replace).
 func jsonObject(m map[string]any) (map[string]any, error) {
+	if !textcheck.Value(m) {
+		return nil, user.ErrInvalidText
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
+	}
+	if !textcheck.JSON(b) {
+		return nil, user.ErrInvalidText
 	}
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {

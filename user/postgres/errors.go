@@ -61,6 +61,11 @@ func mapErr(op string, err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == emailKeyCheck {
 		return user.ErrInvalidEmail
 	}
+	// A NUL or invalid UTF-8 in a text parameter (22021), a \u0000 in
+	// jsonb (22P05): the input, not the server.
+	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") {
+		return fmt.Errorf("%w: %s", user.ErrInvalidText, pgErr.Message)
+	}
 	if unavailable(err) {
 		return backend.Unavailable(backendName, fmt.Errorf("%s: %w", op, err))
 	}

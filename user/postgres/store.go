@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -140,6 +141,9 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 	if u.Email != "" && key == "" {
 		return user.ErrInvalidEmail
 	}
+	if !storable(u) {
+		return user.ErrInvalidText
+	}
 	now := s.now()
 	var id int64
 	err := s.guarded(ctx, func(q querier) error {
@@ -167,6 +171,9 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	u.Email = user.NormalizeEmail(u.Email)
+	if !storable(u) {
+		return user.ErrInvalidText
+	}
 	var version int64
 	var updated time.Time
 	err := s.guarded(ctx, func(q querier) error {
@@ -191,6 +198,21 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 	}
 	u.Version, u.UpdatedAt = version, updated.UTC()
 	return nil
+}
+
+// storable reports whether u's text columns (but the email, which has its
+// key check), metadata and settings are text PostgreSQL stores as given:
+// valid UTF-8 without NUL. Checked in Go, before the statement, so that a
+// refusal (user.ErrInvalidText) leaves a transaction usable and matches the
+// memory store's, where encoding/json would otherwise turn invalid UTF-8
+// into U+FFFD.
+func storable(u *user.User) bool {
+	for _, f := range []string{u.SSAID, u.PasswordHash, u.RegisterIP, u.LoginIP, u.LastActiveIP} {
+		if !textcheck.String(f) {
+			return false
+		}
+	}
+	return textcheck.Value(u.Metadata) && textcheck.Value(u.Settings)
 }
 
 // guarded runs fn, a write that a unique index may refuse. Inside a

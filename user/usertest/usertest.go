@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"EmailTaken", testEmailTaken},
 		{"EmailIdentity", testEmailIdentity},
 		{"InvalidEmail", testInvalidEmail},
+		{"InvalidText", testInvalidText},
 		{"NotFound", testNotFound},
 		{"VersionConflict", testVersionConflict},
 		{"Metadata", testMetadata},
@@ -888,5 +889,38 @@ func testInvalidEmail(t *testing.T, s user.Store) {
 	}
 	if _, err := s.GetByEmail(ctx, "after@example.com"); err != nil {
 		t.Errorf("the transaction's later Create was lost: %v", err)
+	}
+}
+
+// Text no backend can store (a NUL, invalid UTF-8) is refused alike by
+// every store, with user.ErrInvalidText (the address, which has its own
+// check, with user.ErrInvalidEmail), and nothing is written.
+func testInvalidText(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	for name, u := range map[string]*user.User{
+		"NUL in a metadata value":     {Email: "t1@example.com", Metadata: map[string]any{"k": "a\x00b"}},
+		"NUL in a metadata key":       {Email: "t2@example.com", Metadata: map[string]any{"k\x00": 1}},
+		"invalid UTF-8 in settings":   {Email: "t3@example.com", Settings: map[string]any{"k": "\xff"}},
+		"NUL deep in settings":        {Email: "t4@example.com", Settings: map[string]any{"k": []any{map[string]any{"x": "\x00"}}}},
+		"NUL in the ssaid":            {SSAID: "dev\x00ice"},
+		"invalid UTF-8 in a login IP": {Email: "t5@example.com", LoginIP: "\xfe"},
+	} {
+		wantErr(t, "Create: "+name, s.Create(ctx, u), user.ErrInvalidText)
+	}
+	wantErr(t, "Create with a NUL in the address", s.Create(ctx, &user.User{Email: "t\x00@example.com"}), user.ErrInvalidEmail)
+	for _, e := range []string{"t1@example.com", "t2@example.com", "t3@example.com", "t4@example.com", "t5@example.com"} {
+		if _, err := s.GetByEmail(ctx, e); !errors.Is(err, user.ErrNotFound) {
+			t.Errorf("GetByEmail(%s) after the refused Create: %v, want ErrNotFound", e, err)
+		}
+	}
+	u := create(t, s, &user.User{Email: "t6@example.com"})
+	u.Metadata = map[string]any{"bio": "nul\x00"}
+	wantErr(t, "Update", s.Update(ctx, u), user.ErrInvalidText)
+	if got := get(t, s, u.ID); len(got.Metadata) != 0 || got.Version != 1 {
+		t.Errorf("after the refused Update: metadata %v, version %d", got.Metadata, got.Version)
+	}
+	wantErr(t, "LinkIdentity", s.LinkIdentity(ctx, &user.Identity{UserID: u.ID, Provider: "google", Subject: "sub\x00"}), user.ErrInvalidText)
+	if ids, err := s.ListIdentities(ctx, u.ID); err != nil || len(ids) != 0 {
+		t.Errorf("identities after the refused link: %v, %v", ids, err)
 	}
 }
