@@ -61,7 +61,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, nil
 }
 
-// deleteIfEqual deletes KEYS[1] when it holds exactly ARGV[1].
+// deleteIfEqual deletes KEYS[1] when it holds exactly ARGV[1]. Not safe to
+// run twice: after a lost reply a second run would answer 0 ("not this
+// code") for a code the first consumed; the loss is a 503 instead.
 var deleteIfEqual = redis.NewScript(1, `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])

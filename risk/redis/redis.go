@@ -42,8 +42,11 @@ func New(pool *redis.Pool, prefix string) *Store {
 }
 
 // take: KEYS = the keys; ARGV = id, max, window ms, now ms. Returns the wait
-// in ms (0 when the entry was recorded under every key).
-var take = redis.NewScript(-1, `
+// in ms (0 when the entry was recorded under every key). Safe to run twice
+// (redisconn.Idempotent): a second run re-adds the same id with the same
+// score, so nothing is counted twice; if the first run took the last slot,
+// the second answers a wait (a refusal, never an attempt too many).
+var take = redisconn.Idempotent(redis.NewScript(-1, `
 local id, max = ARGV[1], tonumber(ARGV[2])
 local window, now = tonumber(ARGV[3]), tonumber(ARGV[4])
 local blocked, wait = false, 0
@@ -66,13 +69,13 @@ for _, k in ipairs(KEYS) do
   redis.call('PEXPIRE', k, window)
 end
 return 0
-`)
+`))
 
-// release: KEYS = the keys; ARGV[1] = id.
-var release = redis.NewScript(-1, `
+// release: KEYS = the keys; ARGV[1] = id. Safe to run twice.
+var release = redisconn.Idempotent(redis.NewScript(-1, `
 for _, k in ipairs(KEYS) do redis.call('ZREM', k, ARGV[1]) end
 return 0
-`)
+`))
 
 // Take implements risk.Store. Times are taken to the millisecond; max <= 0,
 // a window under a millisecond or no keys record nothing and return 0.
