@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gomodule/redigo/redis"
+
+	"github.com/simpleuser/simpleuser/internal/conncheck"
 )
 
 func TestResend(t *testing.T) {
@@ -139,8 +141,8 @@ func TestAlive(t *testing.T) {
 		if _, err := server.Write([]byte("-ERR bye\r\n")); err != nil {
 			t.Fatal(err)
 		}
-		if err := eventually(t, func() error { return alive(c) }); !errors.Is(err, errUnexpectedRead) {
-			t.Fatalf("alive = %v, want errUnexpectedRead", err)
+		if err := eventually(t, func() error { return alive(c) }); !errors.Is(err, conncheck.ErrPending) {
+			t.Fatalf("alive = %v, want conncheck.ErrPending", err)
 		}
 	})
 	t.Run("not watched", func(t *testing.T) {

@@ -1,9 +1,12 @@
 package integration
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/gomodule/redigo/redis"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/simpleuser/simpleuser/internal/testenv"
 )
@@ -108,5 +111,64 @@ func TestRedisGoneStays503(t *testing.T) {
 	}
 	if got[200] != 20 {
 		t.Errorf("statuses after the server came back: %v, want 20 × 200", got)
+	}
+}
+
+// warmPG leaves every connection in in's PostgreSQL pool (MaxConns) idle.
+func warmPG(t *testing.T, in *instance) {
+	t.Helper()
+	ctx := context.Background()
+	n := int(in.pg.Config().MaxConns)
+	var conns []*pgxpool.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := in.pg.Acquire(ctx)
+		if err != nil {
+			t.Fatalf("warming the pool: %v", err)
+		}
+		conns = append(conns, c)
+	}
+}
+
+// TestPostgresBounceNoStale503: every connection to PostgreSQL is cut and
+// the server is back at once (a proxy or pooler restart; the shared server
+// itself is never restarted). The pool's idle connections are dead; the
+// next 100 sequential requests must not answer 503.
+func TestPostgresBounceNoStale503(t *testing.T) {
+	be := newBackends(t)
+	pgp := testenv.NewProxy(t, realPG(t))
+	mb := newMailbox()
+	// A patient connect timeout: this test is about stale connections, not
+	// about a loaded machine's slow connects.
+	in := be.newInstance(t, "bounce", mb, instOpts{pgAddr: pgp.Addr(), pgParams: map[string]string{"connect_timeout": "10"}})
+	in.register(t, mb, nextSSAID("before"), "before-"+uniq()+"@example.com", "")
+	const trials, perTrial = 3, 100
+	total := map[int]int{}
+	for trial := range trials {
+		warmPG(t, in)
+		if idle, n := in.pg.Stat().IdleConns(), in.pg.Config().MaxConns; idle != n {
+			t.Fatalf("%d idle connections after warming, want %d", idle, n)
+		}
+		pgp.Stop()
+		pgp.Start()
+		start := time.Now()
+		got := map[int]int{}
+		for n := 0; n < perTrial; {
+			for _, status := range cycle(t, in, mb) {
+				got[status]++
+				n++
+			}
+		}
+		t.Logf("bounce %d: statuses of the next %d requests: %v (%v)", trial+1, perTrial, got, time.Since(start))
+		for s, n := range got {
+			total[s] += n
+		}
+	}
+	if total[503] != 0 || total[200] != trials*perTrial {
+		t.Errorf("statuses over %d bounces × %d requests: %v, want every request 200", trials, perTrial, total)
 	}
 }
