@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/internal/testenv"
@@ -257,6 +258,23 @@ func TestBounceNoStaleConnection(t *testing.T) {
 		}
 		if failed != 0 {
 			t.Errorf("bounce %d: %d of 20 statements failed, want 0", bounce+1, failed)
+		}
+	}
+}
+
+// BenchmarkShouldPing is the work Open's ShouldPing adds to each acquire of
+// a connection idle for under a second: one peek at its socket.
+func BenchmarkShouldPing(b *testing.B) {
+	pool := testenv.Postgres(b)
+	c, err := pool.Acquire(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Release()
+	p := pgxpool.ShouldPingParams{Conn: c.Conn(), IdleDuration: time.Millisecond}
+	for b.Loop() {
+		if shouldPing(context.Background(), p) {
+			b.Fatal("shouldPing on a live connection")
 		}
 	}
 }
