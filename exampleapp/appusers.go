@@ -207,7 +207,11 @@ func (m *memAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
 }
 
 // pgAppUsers is the app_users table; statements join the kit's transaction
-// through postgres.TxFrom.
+// through postgres.TxFrom. Every error passes through postgres.Wrap, so
+// that PostgreSQL being unreachable or timing out (lock_timeout,
+// statement_timeout, a lost connection) answers 503 BACKEND_UNAVAILABLE
+// like the kit's own statements, also outside the kit's transaction (the
+// MeFields and GetSessionUserData reads), not 500.
 type pgAppUsers struct{ pool *pgxpool.Pool }
 
 //go:embed migrations/*.sql
@@ -243,8 +247,8 @@ func (p *pgAppUsers) Create(ctx context.Context, a AppUser) error {
 	if a.ReferredBy != 0 {
 		ref = &a.ReferredBy
 	}
-	return p.q(ctx).QueryRow(ctx, `INSERT INTO app_users (auth_user_id, nickname, referral_code, referred_by, credits)
-		VALUES ($1, $2, $3, $4, $5) RETURNING auth_user_id`, a.AuthUserID, a.Nickname, a.ReferralCode, ref, a.Credits).Scan(&a.AuthUserID)
+	return postgres.Wrap(p.q(ctx).QueryRow(ctx, `INSERT INTO app_users (auth_user_id, nickname, referral_code, referred_by, credits)
+		VALUES ($1, $2, $3, $4, $5) RETURNING auth_user_id`, a.AuthUserID, a.Nickname, a.ReferralCode, ref, a.Credits).Scan(&a.AuthUserID))
 }
 
 func (p *pgAppUsers) get(ctx context.Context, where string, arg any) (AppUser, error) {
@@ -258,7 +262,7 @@ func (p *pgAppUsers) get(ctx context.Context, where string, arg any) (AppUser, e
 	if ref != nil {
 		a.ReferredBy = *ref
 	}
-	return a, err
+	return a, postgres.Wrap(err)
 }
 
 func (p *pgAppUsers) Get(ctx context.Context, id int64) (AppUser, error) {
@@ -271,5 +275,9 @@ func (p *pgAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, 
 
 func (p *pgAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
 	var got int64
-	return p.q(ctx).QueryRow(ctx, `UPDATE app_users SET credits = credits + $2 WHERE auth_user_id = $1 RETURNING auth_user_id`, id, n).Scan(&got)
+	err := p.q(ctx).QueryRow(ctx, `UPDATE app_users SET credits = credits + $2 WHERE auth_user_id = $1 RETURNING auth_user_id`, id, n).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errNoAppUser
+	}
+	return postgres.Wrap(err)
 }

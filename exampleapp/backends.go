@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
 
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
@@ -46,6 +49,7 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 		cfg.Codes = coderedis.New(pool, s.redisPrefix)
 		cfg.Risk = riskredis.New(pool, s.redisPrefix)
 		cfg.SessionStore, cfg.SessionIndex = sessionredis.New(pool, s.redisPrefix)
+		warnPersistence(ctx, pool, log)
 		names = append(names, "redis")
 	}
 	if len(names) > 0 {
@@ -53,4 +57,22 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 		log.Info("backends configured", slog.Any("backends", names))
 	}
 	return nil
+}
+
+// warnPersistence logs a warning when the Redis server keeps nothing on
+// disk (appendonly no, save ""): its restart would sign every user out and
+// reset codes, cooldowns and attempt limits (docs/backends.md, "Redis
+// persistence"). A server that does not say (CONFIG refused) or cannot be
+// reached gets a warning too: the app cannot tell.
+func warnPersistence(ctx context.Context, pool *redis.Pool, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	p, err := redisconn.ReadPersistence(ctx, pool)
+	switch {
+	case err != nil:
+		log.Warn("could not tell whether Redis keeps its data on disk; without persistence a restart signs every user out and resets codes and attempt limits (see docs/backends.md)",
+			slog.Any("error", err))
+	case p.None():
+		log.Warn("Redis keeps nothing on disk (appendonly no, save \"\"): a restart signs every user out and resets codes, cooldowns and attempt limits; set appendonly yes (see docs/backends.md)")
+	}
 }

@@ -2,12 +2,19 @@
 // share and runs commands on it so that every connection failure surfaces as
 // a *backend.Error: the kit fails closed, it never mistakes an unreachable
 // server for "not found".
+//
+// The pool also recovers cleanly when the server restarts: a connection the
+// server closed is dropped when borrowed, before any command is sent on it
+// (a non-blocking read of its socket, no round trip), and Do and Eval send a
+// command once more on a new connection when its connection is lost under
+// it, if that cannot change the outcome (see Do and Idempotent).
 package redisconn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,10 +43,12 @@ const (
 const WaitTimeout = 2 * time.Second
 
 // idleTimeout closes connections idle for longer; pingAfter is the idle time
-// after which a borrowed connection is checked with PING first.
+// after which a borrowed connection is checked with PING first; keepAlive is
+// the TCP keep-alive period of every connection (redigo's default).
 const (
 	idleTimeout = 5 * time.Minute
 	pingAfter   = 3 * time.Second
+	keepAlive   = 5 * time.Minute
 )
 
 // DefaultPrefix is the key prefix every Redis store of the kit uses when
@@ -82,28 +91,49 @@ func NewPool(o Options) (*redis.Pool, error) {
 			return nil, fmt.Errorf("redisconn: Options.URL: database %q is not a number", db)
 		}
 	}
+	dialer := &net.Dialer{Timeout: orDefault(o.DialTimeout, DefaultDialTimeout), KeepAlive: keepAlive}
 	dialOpts := []redis.DialOption{
-		redis.DialConnectTimeout(orDefault(o.DialTimeout, DefaultDialTimeout)),
 		redis.DialReadTimeout(orDefault(o.ReadTimeout, DefaultReadTimeout)),
 		redis.DialWriteTimeout(orDefault(o.WriteTimeout, DefaultWriteTimeout)),
 	}
 	rawURL := o.URL
 	return &redis.Pool{
 		DialContext: func(ctx context.Context) (redis.Conn, error) {
-			return redis.DialURLContext(ctx, rawURL, dialOpts...)
-		},
-		TestOnBorrowContext: func(ctx context.Context, c redis.Conn, idleSince time.Time) error {
-			if time.Since(idleSince) < pingAfter {
-				return nil
+			var sock net.Conn
+			keep := redis.DialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dialer.DialContext(ctx, network, addr)
+				sock = c
+				return c, err
+			})
+			c, err := redis.DialURLContext(ctx, rawURL, append(dialOpts[:len(dialOpts):len(dialOpts)], keep)...)
+			if err != nil {
+				return nil, err
 			}
-			_, err := redis.DoContext(c, ctx, "PING")
-			return err
+			return watch(c, sock), nil
 		},
-		MaxIdle:     orDefault(o.MaxIdle, orDefault(o.MaxActive, DefaultMaxIdle)),
-		MaxActive:   orDefault(o.MaxActive, DefaultMaxActive),
-		IdleTimeout: idleTimeout,
-		Wait:        true,
+		TestOnBorrowContext: testOnBorrow,
+		MaxIdle:             orDefault(o.MaxIdle, orDefault(o.MaxActive, DefaultMaxIdle)),
+		MaxActive:           orDefault(o.MaxActive, DefaultMaxActive),
+		IdleTimeout:         idleTimeout,
+		Wait:                true,
 	}, nil
+}
+
+// testOnBorrow vets an idle connection the pool is about to hand out: one
+// whose server closed it (a restart, an idle timeout on the server, a
+// proxy) is dropped without a round trip (see alive), and one idle for
+// pingAfter or more must answer PING, which also catches a half-open
+// connection. A dropped connection is replaced by a new one, so no command
+// is sent on a connection already known to be dead.
+func testOnBorrow(ctx context.Context, c redis.Conn, idleSince time.Time) error {
+	if err := alive(c); err != nil {
+		return err
+	}
+	if time.Since(idleSince) < pingAfter {
+		return nil
+	}
+	_, err := redis.DoContext(c, ctx, "PING")
+	return err
 }
 
 func orDefault[T time.Duration | int](v, def T) T {
@@ -127,25 +157,43 @@ func Get(ctx context.Context, pool *redis.Pool) (redis.Conn, error) {
 
 // Do runs one command on a pooled connection, bounded by ctx and the pool's
 // read timeout. Network and pool errors are wrapped with Wrap.
+//
+// When the connection turns out to be lost while the command runs (the
+// server restarted or closed it after the pool's borrow check), Do sends
+// the command once more on a new connection if that cannot change the
+// outcome: always when the command could not be written in full (the
+// server never ran it), and after a lost reply only for the commands listed
+// by Idempotent. A timeout, a refused dial or a second loss is returned.
 func Do(ctx context.Context, pool *redis.Pool, cmd string, args ...any) (any, error) {
-	conn, err := Get(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	reply, err := redis.DoContext(conn, ctx, cmd, args...)
-	return reply, Wrap(err)
+	return run(ctx, pool, func(c redis.Conn) (any, error) {
+		return redis.DoContext(c, ctx, cmd, args...)
+	}, func() bool { return idempotentCommand(cmd, args) })
 }
 
 // Eval runs a Lua script (EVALSHA, falling back to EVAL) on a pooled
-// connection. keysAndArgs holds the script's keys, then its arguments.
+// connection. keysAndArgs holds the script's keys, then its arguments. A
+// lost connection is handled as by Do; after a lost reply the script is run
+// again only if it was registered with Idempotent.
 func Eval(ctx context.Context, pool *redis.Pool, script *redis.Script, keysAndArgs ...any) (any, error) {
+	return run(ctx, pool, func(c redis.Conn) (any, error) {
+		return script.DoContext(ctx, c, keysAndArgs...)
+	}, func() bool { return idempotentScript(script) })
+}
+
+// run runs f on a pooled connection, and once more on a new one when the
+// first failed as resend allows.
+func run(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error), idempotent func() bool) (any, error) {
 	conn, err := Get(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	reply, err := script.DoContext(ctx, conn, keysAndArgs...)
+	reply, err := func() (any, error) {
+		defer conn.Close() // before a resend: a lost connection leaves the pool
+		return f(conn)
+	}()
+	if err != nil && ctx.Err() == nil && resend(err, idempotent) {
+		reply, err = runFresh(ctx, pool, f)
+	}
 	return reply, Wrap(err)
 }
 

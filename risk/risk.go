@@ -50,7 +50,9 @@ type Store interface {
 	// blocked key would accept one more entry (its oldest counted entry's
 	// time + its window − now, > 0). Otherwise it records entry id at now
 	// under every key and returns 0. The keys of one call must be distinct.
-	// Times are taken to the millisecond.
+	// Times are taken to the millisecond. id must be unique to the call: a
+	// Take repeated with the id of one that recorded its entry (a resend
+	// after a lost reply) answers 0 and records nothing more.
 	Take(ctx context.Context, limits []Limit, id string, now time.Time) (wait time.Duration, err error)
 	// Release removes entry id from every key (an attempt that turned out
 	// not to count, or a send whose delivery failed).

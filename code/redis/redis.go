@@ -63,7 +63,10 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // consume deletes KEYS[1] when it holds exactly ARGV[1] and returns its
-// remaining PTTL (ms, at least 1); -1 when it held something else or nothing.
+// remaining PTTL (ms, at least 1); -1 when it held something else or
+// nothing. Not safe to run twice: after a lost reply a second run would
+// answer -1 ("not this code") for a code the first consumed; the loss is a
+// 503 instead (redisconn resends only idempotent scripts).
 var consume = redis.NewScript(1, `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   local ttl = redis.call('PTTL', KEYS[1])

@@ -55,6 +55,9 @@ func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time
 		if !l.On() {
 			continue
 		}
+		if on == 0 && s.holds(l.Key, id) {
+			return 0, nil // this call's entry is recorded already (see risk.Store)
+		}
 		on++
 		b := s.keys[l.Key]
 		if b == nil {
@@ -97,6 +100,12 @@ func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time
 		b.entries = slices.Insert(b.entries, i, entry{id: id, at: now})
 	}
 	return 0, nil
+}
+
+// holds reports whether key holds an entry id. Called with mu held.
+func (s *Store) holds(key, id string) bool {
+	b := s.keys[key]
+	return b != nil && slices.ContainsFunc(b.entries, func(e entry) bool { return e.id == id })
 }
 
 // sweep drops every key whose entries have all expired, once the store has

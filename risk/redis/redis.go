@@ -43,9 +43,15 @@ func New(pool *redis.Pool, prefix string) *Store {
 
 // take: KEYS = the keys; ARGV = id, now ms, then for each key its max and
 // window ms. Returns the wait in ms (0 when the entry was recorded under
-// every key).
-var take = redis.NewScript(-1, `
+// every key). Safe to run twice (redisconn.Idempotent): an entry id already
+// recorded means an earlier run of this very call recorded it under every
+// key (the script is atomic), so it answers 0 again and counts nothing
+// twice.
+var take = redisconn.Idempotent(redis.NewScript(-1, `
 local id, now = ARGV[1], tonumber(ARGV[2])
+if redis.call('ZSCORE', KEYS[1], id) then
+  return 0
+end
 local wait = 0
 for i, k in ipairs(KEYS) do
   local max, window = tonumber(ARGV[1 + 2*i]), tonumber(ARGV[2 + 2*i])
@@ -66,13 +72,13 @@ for i, k in ipairs(KEYS) do
   redis.call('PEXPIRE', k, tonumber(ARGV[2 + 2*i]))
 end
 return 0
-`)
+`))
 
-// release: KEYS = the keys; ARGV[1] = id.
-var release = redis.NewScript(-1, `
+// release: KEYS = the keys; ARGV[1] = id. Safe to run twice.
+var release = redisconn.Idempotent(redis.NewScript(-1, `
 for _, k in ipairs(KEYS) do redis.call('ZREM', k, ARGV[1]) end
 return 0
-`)
+`))
 
 // Take implements risk.Store in one script call. Limits that are off are
 // left out of the call; with none on, Take returns 0 without a round trip.

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) risk.Store) {
 		{"MixedMax", testMixedMax},
 		{"PerKeyLimits", testPerKeyLimits},
 		{"OffLimits", testOffLimits},
+		{"RepeatedCall", testRepeatedCall},
 		{"Release", testRelease},
 		{"Clear", testClear},
 		{"IndependentKeys", testIndependentKeys},
@@ -284,4 +285,22 @@ func testOffLimits(t *testing.T, s risk.Store) {
 	if got := risk.Keys([]risk.Limit{on, offMax, offWin}); len(got) != 1 || got[0] != ks[0] {
 		t.Errorf("risk.Keys = %q, want only %q", got, ks[0])
 	}
+}
+
+// A Take repeated with the id of a call that recorded its entry (a resend
+// after a lost reply) answers 0 and records nothing more, even when that
+// entry took the last slot; a refused call's id records nothing, so its
+// repetition is checked afresh.
+func testRepeatedCall(t *testing.T, s risk.Store) {
+	k, w, t0 := keys(t, "k", "other"), time.Minute, origin()
+	take(t, s, k, "1", 2, w, t0, 0)
+	take(t, s, k, "2", 2, w, t0.Add(time.Second), 0) // the last slot
+	take(t, s, k, "2", 2, w, t0.Add(2*time.Second), 0)
+	take(t, s, k, "3", 2, w, t0.Add(3*time.Second), w-3*time.Second) // until "1" ages out
+	take(t, s, k, "3", 2, w, t0.Add(4*time.Second), w-4*time.Second)
+	if err := s.Release(t.Context(), k, "2"); err != nil {
+		t.Fatal(err)
+	}
+	take(t, s, k, "3", 2, w, t0.Add(5*time.Second), 0) // recorded once, not twice
+	take(t, s, k, "4", 2, w, t0.Add(6*time.Second), w-6*time.Second) // "1" and "3" hold the slots
 }

@@ -25,22 +25,25 @@ func (x *Index) key(userID int64) string { return x.prefix + strconv.FormatInt(u
 
 // indexAdd: KEYS[1] = index; ARGV = member, expiry ms, now ms. Adds the
 // member, prunes expired ones, and sets the key's expiry to its latest
-// member's (PEXPIREAT in the past deletes an index left empty).
-var indexAdd = redis.NewScript(1, `
+// member's (PEXPIREAT in the past deletes an index left empty). Safe to run
+// twice (redisconn.Idempotent): the same member, score and expiry.
+var indexAdd = redisconn.Idempotent(redis.NewScript(1, `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 return 0
-`)
+`))
 
-// indexList: KEYS[1] = index; ARGV[1] = now ms.
-var indexList = redis.NewScript(1, `
+// indexList: KEYS[1] = index; ARGV[1] = now ms. Safe to run twice.
+var indexList = redisconn.Idempotent(redis.NewScript(1, `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
-`)
+`))
 
-// indexPopAll: KEYS[1] = index.
+// indexPopAll: KEYS[1] = index. Not safe to run twice: a second run would
+// return nothing after the first popped the keys, and their sessions would
+// stay live; a lost reply is a 503.
 var indexPopAll = redis.NewScript(1, `
 local keys = redis.call('ZRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1])

@@ -72,9 +72,31 @@ func mapErr(op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
+// Wrap classifies an error of the app's own pgx work, for code that runs
+// outside the kit's transaction (a read in a MeFields or
+// GetSessionUserData hook, say; inside WithTx the kit classifies fn's error
+// itself). An error that says PostgreSQL could not serve the request — a
+// connection refused, lost or timed out, a closed pool, the context's
+// deadline, or a server refusal that is not about the request (SQLSTATE
+// classes 08, 53, 58; 57P01-57P05 shutdown; 57014 statement_timeout; 55P03
+// lock_timeout; 25006 read-only after failover) — is returned as a
+// *backend.Error for "postgres", which the kit answers with 503
+// BACKEND_UNAVAILABLE naming postgres (SPEC §7). Any other error (nil,
+// pgx.ErrNoRows, a constraint violation, context.Canceled...) is returned
+// unchanged. errors.Is and errors.As still reach the original error.
+func Wrap(err error) error {
+	if !unavailable(err) {
+		return err
+	}
+	return backend.Unavailable(backendName, err)
+}
+
 // unavailable reports whether err means the server could not serve the
 // request, as opposed to refusing it (a constraint, a syntax error...).
 func unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
 	var be *backend.Error
 	if errors.As(err, &be) {
 		return true
@@ -82,26 +104,40 @@ func unavailable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false // the caller gave up (e.g. the client went away); the server may be fine
 	}
+	return driverUnavailable(err) || lostConnection(err)
+}
+
+// driverUnavailable reports the signs of unavailability only PostgreSQL,
+// pgconn or pgxpool give: a server error of an unavailable SQLSTATE, a
+// failed connect, pgconn's own timeouts and "nothing was sent" errors, a
+// closed connection or pool.
+func driverUnavailable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return unavailableState(pgErr.Code)
 	}
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
 	switch {
 	case errors.As(err, &connectErr), // dial, TLS or start-up failed
-		errors.As(err, &netErr), // reset, refused, i/o timeout...
 		pgconn.SafeToRetry(err), // failed before anything was sent (e.g. conn lost)
 		pgconn.Timeout(err),     // pgconn gave up waiting
-		errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, pgconn.ErrConnClosed),
-		errors.Is(err, io.EOF),
-		errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed):
+		errors.Is(err, pgconn.ErrConnClosed):
 		return true
 	}
 	// pgxpool reports a closed pool with a plain error.
 	return strings.Contains(err.Error(), "closed pool")
+}
+
+// lostConnection reports network-level signs, which any network client may
+// give: a net.Error (reset, refused, i/o timeout), an end of stream, a
+// closed socket, a context deadline.
+func lostConnection(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
 }
 
 // unavailableState reports whether a SQLSTATE says the server is not

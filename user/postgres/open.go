@@ -30,7 +30,9 @@ const (
 // does not set: connect_timeout DefaultConnectTimeout, statement_timeout
 // DefaultStatementTimeout, lock_timeout DefaultLockTimeout,
 // pool_health_check_period DefaultHealthCheckPeriod and application_name
-// "simpleuser".
+// "simpleuser". Its ShouldPing also pings an idle connection the server
+// has closed (seen without a round trip), so that after a restart no
+// statement is sent on a dead connection.
 //
 // Open fails only on a malformed url. It does not wait for the server:
 // pgxpool connects lazily, so an app can start while PostgreSQL is down; its
@@ -62,5 +64,6 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if !strings.Contains(url, "pool_health_check_period") {
 		cfg.HealthCheckPeriod = DefaultHealthCheckPeriod
 	}
+	cfg.ShouldPing = shouldPing
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/simpleuser/simpleuser/backend"
 )
 
 // querier is what the Store's statements run on: the pool outside a
@@ -65,8 +68,17 @@ const rollbackTimeout = 5 * time.Second
 // WithTx runs fn in a transaction carried by the ctx passed to fn; every
 // Store method, and the app's statements run through TxFrom, called with that
 // ctx run inside it. It commits when fn returns nil and rolls back when fn
-// returns an error (returned as is) or panics (the panic continues after the
-// rollback).
+// returns an error or panics (the panic continues after the rollback).
+//
+// fn's error is returned as is, except that one saying PostgreSQL could not
+// serve becomes a *backend.Error for "postgres" (answered 503
+// BACKEND_UNAVAILABLE, SPEC §7), so an app hook's own failed statement counts
+// like the kit's: a server error of an unavailable SQLSTATE (lock_timeout
+// 55P03, statement_timeout 57014, shutdown...; see Wrap), a pgconn timeout or
+// connect failure, and any error at all once the transaction's connection
+// is lost (not context.Canceled: the client left). errors.Is and errors.As
+// still reach fn's error, and the kit's answer for an error the app typed
+// (a hooks.Reject, say) is unchanged.
 //
 // When ctx already carries a transaction (a WithTx further out, or
 // ContextWithTx), fn joins it: no savepoint is made, and fn's error is
@@ -81,8 +93,8 @@ const rollbackTimeout = 5 * time.Second
 // Any transaction carried by ctx is joined, whichever Store or pool began
 // it, so use one pool per database.
 func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	if _, ok := TxFrom(ctx); ok {
-		return fn(ctx)
+	if tx, ok := TxFrom(ctx); ok {
+		return txErr(tx, fn(ctx))
 	}
 	bctx, cancel := s.bound(ctx)
 	tx, err := s.pool.Begin(bctx)
@@ -101,7 +113,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 		cancel()
 	}()
 	if err := fn(ContextWithTx(ctx, tx)); err != nil {
-		return err
+		return txErr(tx, err)
 	}
 	done = true
 	cctx, cancel := s.bound(ctx)
@@ -110,4 +122,21 @@ func (s *Store) WithTx(ctx context.Context, fn func(ctx context.Context) error) 
 		return mapErr("commit", err)
 	}
 	return nil
+}
+
+// txErr is fn's error as WithTx returns it on tx (see WithTx). Network-level
+// errors count only when tx's connection is gone: with the connection still
+// up they may come from anything else fn called (an HTTP API, say), and are
+// the app's to classify.
+func txErr(tx pgx.Tx, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if driverUnavailable(err) {
+		return backend.Unavailable(backendName, err)
+	}
+	if c := tx.Conn(); c != nil && c.IsClosed() {
+		return backend.Unavailable(backendName, err)
+	}
+	return err
 }
