@@ -301,6 +301,6 @@ func testRepeatedCall(t *testing.T, s risk.Store) {
 	if err := s.Release(t.Context(), k, "2"); err != nil {
 		t.Fatal(err)
 	}
-	take(t, s, k, "3", 2, w, t0.Add(5*time.Second), 0) // recorded once, not twice
+	take(t, s, k, "3", 2, w, t0.Add(5*time.Second), 0)               // recorded once, not twice
 	take(t, s, k, "4", 2, w, t0.Add(6*time.Second), w-6*time.Second) // "1" and "3" hold the slots
 }
