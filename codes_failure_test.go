@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	neturl "net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/backend"
@@ -401,26 +398,23 @@ func testConcurrentSignUps(t *testing.T, newFixture fixtureMaker) {
 // the same code signs up, upgrading the same anonymous user.
 func TestSignUpMeetsLockedRow(t *testing.T) {
 	ctx := context.Background()
-	var locker *pgxpool.Pool
+	url := testenv.PostgresURL(t) // a fresh schema
+	locker, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(locker.Close)
+	if err := postgres.Migrate(ctx, locker); err != nil {
+		t.Fatal(err)
+	}
+	kit, err := postgres.Open(ctx, url+"&lock_timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kit.Close)
 	f := newFixture(t, func(c *simpleuser.Config) {
-		useRealBackends(t, c)
-		locker = c.Users.(*postgres.Store).Pool()
-		cc := locker.Config().ConnConfig
-		url := testenv.DatabaseURL()
-		u, err := neturl.Parse(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", cc.RuntimeParams["search_path"])
-		q.Set("lock_timeout", "200ms")
-		u.RawQuery = q.Encode()
-		pool, err := postgres.Open(ctx, u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
-		users := postgres.New(pool)
+		useRealBackends(t, c) // Redis
+		users := postgres.New(kit)
 		users.Now = c.Now
 		c.Users = users
 	})
