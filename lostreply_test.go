@@ -13,6 +13,8 @@ import (
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/risk"
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
+	"github.com/simpleuser/simpleuser/session"
+	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
 )
 
 // The client goes away while a Redis script is in flight: redigo's
@@ -159,5 +161,68 @@ func testLostConsumeReply(t *testing.T, newFixture fixtureMaker) {
 		if _, err := f.svc.Login(bg, c, in); err != nil {
 			t.Errorf("existing account %v: the retry with the code after %v: %v, want 200", existing, first, err)
 		}
+	}
+}
+
+// cutIndex does the same to the session index's PopAll.
+type cutIndex struct {
+	session.Index
+	armed atomic.Pointer[context.CancelFunc]
+}
+
+func (x *cutIndex) PopAll(ctx context.Context, userID int64) ([]string, error) {
+	keys, err := x.Index.PopAll(context.WithoutCancel(ctx), userID)
+	if c := x.armed.Swap(nil); c != nil {
+		(*c)()
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return keys, err
+}
+
+// A revocation cut by the client leaving, after the index was popped and
+// before the sessions were deleted, must not leave live sessions that no
+// later revocation can find. The holder of a stolen token calls
+// unregister and disconnects at that moment; the owner then resets the
+// password, which must end the thief's session (it survived: unindexed,
+// valid for its whole lifetime).
+func TestLostPopAllReplyLeavesNoSession(t *testing.T) { forBackends(t, testLostPopAllReply) }
+
+func testLostPopAllReply(t *testing.T, newFixture fixtureMaker) {
+	var cx *cutIndex
+	f := newFixture(t, func(c *simpleuser.Config) {
+		if c.SessionStore == nil {
+			c.SessionStore, c.SessionIndex = sessionmemory.New()
+		}
+		cx = &cutIndex{Index: c.SessionIndex}
+		c.SessionIndex = cx
+	})
+	bg := context.Background()
+	email := "stolen@example.com"
+	u, err := f.svc.CreateUser(bg, simpleuser.NewUser{Email: email, Password: "owner-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief := natClient("thief", "198.51.100.7")
+	res, err := f.svc.Login(bg, thief, simpleuser.LoginInput{Email: email, Password: "owner-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief.Token = res.Token
+	_ = f.svc.Unregister(armed(&cx.armed), u)
+	if cx.armed.Load() != nil {
+		t.Fatal("unregister revoked nothing")
+	}
+	owner := natClient("owner", "192.0.2.77")
+	f.clock.Advance(2 * time.Minute)
+	if err := f.svc.SendCode(bg, owner, email, hooks.PurposeResetPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ResetPassword(bg, email, f.mail.code(email, hooks.PurposeResetPassword), "new-owner-password"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.ResolveUser(bg, thief); err == nil {
+		t.Errorf("the thief's session after the owner reset the password: user %d, want 401", got.ID)
 	}
 }
