@@ -110,7 +110,8 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 // ChangeEmail moves u to newEmail, proven by a ChangeEmail code sent to the
 // new address; for an account that signed up through a provider without an
 // address, it sets the first one (adding code and password login). 402 for
-// an anonymous user; 409 when another live account
+// an anonymous user; 403 ACCOUNT_DISABLED when the account was disabled
+// since u was read; 409 when another live account
 // holds the address (checked before the code is consumed, and again
 // atomically by the store's unique index). Sessions are indexed by user id,
 // so they follow the account.
@@ -137,7 +138,10 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 }
 
 // setEmail moves the user id to email in one transaction; a non-nil claim
-// is spent first and restored if the transaction fails.
+// (the user's own change, ChangeEmail) is spent first and restored if the
+// transaction fails, and refuses an account disabled meanwhile (403
+// ACCOUNT_DISABLED: moving it would free its address). The administrator's
+// SetEmail (nil claim) may move a disabled account.
 func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *codeClaim) error {
 	return s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
@@ -148,6 +152,9 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 			u, err := s.update(ctx, id, func(u *user.User) error {
 				if !u.Registered() {
 					return ErrAnonymousEmail
+				}
+				if claim != nil && u.Disabled { // disabled since the request read it
+					return ErrAccountDisabled
 				}
 				old, u.Email = u.Email, email
 				return nil

@@ -88,7 +88,7 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	ek := user.EmailKey(email)
 	cooldowns, limits := s.sendLimits(ek, purpose, c)
 	id := newID()
-	wait, err := s.risk.Take(ctx, limits, id, s.now())
+	wait, err := s.take(ctx, limits, id)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,9 @@ type codeClaim struct {
 // and returns the claim; it consumes nothing.
 func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue string) (*codeClaim, error) {
 	vk := verifyKey(emailKey, purpose)
-	wait, err := s.risk.Take(ctx, []risk.Limit{{Key: vk, Max: s.cfg.VerifyMaxAttempts, Window: s.cfg.VerifyWindow}}, newID(), s.now())
+	limits := []risk.Limit{{Key: vk, Max: s.cfg.VerifyMaxAttempts, Window: s.cfg.VerifyWindow}}
+	id := newID()
+	wait, err := s.take(ctx, limits, id)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +188,7 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 		return nil, ErrInvalidCode
 	}
 	if err != nil {
+		s.release(ctx, risk.Keys(limits), id) // no verdict: the attempt does not count
 		return nil, err
 	}
 	if !code.Match(s.cfg.Secret, rec, codeValue) {
@@ -206,7 +209,11 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 // transaction (an app's WithTx around the call), the code is restored if
 // that transaction rolls back or fails to commit.
 func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
-	ttl, ok, err := s.codes.Consume(ctx, cl.key, cl.rec)
+	// Detached: a call cut by the client's cancellation may still delete
+	// the code on Redis with nobody told, and Consume cannot be resent.
+	dctx, cancel := detached(ctx)
+	ttl, ok, err := s.codes.Consume(dctx, cl.key, cl.rec)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -264,7 +271,7 @@ func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, pw 
 	}
 	limits := s.passwordLimits(u.ID, c)
 	id := newID()
-	wait, err := s.risk.Take(ctx, limits, id, s.now())
+	wait, err := s.take(ctx, limits, id)
 	if err != nil {
 		return false, err
 	}
@@ -291,6 +298,17 @@ func (s *Service) passwordLimits(userID int64, c Client) []risk.Limit {
 		limits = append(limits, risk.Limit{Key: "p:b:" + hashPart(b), Max: s.cfg.PasswordAddressMaxAttempts, Window: s.cfg.PasswordAddressWindow})
 	}
 	return limits
+}
+
+// take records entry id under limits (risk.Store.Take), detached from
+// ctx's cancellation: redigo answers a call whose context ends at once,
+// while Redis still runs the script it was sent, which would leave an entry
+// recorded that no release gives back (five of them lock an account). A
+// caller releases the entry itself on every failure that gives no verdict.
+func (s *Service) take(ctx context.Context, limits []risk.Limit, id string) (time.Duration, error) {
+	dctx, cancel := detached(ctx)
+	defer cancel()
+	return s.risk.Take(dctx, limits, id, s.now())
 }
 
 // release gives entry id back on keys, detached from ctx's cancellation (a

@@ -101,7 +101,7 @@ func (s *Service) createAnonymous(ctx context.Context, c Client) (*user.User, er
 	id := newID()
 	if b := IPBucket(c.IP); b != "" {
 		limits := []risk.Limit{{Key: "a:b:" + hashPart(b), Max: s.cfg.AnonymousAddressLimit, Window: s.cfg.AnonymousAddressWindow}}
-		wait, err := s.risk.Take(ctx, limits, id, now)
+		wait, err := s.take(ctx, limits, id)
 		if err != nil {
 			return nil, err
 		}

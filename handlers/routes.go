@@ -191,7 +191,7 @@ var accountRoutes = []route{
 	{
 		method: http.MethodPost, path: "/send-code/send",
 		summary:     "Send a verification code",
-		description: "Asks the app's SendCode hook to deliver a one-time code to the address for one purpose. The send cooldown (per address, IP and ssaid, per purpose) is taken atomically before delivery.",
+		description: "Asks the app's SendCode hook to deliver a one-time code to the address for one purpose. The send limits of the purpose (a cooldown per email address and per ssaid, a budget per client IP address) are taken atomically before delivery.",
 		tags:        []string{"send-code"}, ssaid: true, body: new(sendCodeBody),
 		errors: []routeError{errInput, errTooLarge, errMedia,
 			{http.StatusTooManyRequests, "Send cooldown running (SEND_COOLDOWN); data.waitTimeMs and Retry-After tell when to retry."},

@@ -165,7 +165,15 @@ func (m *Manager) End(ctx context.Context, token string) (*Data, error) {
 
 // RevokeUser ends every session of userID and returns how many there were.
 // It costs O(sessions of the user).
+//
+// The pop of the index and the deletes are one unit, run detached from
+// ctx's cancellation (bounded by revokeTimeout): cut between them, or with
+// the pop's reply lost to a client that went away (redigo answers at once
+// while Redis runs the script), the sessions would stay live but
+// unindexed, beyond every later revocation.
 func (m *Manager) RevokeUser(ctx context.Context, userID int64) (int, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
 	keys, err := m.Index.PopAll(ctx, userID)
 	if err != nil || len(keys) == 0 {
 		return 0, err
@@ -179,6 +187,10 @@ func (m *Manager) RevokeUser(ctx context.Context, userID int64) (int, error) {
 	}
 	return len(keys), errors.Join(errs...)
 }
+
+// revokeTimeout bounds RevokeUser, which runs whatever the caller's
+// context does.
+const revokeTimeout = 5 * time.Second
 
 // SetUserData replaces the app payload stored in every live session of
 // userID (e.g. after the app changes a nickname). It returns how many

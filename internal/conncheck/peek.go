@@ -7,9 +7,13 @@ import (
 	"syscall"
 )
 
+// check peeks through Control, not Read: RawConn.Read takes the socket's
+// read lock, which a Read outstanding in another goroutine holds until data
+// comes (pgx's background reader leaves one on an idle connection), so the
+// peek would wait for good. Control only keeps the descriptor open.
 func check(raw syscall.RawConn) error {
 	var checkErr error
-	err := raw.Read(func(fd uintptr) bool {
+	err := raw.Control(func(fd uintptr) {
 		var buf [1]byte
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
@@ -22,7 +26,6 @@ func check(raw syscall.RawConn) error {
 		default:
 			checkErr = err
 		}
-		return true // never wait for readability
 	})
 	if err != nil {
 		return err
