@@ -68,8 +68,11 @@ func testCancelledLoginsRelease(t *testing.T, newFixture fixtureMaker) {
 	got := map[int]int{}
 	for _, err := range errs {
 		got[status(err)]++
+		if status(err) == 503 {
+			t.Logf("503: %v", err)
+		}
 	}
-	if got[429] != n-5 || got[200]+got[499] != 5 || got[499] < 4 {
+	if got[429] != n-5 || got[200]+got[499] != 5 || got[499] < 4 { // 499: no 503 for a client that left
 		t.Fatalf("statuses %v, want 45 × 429 and 5 in flight, at least 4 of them cancelled (499)", got)
 	}
 	if _, err := f.svc.Login(bg, natClient("after", "192.0.2.10"), simpleuser.LoginInput{Email: email, Password: "correct-password"}); err != nil {

@@ -144,13 +144,14 @@ func orDefault[T time.Duration | int](v, def T) T {
 }
 
 // Get borrows a connection, waiting at most WaitTimeout (or until ctx ends)
-// for a free one. The caller must Close it. Errors are *backend.Error.
+// for a free one. The caller must Close it. Errors are *backend.Error, but
+// ctx's cancellation, returned as it is (see Wrap).
 func Get(ctx context.Context, pool *redis.Pool) (redis.Conn, error) {
 	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
 	defer cancel()
 	conn, err := pool.GetContext(wctx)
 	if err != nil {
-		return nil, backend.Unavailable(Name, err)
+		return nil, Wrap(err)
 	}
 	return conn, nil
 }
@@ -202,12 +203,17 @@ func run(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error),
 var unavailableReplies = []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "MISCONF"}
 
 // Wrap classifies err: nil and redis.ErrNil are returned unchanged, as are
-// server error replies that describe the request (WRONGTYPE, a script's own
-// error, ...); everything else (network, timeout, pool, context, and replies
-// such as LOADING or READONLY) becomes a *backend.Error for "redis".
+// context.Canceled (the caller gave up: not the server's fault, and the
+// service answers 499, not 503) and server error replies that describe the
+// request (WRONGTYPE, a script's own error, ...); everything else (network,
+// timeout, pool, a deadline, and replies such as LOADING or READONLY)
+// becomes a *backend.Error for "redis".
 func Wrap(err error) error {
 	if err == nil || errors.Is(err, redis.ErrNil) {
 		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return err // the caller gave up (a client went away); the server may be fine
 	}
 	var reply redis.Error
 	if errors.As(err, &reply) {

@@ -3,6 +3,7 @@ package redisconn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
@@ -163,6 +164,8 @@ func TestWrap(t *testing.T) {
 		{redis.Error("READONLY You can't write against a read only replica."), true},
 		{io.EOF, true},
 		{context.DeadlineExceeded, true},
+		{context.Canceled, false}, // the caller gave up: 499, not "redis unavailable"
+		{fmt.Errorf("do: %w", context.Canceled), false},
 		{redis.ErrPoolExhausted, true},
 	}
 	for _, tt := range tests {

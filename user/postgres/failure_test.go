@@ -257,3 +257,43 @@ func TestLockTimeoutIsUnavailable(t *testing.T) {
 		t.Errorf("Update waited %v", d)
 	}
 }
+
+// A call ignores its context's cancellation, so a client that disconnects
+// never cuts a statement in the middle (over TLS pgx would then hold the
+// session, its transaction and its row locks for up to 15 s), but keeps
+// its deadline.
+func TestCallsIgnoreCancellationKeepDeadline(t *testing.T) {
+	pool := testenv.Postgres(t)
+	if err := Migrate(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	s := New(pool)
+	u := &user.User{Email: "cancel@x.com"}
+	if err := s.Create(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got, err := s.Get(cancelled, u.ID); err != nil || got.ID != u.ID {
+		t.Fatalf("Get with a cancelled context: %v, %v; want the user", got, err)
+	}
+	err := s.WithTx(cancelled, func(ctx context.Context) error {
+		got, err := s.Get(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		got.Metadata = map[string]any{"finished": true}
+		return s.Update(ctx, got)
+	})
+	if err != nil {
+		t.Fatalf("a transaction with a cancelled context: %v", err)
+	}
+	if got, _ := s.Get(context.Background(), u.ID); got.Metadata["finished"] != true {
+		t.Fatalf("the transaction's write is missing: %v", got.Metadata)
+	}
+	past, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	if _, err := s.Get(past, u.ID); backend.Name(err) != "postgres" {
+		t.Fatalf("Get past its deadline: %v, want a postgres backend error", err)
+	}
+}
