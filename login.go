@@ -86,8 +86,10 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 		} else {
 			u, claim, err = s.register(ctx, c, email, in)
 		}
-		// A concurrent registration of the address committed first: run
-		// again, as a login into that account (whose code is spent by now).
+		// Another registration of the address (a provider sign-up, the Go
+		// API) committed first: run again, as a login into that account;
+		// the failed registration gave the code back, and it proves the
+		// address.
 		if existing == nil && attempt == 0 && (errors.Is(err, user.ErrEmailTaken) || errors.Is(err, ErrEmailTaken)) {
 			continue
 		}
