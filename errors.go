@@ -153,7 +153,7 @@ func AsError(err error) *Error {
 	if errors.As(err, &he) {
 		code := he.Code
 		if code == "" {
-			code = "REJECTED"
+			code = CodeRejected
 		}
 		return &Error{Status: he.Status, Code: code, Message: he.Message, Err: err}
 	}
