@@ -74,8 +74,6 @@ func TestDecodeLoginBody(t *testing.T) {
 	}
 }
 
-func ptr(s string) *string { return &s }
-
 func TestIsJSON(t *testing.T) {
 	for ct, want := range map[string]bool{
 		"application/json":                 true,

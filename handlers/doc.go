@@ -4,7 +4,9 @@
 //
 // New returns one http.Handler serving every endpoint under a prefix
 // ("/api" by default) plus GET {prefix}/openapi.json, an OpenAPI 3.1
-// document generated from the same route table that mounts the handlers.
+// document generated from the same route table that mounts the handlers,
+// and GET {prefix}/docs, Swagger UI reading it (its files embedded, so it
+// works offline).
 //
 //	POST {prefix}/send-code/send
 //	GET  {prefix}/send-code/verify
@@ -25,6 +27,7 @@
 //	POST {prefix}/user-center/identities/{provider}/link
 //	DELETE {prefix}/user-center/identities/{provider}/{subject}
 //	GET  {prefix}/openapi.json
+//	GET  {prefix}/docs (and {prefix}/docs/, its files under {prefix}/docs/)
 //
 // Mounting: the handler matches the full request path, prefix included, so
 // it is mounted on the prefix's subtree of the app's mux:

@@ -47,6 +47,13 @@ type Options struct {
 	// "simpleuser" and "1.0.0".
 	Title   string
 	Version string
+	// License is the document's info.license: the terms under which the
+	// app offers its API. Zero: the document names none.
+	License License
+	// ErrorCodes are the app's own data.code values (the Code of the
+	// hooks.Error values its hooks return), listed in the OpenAPI
+	// document's ErrorCode enum after the kit's (simpleuser.Codes).
+	ErrorCodes []string
 
 	// UserFields and MeFields default to the service's hooks.MeFieldsType
 	// and hooks.MeFields.
@@ -60,6 +67,16 @@ type Options struct {
 	// into the /me object (the kit's fields win on a name clash). An error
 	// fails the request through the envelope (simpleuser.AsError).
 	MeFields func(ctx context.Context, u *user.User) (map[string]any, error)
+}
+
+// License names the license of an API in its OpenAPI document (OpenAPI
+// 3.1 License Object). Name is required; give either an SPDX Identifier
+// ("MIT", "Apache-2.0") or the URL of the text, not both (New panics
+// otherwise).
+type License struct {
+	Name       string
+	Identifier string
+	URL        string
 }
 
 // server serves the API.
@@ -83,8 +100,9 @@ type server struct {
 //
 // The OpenAPI document is generated once here; New panics if the route
 // table cannot be reflected (a programming error, caught by the tests), if
-// Options.UserFields is not a struct, or if Options.Prefix holds a
-// character it does not allow.
+// Options.UserFields is not a struct, if Options.Prefix holds a
+// character it does not allow, or if Options.License sets Identifier or
+// URL without Name, or both.
 func New(svc *simpleuser.Service, opts Options) http.Handler {
 	if svc == nil {
 		panic("handlers: New needs a *simpleuser.Service")
@@ -119,6 +137,7 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	}
 	s.doc = doc
 	s.handle(http.MethodGet, "/openapi.json", http.HandlerFunc(s.serveOpenAPI))
+	s.mountDocs()
 
 	var h http.Handler = s
 	h = middleware.Identity(svc, middleware.Options{TrustedProxies: opts.TrustedProxies, Logger: s.log})(h)

@@ -6,34 +6,102 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
+	"github.com/simpleuser/simpleuser"
 	"github.com/swaggest/jsonschema-go"
 	"github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
 )
 
+// Security scheme names of the OpenAPI document: the three ways a request
+// carries the session token (SPEC §1), in the order the middleware reads
+// them.
+const (
+	securityToken  = "clientToken"
+	securityBearer = "bearer"
+	securityCookie = "sessionCookie"
+)
+
+// sessionCookieName is the name of the session cookie of cookie mode, as
+// the OpenAPI document declares it (security scheme "sessionCookie"). It
+// must be the name cookie mode sets: point it at that constant (or at the
+// configured name) where cookie mode is defined.
+const sessionCookieName = "simpleuser_session"
+
+// tagDescriptions describe the tags of the route table, in the order the
+// document lists them. A route tagged otherwise fails the OpenAPI tests.
+var tagDescriptions = []struct{ name, description string }{
+	{"send-code", "One-time codes sent by email for a purpose (Login, ResetPassword, ChangeEmail, Unregister): send one, check one."},
+	{"login", "Log in with a code or a password, reset a password or unregister with a code, and whether an address has an account."},
+	{"user-center", "The current user (an account or the device's anonymous user): profile, password, address, settings, linked sign-in accounts, sessions, logout."},
+	{"sign-in", "Sign-in with OAuth 2.0 / OpenID Connect providers (authorization code with PKCE)."},
+}
+
 // openAPI builds the OpenAPI 3.1 document of the route table (indented JSON).
-func (s *server) openAPI() ([]byte, error) {
+//
+// Every rule of the document comes from the route table, so a new route is
+// documented by its entry alone: its security from route.token, its
+// request body (required when the body type has a required field) from
+// route.body, its answers from route.data and route.errors, each error
+// answer carrying the envelope whose data.code is the enum of every code
+// (simpleuser.Codes plus Options.ErrorCodes).
+func (s *server) openAPI() ([]byte, error) { return s.document(routes) }
+
+// document builds the OpenAPI document of the routes rts.
+func (s *server) document(rts []route) ([]byte, error) {
 	r := openapi31.NewReflector()
-	r.DefaultOptions = append(r.DefaultOptions, jsonschema.StripDefinitionNamePrefix("Handlers"))
-	title, version := s.opts.Title, s.opts.Version
-	if title == "" {
-		title = "simpleuser"
-	}
+	codes := s.errorCodes()
+	r.DefaultOptions = append(r.DefaultOptions,
+		jsonschema.StripDefinitionNamePrefix("Handlers"),
+		jsonschema.InterceptSchema(func(p jsonschema.InterceptSchemaParams) (bool, error) {
+			if p.Processed && p.Value.Type() == reflect.TypeFor[errorCode]() {
+				p.Schema.WithDescription("The machine-readable error code of an error answer (data.code): the kit's, then the app's own.")
+				p.Schema.Enum = nil
+				for _, c := range codes {
+					p.Schema.Enum = append(p.Schema.Enum, c)
+				}
+			}
+			return false, nil
+		}))
+	version := s.opts.Version
 	if version == "" {
 		version = "1.0.0"
 	}
-	r.Spec.Info.WithTitle(title).WithVersion(version).WithDescription(
+	r.Spec.Info.WithTitle(s.title()).WithVersion(version).WithDescription(
 		"Email code and password login, anonymous users and server-side sessions; wire-compatible with nicot-simple-user. " +
-			"Every answer is an envelope {statusCode, message, success, timestamp, data?} whose statusCode equals the HTTP status.")
+			"Every answer is an envelope {statusCode, message, success, timestamp, data?} whose statusCode equals the HTTP status; " +
+			"an error's data.code is one of the ErrorCode values. Swagger UI for this document is served at " + s.prefix + "/docs.")
+	if l := s.opts.License; l != (License{}) {
+		if l.Name == "" || (l.Identifier != "" && l.URL != "") {
+			return nil, fmt.Errorf("Options.License %+v: Name is required, and only one of Identifier and URL", l)
+		}
+		lic := openapi31.License{Name: l.Name}
+		if l.Identifier != "" {
+			lic.Identifier = &l.Identifier
+		}
+		if l.URL != "" {
+			lic.URL = &l.URL
+		}
+		r.Spec.Info.WithLicense(lic)
+	}
+	server := s.prefix
+	if server == "" {
+		server = "/"
+	}
+	r.Spec.WithServers(openapi31.Server{URL: server, Description: ptr("This server: the API's path prefix, relative to the host serving this document.")})
+	s.securitySchemes(r.Spec)
+	for _, t := range tagDescriptions {
+		r.Spec.Tags = append(r.Spec.Tags, openapi31.Tag{Name: t.name, Description: ptr(t.description)})
+	}
 
 	user, err := s.userSchema()
 	if err != nil {
 		return nil, err
 	}
-	for i := range routes {
-		rt := &routes[i]
+	for i := range rts {
+		rt := &rts[i]
 		if err := s.addOperation(r, rt, user); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", rt.method, rt.path, err)
 		}
@@ -50,8 +118,52 @@ func (s *server) openAPI() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// title is the document's title: Options.Title, default "simpleuser".
+func (s *server) title() string {
+	if s.opts.Title == "" {
+		return "simpleuser"
+	}
+	return s.opts.Title
+}
+
+// errorCodes lists the data.code values: the kit's, then the app's
+// Options.ErrorCodes not already listed.
+func (s *server) errorCodes() []string {
+	codes := simpleuser.Codes()
+	for _, c := range s.opts.ErrorCodes {
+		if c != "" && !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	return codes
+}
+
+// securitySchemes declares the three carriers of the session token.
+func (s *server) securitySchemes(spec *openapi31.Spec) {
+	spec.SetAPIKeySecurity(securityToken, "x-client-token", openapi.InHeader,
+		"The session token returned by POST "+s.prefix+"/login (64 characters). Read first.")
+	spec.SetHTTPBearerTokenSecurity(securityBearer, "opaque",
+		"The same token as Authorization: Bearer <token>; read when x-client-token is absent.")
+	spec.SetAPIKeySecurity(securityCookie, sessionCookieName, openapi.InCookie,
+		"The same token in the HttpOnly session cookie that every login sets when the app turned cookie mode on; read last. "+
+			"A state-changing request it authenticates must come from the same origin (or a trusted one): else 403.")
+}
+
+// security is the security requirement of a route: any one of the token
+// carriers, or (token optional or unused) none.
+func security(rt *route) []map[string][]string {
+	if rt.token == tokenNone {
+		return []map[string][]string{{}}
+	}
+	req := []map[string][]string{{securityToken: {}}, {securityBearer: {}}, {securityCookie: {}}}
+	if rt.token == tokenOptional {
+		req = append(req, map[string][]string{})
+	}
+	return req
+}
+
 func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema.Struct) error {
-	oc, err := r.NewOperationContext(rt.method, s.prefix+rt.path)
+	oc, err := r.NewOperationContext(rt.method, rt.path)
 	if err != nil {
 		return err
 	}
@@ -67,12 +179,6 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddReqStructure(new(ssaidHeader))
 	default:
 		oc.AddReqStructure(new(optionalSSAIDHeader))
-	}
-	switch rt.token {
-	case tokenOptional:
-		oc.AddReqStructure(new(tokenHeader))
-	case tokenRequired:
-		oc.AddReqStructure(new(requiredTokenHeader))
 	}
 	if rt.query != nil {
 		oc.AddReqStructure(rt.query)
@@ -121,11 +227,67 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	if err := r.AddOperation(oc); err != nil {
 		return err
 	}
-	if isFree {
-		return setRequestBody(r, s.prefix+rt.path, rt.method, types, free.bodySchema())
+	op, err := operation(r.Spec, rt.path, rt.method)
+	if err != nil {
+		return err
+	}
+	op.Security = security(rt)
+	switch {
+	case isFree:
+		setRequestBody(op, types, free.bodySchema())
+	case rt.body != nil && op.RequestBody != nil && op.RequestBody.RequestBody != nil:
+		if bodyRequired(rt.body) {
+			op.RequestBody.RequestBody.WithRequired(true)
+		}
 	}
 	return nil
 }
+
+// bodyRequired reports whether a request body must be sent: its type has
+// a field tagged required:"true" (an empty body fails validation), or it
+// is a freeFormBody. A body whose fields are all optional may be left out.
+func bodyRequired(body any) bool {
+	if _, ok := body.(freeFormBody); ok {
+		return true
+	}
+	t := reflect.TypeOf(body)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("required") == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// operation finds the operation of method on path in spec.
+func operation(spec *openapi31.Spec, path, method string) (*openapi31.Operation, error) {
+	item, ok := spec.Paths.MapOfPathItemValues[path]
+	if !ok {
+		return nil, fmt.Errorf("no path item %s", path)
+	}
+	var op *openapi31.Operation
+	switch method {
+	case http.MethodGet:
+		op = item.Get
+	case http.MethodPost:
+		op = item.Post
+	case http.MethodPut:
+		op = item.Put
+	case http.MethodPatch:
+		op = item.Patch
+	case http.MethodDelete:
+		op = item.Delete
+	}
+	if op == nil {
+		return nil, fmt.Errorf("no %s operation on %s", method, path)
+	}
+	return op, nil
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // freeFormBody is a body type documented by a hand-written JSON schema
 // (a merge patch, say, which has no fixed fields to reflect).
@@ -133,31 +295,14 @@ type freeFormBody interface {
 	bodySchema() map[string]any
 }
 
-// setRequestBody documents the required request body of an operation
-// already added: schema, under each media type.
-func setRequestBody(r *openapi31.Reflector, path, method string, types []string, schema map[string]any) error {
-	item, ok := r.Spec.Paths.MapOfPathItemValues[path]
-	if !ok {
-		return fmt.Errorf("no path item %s", path)
-	}
-	var op *openapi31.Operation
-	switch method {
-	case http.MethodPatch:
-		op = item.Patch
-	case http.MethodPost:
-		op = item.Post
-	case http.MethodPut:
-		op = item.Put
-	}
-	if op == nil {
-		return fmt.Errorf("no %s operation on %s", method, path)
-	}
+// setRequestBody documents the required request body of op: schema,
+// under each media type.
+func setRequestBody(op *openapi31.Operation, types []string, schema map[string]any) {
 	rb := (&openapi31.RequestBody{Content: map[string]openapi31.MediaType{}}).WithRequired(true)
 	for _, ct := range types {
 		rb.Content[ct] = openapi31.MediaType{Schema: schema}
 	}
 	op.RequestBody = &openapi31.RequestBodyOrReference{RequestBody: rb}
-	return nil
 }
 
 // operationID names an operation after its method and path:

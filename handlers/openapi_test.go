@@ -62,7 +62,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	schemas := dig(t, doc, "components", "schemas").(map[string]any)
 	for _, rt := range routes {
-		op := dig(t, doc, "paths", "/api"+rt.path, strings.ToLower(rt.method)).(map[string]any)
+		op := dig(t, doc, "paths", rt.path, strings.ToLower(rt.method)).(map[string]any)
 		params := map[string]map[string]any{}
 		for _, p := range op["parameters"].([]any) {
 			pm := p.(map[string]any)
@@ -72,8 +72,8 @@ func TestOpenAPIDocument(t *testing.T) {
 		if !ok || (ss["required"] == true) != rt.ssaid {
 			t.Errorf("%s %s: x-client-ssaid %v, want required=%v", rt.method, rt.path, ss, rt.ssaid)
 		}
-		if _, ok := params["header:x-client-token"]; ok != (rt.token != tokenNone) {
-			t.Errorf("%s %s: x-client-token documented=%v", rt.method, rt.path, ok)
+		if _, ok := params["header:x-client-token"]; ok {
+			t.Errorf("%s %s: x-client-token is a parameter; it is the clientToken security scheme", rt.method, rt.path)
 		}
 		if rt.query != nil {
 			for _, f := range fieldsOf(typeOf(rt.query), "query") {
@@ -119,7 +119,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	if dig(t, user, "age", "description") != "Age in years." {
 		t.Errorf("age %v", user["age"])
 	}
-	me := dig(t, doc, "paths", "/api/user-center/me", "get", "responses", "200", "content", "application/json", "schema", "$ref").(string)
+	me := dig(t, doc, "paths", "/user-center/me", "get", "responses", "200", "content", "application/json", "schema", "$ref").(string)
 	if dig(t, schemas, strings.TrimPrefix(me, "#/components/schemas/"), "properties", "data", "$ref") != "#/components/schemas/User" {
 		t.Error("/me data is not the User schema")
 	}
@@ -132,6 +132,9 @@ func TestOpenAPIDocument(t *testing.T) {
 func TestOpenAPIRootPrefixAndNoUserFields(t *testing.T) {
 	doc := fetchDoc(t, Options{Prefix: "/"})
 	dig(t, doc, "paths", "/login", "post")
+	if url := dig(t, doc, "servers").([]any)[0].(map[string]any)["url"]; url != "/" {
+		t.Fatalf("servers url %v", url)
+	}
 	user := dig(t, doc, "components", "schemas", "User", "properties").(map[string]any)
 	if len(user) != 7 {
 		t.Fatalf("User schema without app fields has %d properties", len(user))
@@ -158,5 +161,30 @@ func TestOperationIDs(t *testing.T) {
 	}
 	if got := operationID(&route{method: "POST", path: "/user-center/change-email"}); got != "postUserCenterChangeEmail" {
 		t.Fatal(got)
+	}
+}
+
+func TestOpenAPILicense(t *testing.T) {
+	doc := fetchDoc(t, Options{})
+	if _, ok := dig(t, doc, "info").(map[string]any)["license"]; ok {
+		t.Fatal("a license without Options.License")
+	}
+	doc = fetchDoc(t, Options{License: License{Name: "MIT", Identifier: "MIT"}})
+	if l := dig(t, doc, "info", "license").(map[string]any); l["name"] != "MIT" || l["identifier"] != "MIT" || l["url"] != nil {
+		t.Fatalf("license %v", l)
+	}
+	doc = fetchDoc(t, Options{License: License{Name: "Our terms", URL: "https://app.example/terms"}})
+	if l := dig(t, doc, "info", "license").(map[string]any); l["name"] != "Our terms" || l["url"] != "https://app.example/terms" || l["identifier"] != nil {
+		t.Fatalf("license %v", l)
+	}
+	for _, bad := range []License{{Identifier: "MIT"}, {Name: "MIT", Identifier: "MIT", URL: "https://x.example/"}} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), "Options.License") {
+					t.Errorf("License %+v: panic %v", bad, r)
+				}
+			}()
+			newEnv(t, withOptions(func(o *Options) { o.License = bad }))
+		}()
 	}
 }

@@ -121,15 +121,19 @@ type envelopeHead struct {
 	Timestamp  string `json:"timestamp" required:"true" format:"date-time" description:"Server time, RFC 3339 UTC with milliseconds."`
 }
 
+// errorCode is data.code in the document: its schema (ErrorCode) lists
+// every code the server sends (see server.errorCodes).
+type errorCode string
+
 // errorData is the data of an error envelope.
 type errorData struct {
-	Code string `json:"code" required:"true" description:"Machine-readable error code, e.g. ACCOUNT_DISABLED, INVALID_INPUT."`
+	Code errorCode `json:"code" required:"true" description:"Machine-readable error code, e.g. ACCOUNT_DISABLED, INVALID_INPUT."`
 }
 
 // waitData is the data of a 429 (or retryable 503) envelope.
 type waitData struct {
-	Code       string `json:"code" required:"true" description:"Machine-readable error code, e.g. SEND_COOLDOWN."`
-	WaitTimeMs int64  `json:"waitTimeMs" required:"true" minimum:"1" description:"Milliseconds until a retry can succeed."`
+	Code       errorCode `json:"code" required:"true" description:"Machine-readable error code, e.g. SEND_COOLDOWN."`
+	WaitTimeMs int64     `json:"waitTimeMs" required:"true" minimum:"1" description:"Milliseconds until a retry can succeed."`
 }
 
 // locationHeader documents the Location header of 302 answers.
@@ -149,12 +153,4 @@ type ssaidHeader struct {
 
 type optionalSSAIDHeader struct {
 	SSAID string `header:"x-client-ssaid" minLength:"1" maxLength:"128" pattern:"^[\\x21-\\x7e]+$" description:"Device id; not needed here, but rejected (400) when malformed."`
-}
-
-type tokenHeader struct {
-	Token string `header:"x-client-token" minLength:"64" maxLength:"64" description:"Session token returned by POST /login."`
-}
-
-type requiredTokenHeader struct {
-	Token string `header:"x-client-token" required:"true" minLength:"64" maxLength:"64" description:"Session token returned by POST /login."`
 }
