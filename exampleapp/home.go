@@ -35,7 +35,7 @@ code { background: #f3f3f3; padding: 0 .2rem; }
 {{else}}
 <p>No sign-in provider is configured: start the app with, say, <code>-google-client-id</code> and <code>-google-client-secret</code>.</p>
 {{end}}
-<p>Email codes: <code>POST /api/send-code/send</code>, then <code>POST /api/login</code> (the API is described at <a href="/api/openapi.json">/api/openapi.json</a>).</p>
+<p>Email codes: <code>POST /api/send-code/send</code>, then <code>POST /api/login</code> (the API is described at <a href="/api/docs">/api/docs</a>, Swagger UI for <a href="/api/openapi.json">/api/openapi.json</a>).</p>
 <script>
 (function () {
   var key = "simpleuser_ssaid", id = localStorage.getItem(key);
