@@ -72,8 +72,11 @@ func testCancelledLoginsRelease(t *testing.T, newFixture fixtureMaker) {
 			t.Logf("503: %v", err)
 		}
 	}
-	if got[429] != n-5 || got[200]+got[499] != 5 || got[499] < 4 { // 499: no 503 for a client that left
-		t.Fatalf("statuses %v, want 45 × 429 and 5 in flight, at least 4 of them cancelled (499)", got)
+	// A login that finished before the clients gave up frees its slot for
+	// another: the split of 200 and 429 may move by a few, but every answer
+	// is one of these three (499, never a 503, for a client that left).
+	if got[200]+got[429]+got[499] != n || got[429] < n-10 || got[499] < 4 {
+		t.Fatalf("statuses %v, want about 45 × 429 and 5 in flight, at least 4 of them cancelled (499)", got)
 	}
 	if _, err := f.svc.Login(bg, natClient("after", "192.0.2.10"), simpleuser.LoginInput{Email: email, Password: "correct-password"}); err != nil {
 		t.Fatalf("a correct login after %d cancelled ones: %v, want 200", got[499], err)
