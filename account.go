@@ -35,7 +35,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, codeValue, newPasswo
 	if u == nil {
 		return s.consume(ctx, claim) // same answer as for an account: no enumeration
 	}
-	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset, claim)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordReset, claim, "")
 }
 
 // liveUser returns the account holding email, or nil when none does or its
@@ -55,11 +55,11 @@ func (s *Service) liveUser(ctx context.Context, email string) (*user.User, error
 	return u, nil
 }
 
-// setPassword hashes pw, stores it and revokes every session of the user,
-// all inside one transaction: if revocation fails, the change rolls back.
-// A non-nil claim is spent after hashing, before the transaction, and
-// restored if the transaction fails.
-func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, claim *codeClaim) error {
+// setPassword hashes pw, stores it and revokes every session of the user
+// but the one of keepToken ("": all), all inside one transaction: if
+// revocation fails, the change rolls back. A non-nil claim is spent after
+// hashing, before the transaction, and restored if the transaction fails.
+func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, claim *codeClaim, keepToken string) error {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
@@ -70,7 +70,12 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 			if err != nil {
 				return err
 			}
-			if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+			if keepToken == "" {
+				_, err = s.sessions.RevokeUser(ctx, id)
+			} else {
+				_, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			}
+			if err != nil {
 				return err
 			}
 			s.emit(ctx, hooks.Event{Type: event, User: u})
@@ -80,8 +85,10 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 }
 
 // ChangePassword sets u's password. When u has a password, currentPassword
-// must match it (a wrong one counts as a password failure). Every session of
-// u is revoked, the caller's included. 400 for a password over
+// must match it (a wrong one counts as a password failure). Every other
+// session of u is revoked; the caller's (c.Token's) stays, so the person
+// changing the password stays signed in on that device while a thief's
+// sessions end (SPEC §4; OWASP ASVS 3.3.3). 400 for a password over
 // PasswordMaxLength (before any hashing); 402 for an anonymous user; 400
 // EMAIL_REQUIRED for an account without an email address (one that signed
 // up through a provider), since password login is by email: it adds an
@@ -104,7 +111,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 			return err
 		}
 	}
-	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged, nil)
+	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged, nil, c.Token)
 }
 
 // ChangeEmail moves u to newEmail, proven by a ChangeEmail code sent to the

@@ -106,7 +106,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	if err := s.checkPasswordLength("password", password); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, id, password, hooks.PasswordChanged, nil)
+	return s.setPassword(ctx, id, password, hooks.PasswordChanged, nil, "")
 }
 
 // SetEmail changes a registered user's email (admin; no code). 409 when taken.

@@ -54,11 +54,11 @@ type faultyIndex struct {
 	add, popAll failing
 }
 
-func (x *faultyIndex) Add(ctx context.Context, userID int64, key string, expiry time.Time) error {
+func (x *faultyIndex) Add(ctx context.Context, userID int64, key string, expiry time.Time, limit int) ([]string, error) {
 	if x.add.fail() {
-		return errInjected("redis")
+		return nil, errInjected("redis")
 	}
-	return x.Index.Add(ctx, userID, key, expiry)
+	return x.Index.Add(ctx, userID, key, expiry, limit)
 }
 
 func (x *faultyIndex) PopAll(ctx context.Context, userID int64) ([]string, error) {

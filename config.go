@@ -96,11 +96,18 @@ type Config struct {
 	SessionLifetime time.Duration
 	// SessionIdleTimeout ends sessions unused for that long. Default 0: none.
 	SessionIdleTimeout time.Duration
+	// MaxSessionsPerUser is the most live sessions one user may hold: a
+	// login beyond it ends the user's oldest session (the one expiring
+	// first), which keeps the per-user session index bounded. Default 50;
+	// negative: no cap.
+	MaxSessionsPerUser int
 	// UnregisterGrace is how long an unregistered account can be recovered by
 	// logging in. Default 30 days; negative means no grace (gone at once).
 	UnregisterGrace time.Duration
 	// ActiveTouchInterval bounds how often last-active time is written per
-	// user. Default 1 min; negative disables last-active writes.
+	// user, and a session's last use (its lastSeenAt) per session: a request
+	// writes neither more than once per interval. Default 1 min; negative
+	// disables both writes.
 	ActiveTouchInterval time.Duration
 
 	// PasswordMinLength is the minimum password length in bytes. Default 8; negative: no minimum.
@@ -172,6 +179,7 @@ const (
 	DefaultAnonymousAddressWindow     = time.Hour
 
 	DefaultSessionLifetime     = 30 * 24 * time.Hour
+	DefaultMaxSessionsPerUser  = 50
 	DefaultUnregisterGrace     = 30 * 24 * time.Hour
 	DefaultActiveTouchInterval = time.Minute
 	DefaultPasswordMinLength   = 8
@@ -251,6 +259,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SessionIdleTimeout < 0 {
 		bad("SessionIdleTimeout", "must not be negative")
 	}
+	c.MaxSessionsPerUser = orInt(c.MaxSessionsPerUser, DefaultMaxSessionsPerUser)
 	c.UnregisterGrace = orDuration(c.UnregisterGrace, DefaultUnregisterGrace)
 	c.ActiveTouchInterval = orDuration(c.ActiveTouchInterval, DefaultActiveTouchInterval)
 	c.PasswordMinLength = orInt(c.PasswordMinLength, DefaultPasswordMinLength)

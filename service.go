@@ -73,6 +73,7 @@ func New(cfg Config) (*Service, error) {
 		sessions: &session.Manager{
 			Store: c.SessionStore, Index: c.SessionIndex,
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
+			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
 		hasher: password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
 		hooks:  c.Hooks,

@@ -215,6 +215,7 @@ type res struct {
 	env     map[string]json.RawMessage
 	message string
 	data    map[string]any
+	list    []map[string]any // data, when it is a list
 	hasData bool
 }
 
@@ -318,7 +319,11 @@ func checkEnvelope(t testing.TB, code int, h http.Header, body []byte, what stri
 	}
 	if raw, ok := out.env["data"]; ok {
 		out.hasData = true
-		if err := json.Unmarshal(raw, &out.data); err != nil || out.data == nil {
+		if bytes.HasPrefix(raw, []byte("[")) && code < 400 { // a list (GET /user-center/sessions)
+			if err := json.Unmarshal(raw, &out.list); err != nil || out.list == nil {
+				t.Fatalf("%s: data is not a list of objects: %s", what, raw)
+			}
+		} else if err := json.Unmarshal(raw, &out.data); err != nil || out.data == nil {
 			t.Fatalf("%s: data is not an object: %s", what, raw)
 		}
 	}

@@ -28,6 +28,9 @@ type route struct {
 	ssaidDoc any
 	token    int // x-client-token: tokenNone, tokenOptional or tokenRequired
 	body     any // pointer to the request body type, or nil (no body)
+	// bodyOptional marks a body the route also accepts empty (documented
+	// as not required).
+	bodyOptional bool
 	// bodyTypes are the accepted body media types. Default: application/json.
 	bodyTypes []string
 	query     any // pointer to the query (and path) parameters type, or nil
@@ -182,9 +185,10 @@ var (
 	errBackend   = routeError{http.StatusServiceUnavailable, "A backend (PostgreSQL, Redis) is unreachable or the password hasher is saturated (BACKEND_UNAVAILABLE, BUSY); retry later."}
 )
 
-// routes is the route table: the account routes (nicot-simple-user's) and
-// the sign-in provider, identity and settings routes.
-var routes = slices.Concat(accountRoutes, signInRoutes)
+// routes is the route table: the account routes (nicot-simple-user's), the
+// sign-in provider, identity and settings routes, and the self-service
+// session routes.
+var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{
@@ -257,7 +261,7 @@ var accountRoutes = []route{
 	{
 		method: http.MethodPost, path: "/user-center/change-password",
 		summary:     "Change (or first set) the password",
-		description: "currentPassword is required when the user has a password (a wrong one counts as a password failure). Every session of the user is revoked, the caller's included.",
+		description: "currentPassword is required when the user has a password (a wrong one counts as a password failure). Every other session of the user is revoked; the caller's stays.",
 		tags:        []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(changePasswordBody),
 		errors: []routeError{errInput, errToken,
 			{http.StatusPaymentRequired, "Anonymous users cannot change a password (ANONYMOUS_USER)."},

@@ -120,8 +120,8 @@ func TestChangePassword(t *testing.T) {
 		cp(tok1, map[string]any{"newPassword": "new-password-1", "currentPassword": ""}).want(t, 400, "INVALID_INPUT")
 		// First set: currentPassword not needed.
 		cp(tok1, map[string]any{"newPassword": "first-password"}).want(t, 200, "").noData(t)
-		// Every session revoked, the caller's included.
-		e.me(dev, tok1).want(t, 401, "INVALID_TOKEN")
+		// Every other session revoked; the caller's stays.
+		e.me(dev, tok1).want(t, 200, "")
 		e.me(dev, tok2).want(t, 401, "INVALID_TOKEN")
 
 		tok3, _ := e.login(dev, map[string]any{"email": a, "password": "first-password"})

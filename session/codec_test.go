@@ -200,8 +200,10 @@ func (s *mapStore) Delete(k string) error { delete(s.m, k); return nil }
 
 type nopIndex struct{ removed int }
 
-func (*nopIndex) Add(context.Context, int64, string, time.Time) error { return nil }
-func (i *nopIndex) Remove(context.Context, int64, string) error       { i.removed++; return nil }
+func (*nopIndex) Add(context.Context, int64, string, time.Time, int) ([]string, error) {
+	return nil, nil
+}
+func (i *nopIndex) Remove(context.Context, int64, ...string) error { i.removed++; return nil }
 func (*nopIndex) List(context.Context, int64, time.Time) ([]string, error) {
 	return nil, nil
 }

@@ -17,6 +17,19 @@ type Manager struct {
 	Lifetime time.Duration
 	// IdleTimeout, when > 0, ends a session unused for that long.
 	IdleTimeout time.Duration
+	// TouchInterval is how often Get records a session's use (Data.LastSeen):
+	// at most once per interval per session, so a request costs no store
+	// write otherwise. Default 1 minute; negative: never, unless IdleTimeout
+	// is set, which needs it (then 1 minute).
+	TouchInterval time.Duration
+	// MaxPerUser is the most live sessions one user may hold: Create ends
+	// the oldest beyond it (the one expiring first), which bounds the
+	// per-user index. Default DefaultMaxPerUser; negative: no cap.
+	MaxPerUser int
+	// IDKey keys the HMAC-SHA-256 that turns a store key into the session's
+	// public id (ID). Give every instance the same key; empty: ids are
+	// then a plain hash of the store key, still one-way.
+	IDKey []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -24,8 +37,12 @@ type Manager struct {
 // DefaultLifetime is the session lifetime when Manager.Lifetime is zero.
 const DefaultLifetime = 30 * 24 * time.Hour
 
-// touchEvery bounds how often an idle-timeout session is re-written.
-const touchEvery = time.Minute
+// DefaultMaxPerUser is the cap on live sessions per user when
+// Manager.MaxPerUser is zero.
+const DefaultMaxPerUser = 50
+
+// DefaultTouchInterval is the touch interval when Manager.TouchInterval is zero.
+const DefaultTouchInterval = time.Minute
 
 func (m *Manager) now() time.Time {
 	if m.Now != nil {
@@ -41,6 +58,24 @@ func (m *Manager) lifetime() time.Duration {
 	return DefaultLifetime
 }
 
+// touchEvery is the effective touch interval; 0: never touch.
+func (m *Manager) touchEvery() time.Duration {
+	switch {
+	case m.TouchInterval > 0:
+		return m.TouchInterval
+	case m.TouchInterval == 0 || m.IdleTimeout > 0:
+		return DefaultTouchInterval
+	}
+	return 0
+}
+
+func (m *Manager) maxPerUser() int {
+	if m.MaxPerUser == 0 {
+		return DefaultMaxPerUser
+	}
+	return max(m.MaxPerUser, 0)
+}
+
 func (m *Manager) expiry(d *Data) time.Time {
 	exp := d.ExpiresAt
 	if m.IdleTimeout > 0 {
@@ -51,19 +86,18 @@ func (m *Manager) expiry(d *Data) time.Time {
 	return exp
 }
 
-// Create stores a new session for d.UserID and returns its token. CreatedAt
-// and ExpiresAt are set from the clock and lifetime.
+// Create stores a new session for d.UserID and returns its token.
+// CreatedAt, LastSeen and ExpiresAt are set from the clock and lifetime.
+// When the user then holds more than MaxPerUser live sessions, the oldest
+// are ended; if that fails, so does Create (the new session is ended too).
 func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) {
 	token, err = NewToken()
 	if err != nil {
 		return "", fmt.Errorf("session: token: %w", err)
 	}
 	now := m.now().UTC().Truncate(time.Millisecond) // what the body keeps
-	d.CreatedAt = now
+	d.CreatedAt, d.LastSeen = now, now
 	d.ExpiresAt = now.Add(m.lifetime())
-	if m.IdleTimeout > 0 {
-		d.LastSeen = now
-	}
 	key := Key(token)
 	exp := m.expiry(&d)
 	// Body first, then the index: a RevokeUser racing this Create either
@@ -74,18 +108,58 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 	if err := m.commit(key, &d, exp); err != nil {
 		return "", err
 	}
-	if err := m.Index.Add(ctx, d.UserID, key, d.ExpiresAt); err != nil {
+	over, err := m.Index.Add(ctx, d.UserID, key, d.ExpiresAt, m.maxPerUser())
+	if err == nil && len(over) > 0 {
+		err = m.endKeys(ctx, d.UserID, over)
+	}
+	if err != nil {
 		_ = m.Store.Delete(key)
+		_ = m.Index.Remove(context.WithoutCancel(ctx), d.UserID, key)
 		return "", err
 	}
 	return token, nil
+}
+
+// endKeys ends the sessions of keys, all of userID: bodies first, then the
+// index entries, so a failure between the two leaves them indexed (a later
+// revocation or Create ends them again) rather than live and unindexed.
+func (m *Manager) endKeys(ctx context.Context, userID int64, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := m.deleteBodies(ctx, keys); err != nil {
+		return err
+	}
+	return m.Index.Remove(ctx, userID, keys...)
+}
+
+func (m *Manager) deleteBodies(ctx context.Context, keys []string) error {
+	if bd, ok := m.Store.(BatchDeleter); ok {
+		return bd.DeleteMany(ctx, keys)
+	}
+	var errs []error
+	for _, k := range keys {
+		errs = append(errs, m.Store.Delete(k))
+	}
+	return errors.Join(errs...)
 }
 
 func (m *Manager) commit(key string, d *Data, exp time.Time) error {
 	return m.Store.Commit(key, Encode(d), exp)
 }
 
+// lastSeen is d.LastSeen, or CreatedAt for a body written without it.
+func (m *Manager) lastSeen(d *Data) time.Time {
+	if d.LastSeen.IsZero() {
+		return d.CreatedAt
+	}
+	return d.LastSeen
+}
+
 // Get resolves a token. ErrNotFound when it is unknown, expired or revoked.
+// When the session's LastSeen is TouchInterval old, Get rewrites it (one
+// store write per session per interval at most; the only write a request
+// makes here).
 func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 	if len(token) != TokenLength {
 		return nil, ErrNotFound
@@ -106,7 +180,7 @@ func (m *Manager) Get(ctx context.Context, token string) (*Data, error) {
 	if !now.Before(m.expiry(d)) {
 		return nil, ErrNotFound
 	}
-	if m.IdleTimeout > 0 && now.Sub(d.LastSeen) >= touchEvery {
+	if every := m.touchEvery(); every > 0 && now.Sub(m.lastSeen(d)) >= every {
 		d.LastSeen = now.UTC().Truncate(time.Millisecond)
 		ok, err := m.rewrite(ctx, key, d, m.expiry(d))
 		if err != nil {
@@ -142,7 +216,10 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 // the token named no live session (an expired body still present is
 // deleted all the same). One read, one delete, one index removal.
 func (m *Manager) End(ctx context.Context, token string) (*Data, error) {
-	key := Key(token)
+	return m.endKey(ctx, Key(token))
+}
+
+func (m *Manager) endKey(ctx context.Context, key string) (*Data, error) {
 	b, found, err := m.Store.Find(key)
 	if err != nil || !found {
 		return nil, err

@@ -1,7 +1,7 @@
 package session_test
 
 // Benchmarks of the session manager: token generation and hashing, and
-// Get/Create/RevokeUser on the in-memory store (the kit's CPU cost) and on
+// Get/Create/List/RevokeUser on the in-memory store (the kit's CPU cost) and on
 // Redis (REDIS_URL, default redis://127.0.0.1:6379/0; keys under a unique
 // prefix removed afterwards).
 //
@@ -44,12 +44,12 @@ func benchManagers(b *testing.B) map[string]func(b *testing.B) *session.Manager 
 	return map[string]func(b *testing.B) *session.Manager{
 		"memory": func(b *testing.B) *session.Manager {
 			st, idx := sessionmemory.New()
-			return &session.Manager{Store: st, Index: idx}
+			return &session.Manager{Store: st, Index: idx, MaxPerUser: -1}
 		},
 		"redis": func(b *testing.B) *session.Manager {
 			pool, prefix := testenv.Redis(b)
 			st, idx := sessionredis.New(pool, prefix)
-			return &session.Manager{Store: st, Index: idx}
+			return &session.Manager{Store: st, Index: idx, MaxPerUser: -1}
 		},
 	}
 }
@@ -79,6 +79,38 @@ func BenchmarkManager(b *testing.B) {
 				uid++ // one session per user, as after distinct logins
 				if _, err := m.Create(ctx, session.Data{UserID: uid, IP: "203.0.113.7", UserAgent: benchUA}); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/Create-at-cap", func(b *testing.B) { // each Create ends the oldest of 50
+			m := newManager(b)
+			m.MaxPerUser = session.DefaultMaxPerUser
+			for range session.DefaultMaxPerUser {
+				if _, err := m.Create(ctx, session.Data{UserID: 9, IP: "203.0.113.7", UserAgent: benchUA}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Create(ctx, session.Data{UserID: 9, IP: "203.0.113.7", UserAgent: benchUA}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/List-50", func(b *testing.B) {
+			m := newManager(b)
+			var tok string
+			for range 50 {
+				t, err := m.Create(ctx, session.Data{UserID: 8, IP: "203.0.113.7", UserAgent: benchUA})
+				if err != nil {
+					b.Fatal(err)
+				}
+				tok = t
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if l, err := m.List(ctx, 8, tok); err != nil || len(l) != 50 {
+					b.Fatal(len(l), err)
 				}
 			}
 		})

@@ -4,8 +4,9 @@
 // interface: scs/memstore by default, scs/redisstore with Redis). The kit
 // generates its own 64-character tokens (nicot-compatible, ~381 bits) and
 // hands the store only a SHA-256 hash of each token, so a dump of the store
-// yields no usable token. A per-user Index makes revoking every session of a
-// user cost O(sessions of that user).
+// yields no usable token. A per-user Index makes listing or revoking the
+// sessions of a user cost O(sessions of that user), and bounds how many one
+// user may hold (Manager.MaxPerUser).
 package session
 
 import (
@@ -61,7 +62,9 @@ type Data struct {
 	UserID    int64     `json:"u"`
 	CreatedAt time.Time `json:"c"`
 	ExpiresAt time.Time `json:"e"`
-	// LastSeen is refreshed (at most once a minute) only when an idle timeout is set.
+	// LastSeen is when the session was last used, refreshed by Get at most
+	// once per Manager.TouchInterval (zero in bodies written before it was
+	// kept without an idle timeout: read it as CreatedAt).
 	LastSeen  time.Time `json:"s,omitzero"`
 	IP        string    `json:"ip,omitempty"`
 	UserAgent string    `json:"ua,omitempty"`
@@ -82,19 +85,35 @@ type BatchDeleter interface {
 	DeleteMany(ctx context.Context, keys []string) error
 }
 
+// BatchFinder is implemented by stores that can read many keys in one
+// round trip. FindMany returns one body per key, in order, nil where there
+// is none.
+type BatchFinder interface {
+	FindMany(ctx context.Context, keys []string) ([][]byte, error)
+}
+
 // Replacer is implemented by stores that can overwrite a key only if it
-// still exists, atomically. The manager uses it to rewrite live sessions,
-// so a rewrite racing a revocation cannot resurrect the session.
+// still exists, atomically. The manager uses it to rewrite live sessions
+// (Get's touch, SetUserData), so a rewrite racing a revocation cannot
+// resurrect the session. A store without it gets a read-then-write, which
+// can: the conformance suite (sessiontest) requires it.
 type Replacer interface {
 	Replace(ctx context.Context, key string, b []byte, expiry time.Time) (written bool, err error)
 }
 
-// Index maps a user to the store keys of their sessions.
+// Index maps a user to the store keys of their sessions, each with its
+// expiry. "Oldest" below means the earliest expiry (ties: the smaller key):
+// sessions share one lifetime, so the one created first.
 type Index interface {
-	// Add records key as a session of userID, live until expiry.
-	Add(ctx context.Context, userID int64, key string, expiry time.Time) error
-	// Remove forgets one session of userID.
-	Remove(ctx context.Context, userID int64, key string) error
+	// Add records key as a session of userID, live until expiry, and
+	// prunes the members that expired. When limit > 0 and more than limit
+	// members remain, it returns the oldest of them, key excepted, so that
+	// limit remain without them; it does not remove them: the caller ends
+	// their sessions, then removes them, so a member leaves the index only
+	// once its session is gone. Running Add twice has the effect of once.
+	Add(ctx context.Context, userID int64, key string, expiry time.Time, limit int) (over []string, err error)
+	// Remove forgets sessions of userID (keys that are not indexed are ignored).
+	Remove(ctx context.Context, userID int64, keys ...string) error
 	// List returns the live keys of userID (expired members are pruned).
 	List(ctx context.Context, userID int64, now time.Time) ([]string, error)
 	// PopAll atomically removes and returns every key of userID.

@@ -154,6 +154,9 @@ func (f *fixture) probes(down string) []probe {
 		{name: "unregister, anonymous", r: rq{method: "POST", path: "/user-center/unregister", ssaid: f.devAnon}, want: 503},
 		{name: "logout", r: rq{method: "POST", path: "/user-center/logout", ssaid: f.devU, token: f.tokLogout},
 			want: either(200, 503), why: "sessions live in Redis only"},
+		{name: "sessions", r: rq{method: "GET", path: "/user-center/sessions", token: f.tokMe}, want: 503},
+		{name: "end a session", r: rq{method: "DELETE", path: "/user-center/sessions/" + strings.Repeat("A", 22), token: f.tokMe}, want: 503},
+		{name: "logout-all", r: rq{method: "POST", path: "/user-center/logout-all", token: f.tokMe}, want: 503},
 
 		// Rejected before any backend is asked.
 		{name: "send-code, invalid email", r: rq{method: "POST", path: "/send-code/send", ssaid: nextSSAID("s"),
@@ -312,7 +315,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("%d codes stored after the outage, want %d (the failed send stored none)", n, codes)
 	}
 	p.fullFlow(t)
-	// Every session survived: logout, unregister and change-password failed.
+	// Every session survived: logout, logout-all, unregister and change-password failed.
 	for _, tok := range []string{f.tokMe, f.tokCP, f.tokCE, f.tokUnr, f.tokLogout} {
 		in.me(t, f.devU, tok).want(t, 200, "")
 	}

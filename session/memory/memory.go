@@ -5,6 +5,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +17,54 @@ import (
 // minSweep is the fewest entries that trigger a sweep of expired ones.
 const minSweep = 64
 
-// New returns a memstore (which drops expired bodies every minute) and a new Index.
-func New() (session.Store, *Index) { return memstore.New(), NewIndex() }
+// New returns a Store (scs/memstore, which drops expired bodies every
+// minute) and a new Index.
+func New() (*Store, *Index) { return NewStore(), NewIndex() }
+
+// Store is scs/memstore with an atomic Replace (session.Replacer), so a
+// session rewritten by Get (its LastSeen) while it is being ended can never
+// come back unindexed. Create one with NewStore.
+type Store struct {
+	mu sync.Mutex // orders the writes: Commit, Delete and Replace
+	ms *memstore.MemStore
+}
+
+var (
+	_ session.Store    = (*Store)(nil)
+	_ session.Replacer = (*Store)(nil)
+)
+
+// NewStore returns an empty Store.
+func NewStore() *Store { return &Store{ms: memstore.New()} }
+
+// Find returns the body stored under key; found is false when there is
+// none or it expired.
+func (s *Store) Find(key string) ([]byte, bool, error) { return s.ms.Find(key) }
+
+// Commit stores b under key until expiry.
+func (s *Store) Commit(key string, b []byte, expiry time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ms.Commit(key, b, expiry)
+}
+
+// Delete removes key.
+func (s *Store) Delete(key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ms.Delete(key)
+}
+
+// Replace overwrites key with b until expiry only if key holds a live body,
+// and reports whether it wrote.
+func (s *Store) Replace(_ context.Context, key string, b []byte, expiry time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, found, err := s.ms.Find(key); err != nil || !found {
+		return false, err
+	}
+	return true, s.ms.Commit(key, b, expiry)
+}
 
 // Index is an in-memory session.Index. Create one with NewIndex.
 //
@@ -48,10 +95,14 @@ func (x *Index) now() time.Time {
 	return time.Now()
 }
 
-// Add records key as a session of userID, live until expiry.
-func (x *Index) Add(_ context.Context, userID int64, key string, expiry time.Time) error {
+// Add records key as a session of userID, live until expiry, prunes the
+// user's entries that expired by Now, and returns the oldest entries beyond
+// limit (see session.Index).
+func (x *Index) Add(_ context.Context, userID int64, key string, expiry time.Time, limit int) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	now := x.now()
+	x.prune(userID, now)
 	keys := x.users[userID]
 	if keys == nil {
 		keys = map[string]time.Time{}
@@ -61,14 +112,35 @@ func (x *Index) Add(_ context.Context, userID int64, key string, expiry time.Tim
 		x.size++
 	}
 	keys[key] = expiry
+	var over []string
+	if limit > 0 && len(keys) > limit {
+		over = oldest(keys, key, len(keys)-limit)
+	}
 	if x.size >= max(x.nextSweep, minSweep) {
-		now := x.now()
 		for id := range x.users {
 			x.prune(id, now)
 		}
 		x.nextSweep = 2 * x.size
 	}
-	return nil
+	return over, nil
+}
+
+// oldest returns the n entries of keys with the earliest expiry (ties: the
+// smaller key), except.
+func oldest(keys map[string]time.Time, except string, n int) []string {
+	all := make([]string, 0, len(keys))
+	for k := range keys {
+		if k != except {
+			all = append(all, k)
+		}
+	}
+	slices.SortFunc(all, func(a, b string) int {
+		if c := keys[a].Compare(keys[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return all[:min(n, len(all))]
 }
 
 // prune drops the expired keys of userID, and the user once empty. Called with mu held.
@@ -85,17 +157,19 @@ func (x *Index) prune(userID int64, now time.Time) {
 	}
 }
 
-// Remove forgets one session of userID.
-func (x *Index) Remove(_ context.Context, userID int64, key string) error {
+// Remove forgets sessions of userID.
+func (x *Index) Remove(_ context.Context, userID int64, keys ...string) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	keys := x.users[userID]
-	if _, ok := keys[key]; ok {
-		delete(keys, key)
-		x.size--
-		if len(keys) == 0 {
-			delete(x.users, userID)
+	m := x.users[userID]
+	for _, key := range keys {
+		if _, ok := m[key]; ok {
+			delete(m, key)
+			x.size--
 		}
+	}
+	if m != nil && len(m) == 0 {
+		delete(x.users, userID)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func TestSweep(t *testing.T) {
 	now := time.Now()
 	x.Now = func() time.Time { return now }
 	for i := range 1000 {
-		if err := x.Add(t.Context(), int64(i), "k", now.Add(time.Second)); err != nil {
+		if _, err := x.Add(t.Context(), int64(i), "k", now.Add(time.Second), 0); err != nil {
 			t.Fatal(err)
 		}
 		now = now.Add(time.Minute)

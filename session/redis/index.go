@@ -23,16 +23,27 @@ var _ session.Index = (*Index)(nil)
 
 func (x *Index) key(userID int64) string { return x.prefix + strconv.FormatInt(userID, 10) }
 
-// indexAdd: KEYS[1] = index; ARGV = member, expiry ms, now ms. Adds the
-// member, prunes expired ones, and sets the key's expiry to its latest
-// member's (PEXPIREAT in the past deletes an index left empty). Safe to run
-// twice (redisconn.Idempotent): the same member, score and expiry.
+// indexAdd: KEYS[1] = index; ARGV = member, expiry ms, now ms, limit.
+// Adds the member, prunes expired ones, sets the key's expiry to its latest
+// member's (PEXPIREAT in the past deletes an index left empty), and returns
+// the oldest members beyond limit (lowest score, ties by member, the new
+// one excepted) without removing them. Safe to run twice
+// (redisconn.Idempotent): the same member, score and expiry, and the same
+// answer, since nothing is popped.
 var indexAdd = redisconn.Idempotent(redis.NewScript(1, `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
-return 0
+local limit = tonumber(ARGV[4])
+if limit <= 0 then return {} end
+local extra = redis.call('ZCARD', KEYS[1]) - limit
+if extra <= 0 then return {} end
+local over = {}
+for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra)) do
+  if k ~= ARGV[1] and #over < extra then over[#over + 1] = k end
+end
+return over
 `))
 
 // indexList: KEYS[1] = index; ARGV[1] = now ms. Safe to run twice.
@@ -50,16 +61,24 @@ redis.call('DEL', KEYS[1])
 return keys
 `)
 
-// Add records key as a session of userID until expiry. Pruning uses the
-// wall clock, as Redis expires the session bodies by it too.
-func (x *Index) Add(ctx context.Context, userID int64, key string, expiry time.Time) error {
-	_, err := redisconn.Eval(ctx, x.pool, indexAdd, x.key(userID), key, expiry.UnixMilli(), time.Now().UnixMilli())
-	return err
+// Add records key as a session of userID until expiry and returns the
+// oldest members beyond limit (see session.Index), in one round trip.
+// Pruning uses the wall clock, as Redis expires the session bodies by it too.
+func (x *Index) Add(ctx context.Context, userID int64, key string, expiry time.Time, limit int) ([]string, error) {
+	return redis.Strings(redisconn.Eval(ctx, x.pool, indexAdd, x.key(userID), key, expiry.UnixMilli(), time.Now().UnixMilli(), limit))
 }
 
-// Remove forgets one session of userID.
-func (x *Index) Remove(ctx context.Context, userID int64, key string) error {
-	_, err := redisconn.Do(ctx, x.pool, "ZREM", x.key(userID), key)
+// Remove forgets sessions of userID, in one ZREM.
+func (x *Index) Remove(ctx context.Context, userID int64, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, x.key(userID))
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	_, err := redisconn.Do(ctx, x.pool, "ZREM", args...)
 	return err
 }
 

@@ -83,7 +83,7 @@ func TestIndex(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	for i, exp := range []time.Duration{time.Minute, time.Hour, 2 * time.Hour} {
-		if err := x.Add(ctx, 7, fmt.Sprint("k", i), now.Add(exp)); err != nil {
+		if _, err := x.Add(ctx, 7, fmt.Sprint("k", i), now.Add(exp), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,7 +107,7 @@ func TestIndex(t *testing.T) {
 		t.Fatalf("index PTTL = %d, %v; want about 2h", ttl, err)
 	}
 	// A shorter session added later does not shorten it.
-	x.Add(ctx, 7, "k3", now.Add(time.Minute))
+	x.Add(ctx, 7, "k3", now.Add(time.Minute), 0)
 	ttl2, _ := redis.Int64(redisconn.Do(ctx, pool, "PTTL", prefix+"usess:7"))
 	if ttl2 < ttl-time.Minute.Milliseconds() {
 		t.Fatalf("index PTTL shrank from %d to %d", ttl, ttl2)
@@ -123,7 +123,7 @@ func TestIndex(t *testing.T) {
 		t.Fatalf("second PopAll = %q, %v", got, err)
 	}
 	// An already-expired session leaves no index behind.
-	x.Add(ctx, 8, "old", now.Add(-time.Second))
+	x.Add(ctx, 8, "old", now.Add(-time.Second), 0)
 	if keys, _ := testenv.RedisKeys(pool, prefix+"usess:8"); len(keys) != 0 {
 		t.Fatalf("expired-only index kept: %q", keys)
 	}
@@ -136,7 +136,7 @@ func TestPopAllConcurrent(t *testing.T) {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	for i := range 50 {
-		if err := x.Add(ctx, 1, fmt.Sprint(i), exp); err != nil {
+		if _, err := x.Add(ctx, 1, fmt.Sprint(i), exp, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -249,6 +249,7 @@ func TestRevokeUser1000(t *testing.T) {
 	_, prefix := testenv.Redis(t) // cleanup of prefix
 	pool, trips := countingPool(t)
 	m := newManager(t, pool, prefix)
+	m.MaxPerUser = -1
 	ctx := context.Background()
 
 	// Warm up: a connection in the pool and the scripts loaded.
@@ -311,7 +312,12 @@ func TestFailsClosed(t *testing.T) {
 	_, found, findErr := store.Find("k")
 	_, listErr := x.List(ctx, 1, time.Now())
 	_, popErr := x.PopAll(ctx, 1)
+	_, addErr := x.Add(ctx, 1, "k", time.Now().Add(time.Hour), 3)
+	_, findManyErr := store.(session.BatchFinder).FindMany(ctx, []string{"a", "b"})
 	m := &session.Manager{Store: store, Index: x}
+	_, mListErr := m.List(ctx, 1, "")
+	_, endIDErr := m.EndID(ctx, 1, strings.Repeat("A", session.IDLength))
+	_, exceptErr := m.RevokeUserExcept(ctx, 1, "")
 	_, getErr := m.Get(ctx, strings.Repeat("a", session.TokenLength))
 	_, createErr := m.Create(ctx, session.Data{UserID: 1})
 	errs := map[string]error{
@@ -319,12 +325,16 @@ func TestFailsClosed(t *testing.T) {
 		"Commit":         store.Commit("k", []byte("b"), time.Now().Add(time.Hour)),
 		"Delete":         store.Delete("k"),
 		"DeleteMany":     store.(session.BatchDeleter).DeleteMany(ctx, []string{"a", "b"}),
-		"Add":            x.Add(ctx, 1, "k", time.Now().Add(time.Hour)),
+		"Add":            addErr,
+		"FindMany":       findManyErr,
 		"Remove":         x.Remove(ctx, 1, "k"),
 		"List":           listErr,
 		"PopAll":         popErr,
 		"Manager.Get":    getErr,
 		"Manager.Create": createErr,
+		"Manager.List":   mListErr,
+		"Manager.EndID":  endIDErr,
+		"Manager.Except": exceptErr,
 	}
 	if found {
 		t.Error("Find reported found")
@@ -359,5 +369,54 @@ func TestReplaceOnlyExisting(t *testing.T) {
 	}
 	if b, _, _ := s.Find("k1"); string(b) != "b" {
 		t.Fatalf("after Replace: %q", b)
+	}
+}
+
+// TestSelfServiceRoundTrips: what a user does with their sessions costs a
+// fixed number of round trips whatever their number (at the cap, 50):
+// List 2 (index, MGET), EndID 4 (index, then End's GET, DEL, ZREM),
+// RevokeUserExcept 3 (index, DEL pipeline, ZREM); and a Create beyond the
+// cap 4 (SET, the index script, DEL, ZREM).
+func TestSelfServiceRoundTrips(t *testing.T) {
+	_, prefix := testenv.Redis(t)
+	pool, trips := countingPool(t)
+	m := newManager(t, pool, prefix)
+	ctx := t.Context()
+	create(t, m, 99) // warm up: a connection in the pool and the script loaded
+	var toks []string
+	for range session.DefaultMaxPerUser {
+		toks = append(toks, create(t, m, 42))
+	}
+	count := func(what string, want int64, f func() error) {
+		t.Helper()
+		before := trips.Load()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := trips.Load() - before; got != want {
+			t.Errorf("%s took %d round trips, want %d", what, got, want)
+		}
+	}
+	var list []session.Info
+	count("List", 2, func() (err error) { list, err = m.List(ctx, 42, toks[0]); return err })
+	if len(list) != session.DefaultMaxPerUser {
+		t.Fatalf("List: %d sessions, want %d", len(list), session.DefaultMaxPerUser)
+	}
+	count("Create at the cap", 4, func() error { toks = append(toks, create(t, m, 42)); return nil })
+	list, err := m.List(ctx, 42, toks[len(toks)-1])
+	if err != nil || len(list) != session.DefaultMaxPerUser || !slices.ContainsFunc(list, func(i session.Info) bool { return i.Current }) {
+		t.Errorf("after a Create at the cap: %d sessions (%v), want %d with the new one", len(list), err, session.DefaultMaxPerUser)
+	}
+	count("EndID", 4, func() error {
+		d, err := m.EndID(ctx, 42, list[len(list)-1].ID)
+		if err == nil && d == nil {
+			err = errors.New("not found")
+		}
+		return err
+	})
+	var n int
+	count("RevokeUserExcept", 3, func() (err error) { n, err = m.RevokeUserExcept(ctx, 42, toks[len(toks)-1]); return err })
+	if n != session.DefaultMaxPerUser-2 {
+		t.Errorf("RevokeUserExcept ended %d, want %d", n, session.DefaultMaxPerUser-2)
 	}
 }

@@ -36,6 +36,14 @@ func Run(t *testing.T, newParts func(t *testing.T) (session.Store, session.Index
 		{"IndexList", testIndexList},
 		{"ConcurrentCreateRevokeUser", testConcurrent},
 		{"RevokeUserLeavesNoSession", testNoSurvivor},
+		{"IndexAddLimit", testIndexAddLimit},
+		{"MaxPerUser", testMaxPerUser},
+		{"MaxPerUserConcurrent", testMaxPerUserConcurrent},
+		{"List", testList},
+		{"EndID", testEndID},
+		{"RevokeUserExcept", testRevokeUserExcept},
+		{"TouchWritesOncePerInterval", testTouchWrites},
+		{"TouchNeverResurrects", testTouchNeverResurrects},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,12 +288,12 @@ func testIndexList(t *testing.T, e *env) {
 		key string
 		exp time.Duration
 	}{{"k1", time.Minute}, {"k2", 2 * time.Minute}, {"k0", -time.Second}, {"k3", 3 * time.Minute}} {
-		if err := x.Add(ctx, alice, a.key, now.Add(a.exp)); err != nil {
-			t.Fatalf("Add: %v", err)
+		if over, err := x.Add(ctx, alice, a.key, now.Add(a.exp), 0); err != nil || len(over) > 0 {
+			t.Fatalf("Add = %v, %v", over, err)
 		}
 	}
-	if err := x.Add(ctx, bob, "b1", now.Add(time.Minute)); err != nil {
-		t.Fatalf("Add: %v", err)
+	if over, err := x.Add(ctx, bob, "b1", now.Add(time.Minute), 3); err != nil || len(over) > 0 {
+		t.Fatalf("Add = %v, %v", over, err)
 	}
 	list(alice, now, "k1", "k2", "k3")
 	list(alice, now.Add(time.Minute), "k2", "k3") // expiry is exclusive
@@ -307,8 +315,9 @@ func testIndexList(t *testing.T, e *env) {
 
 // race creates sessions of one user from 8 goroutines while 4 others
 // revoke them, then revokes once more. It returns the tokens created and the
-// total RevokeUser reported.
+// total RevokeUser reported. The cap on sessions per user is off.
 func race(t *testing.T, e *env, uid int64) (toks []string, revoked int) {
+	e.m.MaxPerUser = -1
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range 8 {
