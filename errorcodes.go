@@ -37,6 +37,7 @@ var codes = []string{
 	CodeIdentityTaken,
 	CodeIdentityNotFound,
 	CodeLastSignInMethod,
+	CodeSessionNotFound,
 	CodeInvalidSettings,
 	CodeUnknownProvider,
 	CodeRedirectNotAllowed,

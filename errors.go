@@ -77,6 +77,7 @@ const (
 	CodeIdentityTaken      = "IDENTITY_TAKEN"
 	CodeIdentityNotFound   = "IDENTITY_NOT_FOUND"
 	CodeLastSignInMethod   = "LAST_SIGN_IN_METHOD"
+	CodeSessionNotFound    = "SESSION_NOT_FOUND"
 	CodeInvalidSettings    = "INVALID_SETTINGS"
 	CodeUnknownProvider    = "UNKNOWN_PROVIDER"
 	CodeRedirectNotAllowed = "REDIRECT_NOT_ALLOWED"

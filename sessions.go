@@ -13,9 +13,6 @@ import (
 // others. Each costs O(sessions of the user), at most
 // Config.MaxSessionsPerUser.
 
-// CodeSessionNotFound is the data.code of ErrSessionNotFound.
-const CodeSessionNotFound = "SESSION_NOT_FOUND"
-
 // ErrSessionNotFound (404): the user has no live session of that id.
 var ErrSessionNotFound = NewError(http.StatusNotFound, CodeSessionNotFound, "No such session.")
 
