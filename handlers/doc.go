@@ -58,9 +58,10 @@
 // OPTIONS on a route answers 204 with Allow (and, for a trusted origin's
 // preflight, the CORS headers). See docs/browser-apps.md.
 //
-// Every answer, errors included, is the kit's envelope (package envelope):
-// unknown paths get a 404 envelope, a wrong method a 405 envelope with an
-// Allow header (OPTIONS excepted, above), a path with an empty, "." or ".." segment a 404 envelope
-// (never a redirect), and request bodies must be JSON (415 otherwise), at
-// most Options.MaxBodyBytes long (413 otherwise).
+// Every answer but OPTIONS's 204 is the kit's envelope (package
+// envelope), errors included: unknown paths get a 404 envelope, a wrong
+// method a 405 envelope with an Allow header, a path with an empty, "." or
+// ".." segment a 404 envelope (never a redirect), and request bodies must
+// be JSON (415 otherwise), at most Options.MaxBodyBytes long (413
+// otherwise).
 package handlers
