@@ -438,3 +438,43 @@ func TestCORSTrustedOrigins(t *testing.T) {
 		br.from("cross-site", "https://evil.example").do(rq{method: "PATCH", path: "/user-center/settings", body: `{"theme":"evil"}`}).want(t, 403, "CSRF")
 	})
 }
+
+// TestOpenAPICSRF: in cookie mode the document gives every state-changing
+// route its 403 CSRF (merged into a 403 the route already documents), and
+// safe routes none; without cookie mode nothing is added.
+func TestOpenAPICSRF(t *testing.T) {
+	docOf := func(e *env) map[string]any {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, httptest.NewRequest("GET", e.prefix+"/openapi.json", nil))
+		var doc map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 {
+			t.Fatalf("openapi.json: %d %v", w.Code, err)
+		}
+		return doc
+	}
+	forbidden := func(doc map[string]any, path, method string) string {
+		r, _ := dig(t, doc, "paths", "/api"+path, method, "responses").(map[string]any)
+		d, _ := r["403"].(map[string]any)
+		s, _ := d["description"].(string)
+		return s
+	}
+	on := docOf(newEnv(t, withConfig(cookieModeOn)))
+	off := docOf(newEnv(t))
+	for _, tc := range []struct{ path, method, own string }{
+		{"/login", "post", "Wrong code"},
+		{"/user-center/logout", "post", ""},
+		{"/user-center/settings", "patch", "ACCOUNT_DISABLED"},
+		{"/user-center/identities/{provider}/{subject}", "delete", "ACCOUNT_DISABLED"},
+	} {
+		got := forbidden(on, tc.path, tc.method)
+		if !strings.Contains(got, "(CSRF)") || !strings.Contains(got, tc.own) {
+			t.Errorf("cookie mode, %s %s: 403 %q", tc.method, tc.path, got)
+		}
+		if got := forbidden(off, tc.path, tc.method); strings.Contains(got, "CSRF") || (tc.own == "") != (got == "") {
+			t.Errorf("cookie mode off, %s %s: 403 %q", tc.method, tc.path, got)
+		}
+	}
+	if got := forbidden(on, "/user-center/me", "get"); strings.Contains(got, "CSRF") {
+		t.Errorf("GET /me documents CSRF: %q", got)
+	}
+}

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"net/http"
+	"slices"
+
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/middleware"
 )
@@ -24,4 +27,24 @@ func (c *call) sessionEnded(token string) {
 	if token != "" && middleware.SessionCookieToken(c.r, c.s.svc) == token {
 		middleware.ClearSessionCookie(c.w, c.s.svc)
 	}
+}
+
+// csrfDoc documents the CSRF refusal of a state-changing route in cookie mode.
+const csrfDoc = "A request identified by the session or device cookie and coming from an origin other than the app's own or a trusted one (CSRF); nothing was done."
+
+// routeErrors are the documented errors of rt: its own, plus in cookie
+// mode the 403 CSRF of a state-changing route (middleware.CSRF), merged
+// into the route's 403 when it has one (one response per status).
+func (s *server) routeErrors(rt *route) []routeError {
+	if !s.svc.Config().Browser.CookieMode || rt.method == http.MethodGet || rt.method == http.MethodHead {
+		return rt.errors
+	}
+	errs := slices.Clone(rt.errors)
+	for i := range errs {
+		if errs[i].status == http.StatusForbidden {
+			errs[i].description += " " + csrfDoc
+			return errs
+		}
+	}
+	return append(errs, routeError{http.StatusForbidden, csrfDoc})
 }

@@ -106,7 +106,7 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddRespStructure(new(locationHeader), openapi.WithHTTPStatus(http.StatusFound),
 			func(cu *openapi.ContentUnit) { cu.Description = desc })
 	}
-	for _, e := range rt.errors {
+	for _, e := range s.routeErrors(rt) {
 		desc := e.description
 		if e.status == http.StatusTooManyRequests {
 			oc.AddRespStructure(envelopeSchema("WaitEnvelope", new(waitData)), openapi.WithHTTPStatus(e.status),
