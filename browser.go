@@ -57,8 +57,9 @@ type BrowserConfig struct {
 	DeviceCookie string
 	// DeviceCookieMaxAge is the lifetime of the device cookie, counted from
 	// when it is minted (it is not renewed). Default 400 days, the longest
-	// a browser keeps a cookie (RFC 6265bis §5.5 caps Max-Age and Expires
-	// there); it is rounded down to whole seconds and must be at least one.
+	// a browser keeps a cookie (RFC 6265bis, the revision browsers follow,
+	// caps Max-Age and Expires there); it is rounded down to whole seconds
+	// and must be at least one.
 	DeviceCookieMaxAge time.Duration
 	// TrustedOrigins are the origins of browser apps served from other
 	// origins that may use the API with the user's credentials, written as

@@ -42,7 +42,7 @@ func SetSessionCookie(w http.ResponseWriter, svc *simpleuser.Service, token stri
 }
 
 // ClearSessionCookie tells the browser to drop the session cookie (an
-// expired cookie of the same name and attributes: RFC 6265bis §5.6). It
+// expired cookie of the same name, path and attributes, RFC 6265 §3.1). It
 // does nothing when cookie mode is off or when the response already sets
 // that cookie. The JSON API calls it on logout, when the caller's own
 // session ends, and the middleware when a cookie token is refused (401).
