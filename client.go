@@ -13,7 +13,17 @@ type Client struct {
 	SSAID     string     // x-client-ssaid: device/anonymous-user id
 	IP        netip.Addr // client address (IPv4-mapped IPv6 unmapped)
 	UserAgent string
-	Token     string // x-client-token, if any
+	Token     string // the session token (x-client-token, Authorization: Bearer or the session cookie), if any
+
+	// CookieToken reports that Token came from the session cookie (cookie
+	// mode, Config.Browser), not from a header. A browser attaches the
+	// cookie by itself, so such a request is what cross-site request
+	// forgery abuses: middleware.CSRF checks its origin.
+	CookieToken bool
+	// CookieSSAID reports that SSAID came from the device cookie, or was
+	// minted into it for this request (cookie mode); CSRF checks a
+	// token-less request identified that way too (login CSRF).
+	CookieSSAID bool
 }
 
 // check refuses (400) a malformed ssaid: Go callers fill Client

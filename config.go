@@ -130,6 +130,11 @@ type Config struct {
 	// OAuth configures sign-in with OAuth 2.0 / OpenID Connect providers.
 	// Default: none.
 	OAuth OAuthConfig
+
+	// Browser configures cookie mode and the origins trusted by CORS and
+	// the CSRF check (see BrowserConfig). Default: cookie mode off, no
+	// trusted origin.
+	Browser BrowserConfig
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow
@@ -286,6 +291,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OAuth.StateTTL < 0 {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
+	c.Browser = c.Browser.withDefaults(bad)
 	return c, errors.Join(errs...)
 }
 

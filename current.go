@@ -247,6 +247,21 @@ func CurrentUser(ctx context.Context) (*user.User, error) {
 	return u, err
 }
 
+// TokenRejected reports whether the request's token has been looked up
+// during this request (by CurrentSession or CurrentUser) and found unknown,
+// expired or revoked, or naming a user that is gone: the requests those
+// answer 401 INVALID_TOKEN. It reads no store: a token never looked up is
+// not rejected. The middleware uses it to clear a dead session cookie.
+func TokenRejected(ctx context.Context) bool {
+	r := fromContext(ctx)
+	if r == nil || r.client.Token == "" {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return (r.sessDone && errors.Is(r.sessErr, ErrInvalidToken)) || (r.userDone && errors.Is(r.userErr, ErrInvalidToken))
+}
+
 // RegisteredUser is CurrentUser that also refuses anonymous users (402).
 func RegisteredUser(ctx context.Context) (*user.User, error) {
 	u, err := CurrentUser(ctx)

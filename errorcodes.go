@@ -38,6 +38,7 @@ var codes = []string{
 	CodeIdentityNotFound,
 	CodeLastSignInMethod,
 	CodeSessionNotFound,
+	CodeCSRF,
 	CodeInvalidSettings,
 	CodeUnknownProvider,
 	CodeRedirectNotAllowed,

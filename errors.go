@@ -86,6 +86,10 @@ const (
 	CodeOAuthExchange      = "OAUTH_EXCHANGE"
 	CodeOAuthUnavailable   = "OAUTH_PROVIDER_UNAVAILABLE"
 	CodeOAuthFailed        = "OAUTH_FAILED"
+
+	// CodeCSRF: a state-changing request authenticated by the kit's
+	// cookies came from another origin (middleware.CSRF).
+	CodeCSRF = "CSRF"
 )
 
 // The fixed errors of the flows. Messages match nicot-simple-user's.
@@ -118,6 +122,11 @@ var (
 	// ErrLastSignInMethod: unlinking would leave the user no way to sign in
 	// (no email address and no other provider account).
 	ErrLastSignInMethod = NewError(http.StatusConflict, CodeLastSignInMethod, "This is the only way to sign in to the account: add an email address or another sign-in account first.")
+	// ErrCrossOrigin: a state-changing request authenticated by the
+	// session or device cookie came from an origin that is neither the
+	// app's own nor in Config.Browser.TrustedOrigins (cross-site request
+	// forgery, OWASP CSRF Prevention Cheat Sheet); nothing was done.
+	ErrCrossOrigin = NewError(http.StatusForbidden, CodeCSRF, "Cross-origin request refused: a request authenticated by cookies must come from the app's own origin or a trusted one.")
 )
 
 func cooldownError(wait time.Duration) *Error {

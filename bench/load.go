@@ -18,6 +18,11 @@ import (
 	"time"
 )
 
+// benchOrigin is the trusted origin (-trusted-origins) of the cookie
+// path's requests: a browser app on another origin of the same site,
+// whose credentialed fetches go through CORS and the CSRF check.
+const benchOrigin = "http://app.bench.example"
+
 // The load generator is wrk (github.com/wg/wrk, Debian package "wrk"): a
 // C, epoll-based, closed-loop generator keeping a fixed number of
 // keep-alive connections busy. On this 2-core machine it shares the CPU
@@ -26,11 +31,15 @@ import (
 // measured difference between two servers the servers' own. A Lua script
 // rotates the token (or ssaid) header over a file of values and prints the
 // HdrHistogram percentiles as JSON.
-const wrkScript = `-- rotates x-client-token (or x-client-ssaid) over the lines of a file
+const wrkScript = `-- rotates x-client-token (or x-client-ssaid, or the session cookie) over the lines of a file
 local values, n, i, mode = {}, 0, 0, "token"
 init = function(args)
   for line in io.lines(args[1]) do n = n + 1; values[n] = line end
   mode = args[2]
+  if mode == "cookie" then
+    -- built once, so the generator's cost per request stays that of the header modes
+    for k = 1, n do values[k] = "simpleuser_session=" .. values[k] .. "; simpleuser_device=bench-client-1" end
+  end
   math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
   i = math.random(n)
 end
@@ -40,6 +49,12 @@ request = function()
   if mode == "token" then
     h["x-client-token"] = values[i]
     h["x-client-ssaid"] = "bench-client-1"
+  elseif mode == "cookie" then
+    -- a page of the trusted origin on the same site, fetch with credentials
+    h["Cookie"] = values[i]
+    h["Origin"] = "` + benchOrigin + `"
+    h["Sec-Fetch-Site"] = "same-site"
+    h["Sec-Fetch-Mode"] = "cors"
   else
     h["x-client-ssaid"] = values[i]
   end
@@ -233,7 +248,7 @@ type target struct {
 	Name   string `json:"name"`
 	Phase  string `json:"phase"` // the database size ("small", "grown")
 	URL    string `json:"url"`
-	Mode   string `json:"mode"`            // token or ssaid
+	Mode   string `json:"mode"`            // token, ssaid or cookie
 	Limit  string `json:"limit,omitempty"` // name of the reference target (same phase) it is compared with
 	values string
 	pid    int    // the server process

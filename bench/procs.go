@@ -142,6 +142,11 @@ func startExampleApp(ctx context.Context, bin, dir string, e *env) (*proc, error
 		"-redis-url", e.o.redisURL,
 		"-redis-prefix", e.o.redisPrefix,
 		"-trusted-proxies", "127.0.0.1", // the login clients name their (fictitious) addresses in X-Forwarded-For
+		// Cookie mode is on by default; plain http on loopback, so the
+		// cookies are not Secure (and named without __Host-); the cookie
+		// path's requests come from a trusted origin (CORS, CSRF).
+		"-insecure-cookies",
+		"-trusted-origins", benchOrigin,
 	)
 	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.start(); err != nil {

@@ -13,7 +13,15 @@ const (
 	revokeBudgetMS = 50.0
 	memBudget      = 400.0 // bytes per session
 	rssBudgetKiB   = 300 * 1024
+	// cookieBudget: /me by cookie, CSRF and CORS mounted and acting (a
+	// trusted origin's credentialed fetch), against /me by header in the
+	// same run, pair by pair (issue 14).
+	cookieBudget = 0.95
 )
+
+// cookiePath is the name of the cookie path's target; its limit is
+// "me (token)", the same request by header.
+const cookiePath = "me (cookie, CSRF+CORS)"
 
 func findPhase(r *results, label string) *phaseResult {
 	for _, p := range r.Phases {
@@ -73,6 +81,15 @@ func budgets(r *results) []budget {
 			out = append(out, budget{
 				What: fmt.Sprintf("%s / %s (grown db vs small)", name, s.Target.Limit),
 				Got:  got, Want: fmt.Sprintf(">= %.2f", growthBudget), OK: gr >= growthBudget*sr,
+			})
+		}
+	}
+	for _, p := range r.Phases {
+		if s := p.stats(cookiePath); s != nil {
+			cr, n := s.ratio()
+			out = append(out, budget{
+				What: fmt.Sprintf("%s / %s (%s db, median of %d pairs)", cookiePath, s.Target.Limit, p.Label, n),
+				Got:  fmt.Sprintf("%.3f", cr), Want: fmt.Sprintf(">= %.2f", cookieBudget), OK: cr >= cookieBudget,
 			})
 		}
 	}

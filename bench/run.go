@@ -289,6 +289,8 @@ func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 		{Name: "limit RP", URL: "http://" + ref.addr + "/rp", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
 		{Name: "me (token)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "token", Limit: "limit RP", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid,
 			before: prime("token", e.hotTokenUsers)},
+		{Name: cookiePath, URL: "http://" + app.addr + "/api/user-center/me", Mode: "cookie", Limit: "me (token)", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid,
+			before: prime("token", e.hotTokenUsers)},
 		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, pprof: app.pprof, pid: app.cmd.Process.Pid,
 			before: prime("anonymous", e.hotAnonUsers)},
 	}

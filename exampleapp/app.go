@@ -52,6 +52,9 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		DisableAnonymous: !s.allowAnonymous,
 		Hooks:            hooks.Hooks{SendCode: devSender(s.fixedCode, codeOut)},
 	}
+	if err := configureBrowser(s, &cfg); err != nil {
+		return nil, err
+	}
 	if err := a.configureBackends(ctx, s, log, &cfg); err != nil {
 		a.Close()
 		return nil, err
@@ -73,6 +76,9 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	mux := http.NewServeMux()
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
 	mux.Handle("GET /{$}", home(links))
+	// The app's own routes get CORS and the CSRF check as the API does
+	// (which mounts both itself).
+	own := middleware.CORS(svc)(middleware.CSRF(svc)(mux))
 	// Every path under /api goes to the API before the mux, which would
 	// answer one it cleans ("/api//login") with its own bare 307.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +86,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 			api.ServeHTTP(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		own.ServeHTTP(w, r)
 	})
 	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(root))
 	return a, nil

@@ -35,6 +35,7 @@ type settings struct {
 	purgeInterval  time.Duration
 	anonymousTTL   time.Duration
 	providers      providerSettings
+	browser        browserSettings
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -50,6 +51,7 @@ func parseFlags(args []string) (settings, error) {
 	fs.DurationVar(&s.purgeInterval, "purge-interval", envDuration("SIMPLEUSER_PURGE_INTERVAL", time.Hour), "how often to delete idle anonymous users and accounts past their unregister grace period; 0 disables (SIMPLEUSER_PURGE_INTERVAL)")
 	fs.DurationVar(&s.anonymousTTL, "anonymous-ttl", envDuration("SIMPLEUSER_ANONYMOUS_TTL", 30*24*time.Hour), "delete anonymous users idle for longer than this; 0 keeps them (SIMPLEUSER_ANONYMOUS_TTL)")
 	defineProviderFlags(fs, &s.providers)
+	defineBrowserFlags(fs, &s.browser)
 	return s, fs.Parse(args)
 }
 

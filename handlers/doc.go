@@ -53,9 +53,18 @@
 //		mux.ServeHTTP(w, r)
 //	})
 //
-// Every answer, errors included, is the kit's envelope (package envelope):
-// unknown paths get a 404 envelope, a wrong method a 405 envelope with an
-// Allow header, a path with an empty, "." or ".." segment a 404 envelope
-// (never a redirect), and request bodies must be JSON (415 otherwise), at
-// most Options.MaxBodyBytes long (413 otherwise).
+// Browser apps: in cookie mode (simpleuser.Config.Browser.CookieMode) the
+// login endpoints and the provider callback also set the session cookie,
+// logout and unregister clear it, and state-changing requests identified
+// by the cookies are refused cross-origin (403 CSRF, middleware.CSRF); the
+// origins in Config.Browser.TrustedOrigins get CORS (middleware.CORS).
+// OPTIONS on a route answers 204 with Allow (and, for a trusted origin's
+// preflight, the CORS headers). See docs/browser-apps.md.
+//
+// Every answer but OPTIONS's 204 is the kit's envelope (package
+// envelope), errors included: unknown paths get a 404 envelope, a wrong
+// method a 405 envelope with an Allow header, a path with an empty, "." or
+// ".." segment a 404 envelope (never a redirect), and request bodies must
+// be JSON (415 otherwise), at most Options.MaxBodyBytes long (413
+// otherwise).
 package handlers

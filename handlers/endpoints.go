@@ -63,6 +63,7 @@ func login(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.setSessionCookie(res)
 	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
 }
 
@@ -124,7 +125,11 @@ func unregister(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.s.svc.Unregister(ctx, u)
+	if err := c.s.svc.Unregister(ctx, u); err != nil {
+		return nil, err
+	}
+	c.sessionEnded(c.client.Token) // every session of the user is gone
+	return nil, nil
 }
 
 // POST /user-center/logout
@@ -132,7 +137,11 @@ func logout(c *call) (any, error) {
 	if c.client.Token == "" {
 		return nil, simpleuser.ErrAuthRequired
 	}
-	return nil, c.s.svc.Logout(c.r.Context(), c.client.Token) // one read: End returns what it revoked
+	if err := c.s.svc.Logout(c.r.Context(), c.client.Token); err != nil { // one read: End returns what it revoked
+		return nil, err
+	}
+	c.sessionEnded(c.client.Token)
+	return nil, nil
 }
 
 // GET /user-center/session

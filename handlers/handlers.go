@@ -82,6 +82,7 @@ type License struct {
 // server serves the API.
 type server struct {
 	svc     *simpleuser.Service
+	browser simpleuser.BrowserConfig // svc's, defaults applied
 	log     *slog.Logger
 	prefix  string
 	maxBody int64
@@ -96,7 +97,11 @@ type server struct {
 // New returns the handler of the JSON API (see the package documentation
 // for the endpoints and how to mount it). It wraps middleware.Recover and
 // middleware.Identity around its routes, so it works alone; when the app
-// already wraps everything in Identity, the inner one passes through.
+// already wraps everything in Identity, the inner one passes through. In
+// cookie mode (svc's Config.Browser.CookieMode) it also checks
+// state-changing requests with middleware.CSRF, and with trusted origins
+// (Config.Browser.TrustedOrigins) it answers CORS with middleware.CORS,
+// outside Identity.
 //
 // The OpenAPI document is generated once here; New panics if the route
 // table cannot be reflected (a programming error, caught by the tests), if
@@ -109,6 +114,7 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	}
 	s := &server{
 		svc:     svc,
+		browser: svc.Config().Browser,
 		log:     opts.Logger,
 		prefix:  normalizePrefix(opts.Prefix),
 		maxBody: opts.MaxBodyBytes,
@@ -140,7 +146,11 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	s.mountDocs()
 
 	var h http.Handler = s
+	if svc.Config().Browser.CookieMode {
+		h = middleware.CSRF(svc)(h)
+	}
 	h = middleware.Identity(svc, middleware.Options{TrustedProxies: opts.TrustedProxies, Logger: s.log})(h)
+	h = middleware.CORS(svc)(h)
 	return middleware.Recover(s.log)(h)
 }
 
@@ -206,7 +216,8 @@ func (s *server) methodsFor(r *http.Request) ([]string, bool) {
 
 // ServeHTTP routes r, answering unknown paths with a 404 envelope and a
 // wrong method with a 405 envelope carrying Allow, so the mux's own
-// text/plain answers never reach a client.
+// text/plain answers never reach a client. OPTIONS on a known path is
+// answered 204 No Content with Allow (its methods and OPTIONS).
 //
 // A path that is not clean (an empty, "." or ".." segment: "//", "/./",
 // "/../", a trailing "/." or "/..") is a 404 NOT_FOUND envelope too, as
@@ -227,10 +238,17 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if r.Method == http.MethodOptions {
+		// RFC 9110 §9.3.7: the methods of the resource. A CORS preflight
+		// gets the same answer when middleware.CORS is not mounted (no
+		// trusted origin): no CORS header, which the browser takes as a
+		// refusal. No body, so no envelope.
+		w.Header().Set("Allow", allowHeader(methods, http.MethodOptions))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if !slices.Contains(methods, r.Method) {
-		allow := slices.Clone(methods)
-		slices.Sort(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
+		w.Header().Set("Allow", allowHeader(methods))
 		envelope.Error(w, r, s.log, &simpleuser.Error{
 			Status: http.StatusMethodNotAllowed, Code: simpleuser.CodeMethodNotAllowed,
 			Message: "Method " + r.Method + " not allowed on " + r.URL.Path,
@@ -242,6 +260,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// allowHeader is the Allow header of a path serving methods (and extra).
+func allowHeader(methods []string, extra ...string) string {
+	allow := slices.Concat(methods, extra)
+	slices.Sort(allow)
+	return strings.Join(allow, ", ")
 }
 
 // cleanPath is the canonical form of p, as net/http's ServeMux computes

@@ -24,12 +24,6 @@ const (
 	securityCookie = "sessionCookie"
 )
 
-// sessionCookieName is the name of the session cookie of cookie mode, as
-// the OpenAPI document declares it (security scheme "sessionCookie"). It
-// must be the name cookie mode sets: point it at that constant (or at the
-// configured name) where cookie mode is defined.
-const sessionCookieName = "simpleuser_session"
-
 // tagDescriptions describe the tags of the route table, in the order the
 // document lists them. A route tagged otherwise fails the OpenAPI tests.
 var tagDescriptions = []struct{ name, description string }{
@@ -144,9 +138,18 @@ func (s *server) securitySchemes(spec *openapi31.Spec) {
 		"The session token returned by POST "+s.prefix+"/login (64 characters). Read first.")
 	spec.SetHTTPBearerTokenSecurity(securityBearer, "opaque",
 		"The same token as Authorization: Bearer <token>; read when x-client-token is absent.")
-	spec.SetAPIKeySecurity(securityCookie, sessionCookieName, openapi.InCookie,
+	spec.SetAPIKeySecurity(securityCookie, s.sessionCookieName(), openapi.InCookie,
 		"The same token in the HttpOnly session cookie that every login sets when the app turned cookie mode on; read last. "+
 			"A state-changing request it authenticates must come from the same origin (or a trusted one): else 403.")
+}
+
+// sessionCookieName is the name of the session cookie of cookie mode, as
+// configured (Config.Browser.SessionCookie).
+func (s *server) sessionCookieName() string {
+	if s.browser.SessionCookie == "" { // a document built without a service (tests)
+		return "__Host-" + simpleuser.DefaultSessionCookie
+	}
+	return s.browser.SessionCookie
 }
 
 // security is the security requirement of a route: any one of the token
@@ -212,7 +215,7 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddRespStructure(new(locationHeader), openapi.WithHTTPStatus(http.StatusFound),
 			func(cu *openapi.ContentUnit) { cu.Description = desc })
 	}
-	for _, e := range rt.errors {
+	for _, e := range s.routeErrors(rt) {
 		desc := e.description
 		if e.status == http.StatusTooManyRequests {
 			oc.AddRespStructure(envelopeSchema("WaitEnvelope", new(waitData)), openapi.WithHTTPStatus(e.status),

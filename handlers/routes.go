@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -91,6 +92,9 @@ func (s *server) wrap(rt route) http.Handler {
 		}
 		data, err := rt.handle(c)
 		if err != nil {
+			if c.client.CookieToken && errors.Is(err, simpleuser.ErrInvalidToken) {
+				c.sessionEnded(c.client.Token) // a dead cookie: the browser drops it
+			}
 			envelope.Error(w, r, s.log, err)
 			return
 		}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+
+	"github.com/simpleuser/simpleuser/session"
 )
 
 // sessionRoutes are the self-service session endpoints: a user lists their
@@ -68,7 +70,13 @@ func endSession(c *call) (any, error) {
 	if err := c.decodeQuery(&in); err != nil {
 		return nil, err
 	}
-	return nil, c.s.svc.EndSession(c.r.Context(), u.ID, in.ID)
+	if err := c.s.svc.EndSession(c.r.Context(), u.ID, in.ID); err != nil {
+		return nil, err
+	}
+	if c.client.Token != "" && c.s.svc.Sessions().ID(session.Key(c.client.Token)) == in.ID {
+		c.sessionEnded(c.client.Token) // the caller ended its own session
+	}
+	return nil, nil
 }
 
 // POST /user-center/logout-all
@@ -90,6 +98,9 @@ func logoutAll(c *call) (any, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.IncludeCurrent {
+		c.sessionEnded(c.client.Token)
 	}
 	return &logoutAllData{Ended: n}, nil
 }

@@ -49,7 +49,9 @@ func oauthStart(c *call) (any, error) {
 	}
 	redirect := in.Mode == "redirect"
 	client := c.client
-	if client.SSAID == "" && redirect && in.SSAID != "" {
+	// The page's explicit ssaid wins over a device cookie (cookie mode),
+	// as x-client-ssaid would.
+	if (client.SSAID == "" || client.CookieSSAID) && redirect && in.SSAID != "" {
 		if !simpleuser.ValidSSAID(in.SSAID) {
 			return nil, simpleuser.InvalidInput("ssaid must be at most 128 printable ASCII characters")
 		}
@@ -90,7 +92,9 @@ func oauthCallback(c *call) (any, error) {
 		// cookie carries no attributes: Secure is the connection's.)
 		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.oauthCookiePath(), MaxAge: -1,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.r.TLS != nil})
-		if ssaid, ok := ssaidFromCookie(ck.Value); client.SSAID == "" && ok {
+		// The flow's own cookie wins over the device cookie (cookie mode):
+		// start bound the state to the ssaid it carries.
+		if ssaid, ok := ssaidFromCookie(ck.Value); (client.SSAID == "" || client.CookieSSAID) && ok {
 			client.SSAID = ssaid
 		}
 	}
@@ -101,6 +105,7 @@ func oauthCallback(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.setSessionCookie(res)
 	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
 }
 

@@ -12,4 +12,16 @@
 // and guards its own endpoints with RequireUser, RequireRegistered or
 // RequireSession. Errors are answered in the kit's envelope (package
 // envelope).
+//
+// The token is taken from x-client-token, then Authorization: Bearer,
+// then (in cookie mode, simpleuser.Config.Browser) the session cookie. For
+// browser apps, CSRF (net/http's CrossOriginProtection, for requests the
+// cookies identify) and CORS (github.com/rs/cors, for the trusted origins)
+// are middleware too, mounted around the app's own routes:
+//
+//	own := middleware.CORS(svc)(middleware.CSRF(svc)(mux))
+//	h := middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(own))
+//
+// SetSessionCookie and ClearSessionCookie set and clear the session cookie
+// for an app's own login and logout handlers (docs/browser-apps.md).
 package middleware

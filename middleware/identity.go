@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser"
@@ -37,9 +38,22 @@ type Options struct {
 //   - SSAID from the x-client-ssaid header. A present but malformed value
 //     (more than 128 characters, or anything but printable ASCII) is answered
 //     400 at once; an absent or empty header gives SSAID "" (endpoints that
-//     need one answer 400 themselves).
-//   - Token from x-client-token ("" means none).
+//     need one answer 400 themselves), except in cookie mode (below).
+//   - Token, from the first of these that carries one: the x-client-token
+//     header, then an Authorization header with the Bearer scheme (RFC 6750
+//     §2.1; the scheme name in any case), then, in cookie mode, the session
+//     cookie. "" means none. A header always wins over the cookie, so an
+//     API client's explicit token is never overridden by a cookie its
+//     browser happens to hold.
 //   - UserAgent (at most MaxUserAgentLength bytes) and IP = ClientIP(r, opts.TrustedProxies).
+//
+// In cookie mode (svc's Config.Browser.CookieMode), a request without
+// x-client-ssaid takes its ssaid from the device cookie; a browser request
+// (one carrying Sec-Fetch-Site) with neither gets a new device id, minted
+// here once and set in the device cookie. Client.CookieToken and
+// CookieSSAID record where the credentials came from (CSRF checks those
+// from cookies), and a response to a request whose cookie token was looked
+// up and refused (401 INVALID_TOKEN) also clears the session cookie.
 //
 // Nothing is read from any store here: the current user is resolved lazily,
 // on the first call of simpleuser.CurrentUser, so a request that never asks
@@ -53,6 +67,7 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 		log = slog.Default()
 	}
 	trusted := append([]netip.Prefix(nil), opts.TrustedProxies...)
+	browser := svc.Config().Browser
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -79,7 +94,17 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 				UserAgent: ua,
 				IP:        ClientIP(r, trusted),
 			}
-			next.ServeHTTP(w, r.WithContext(svc.WithClient(ctx, c)))
+			if c.Token == "" {
+				c.Token = bearerToken(r.Header)
+			}
+			if browser.CookieMode {
+				fromCookies(w, r, &browser, &c)
+			}
+			r = r.WithContext(svc.WithClient(ctx, c))
+			if c.CookieToken {
+				w = &cookieWriter{ResponseWriter: w, r: r, svc: svc}
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -90,6 +115,19 @@ var (
 	ssaidKey = http.CanonicalHeaderKey(HeaderSSAID)
 	tokenKey = http.CanonicalHeaderKey(HeaderToken)
 )
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header (RFC 6750 §2.1: the scheme name is case-insensitive, RFC 9110
+// §11.1, and one or more spaces follow it), or "" when the header is
+// absent, uses another scheme (Basic...) or carries no token.
+func bearerToken(h http.Header) string {
+	v := header(h, "Authorization")
+	const scheme = "Bearer"
+	if len(v) <= len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) || v[len(scheme)] != ' ' {
+		return ""
+	}
+	return strings.TrimRight(strings.TrimLeft(v[len(scheme):], " "), " ")
+}
 
 // header returns the first value of the canonical key k ("" when absent).
 func header(h http.Header, k string) string {

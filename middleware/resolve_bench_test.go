@@ -111,6 +111,39 @@ func benchServe(b *testing.B, h http.Handler, hdr map[string]string) {
 	}
 }
 
+// browserChain is benchChain as the JSON API mounts it in cookie mode with
+// trusted origins: Recover, CORS, Identity, CSRF, the guard.
+func browserChain(svc *simpleuser.Service, guard func(http.Handler) http.Handler, h http.HandlerFunc) http.Handler {
+	return middleware.Recover(nil)(middleware.CORS(svc)(middleware.Identity(svc, middleware.Options{})(middleware.CSRF(svc)(guard(h)))))
+}
+
+// browserConfig is cookie mode with one trusted origin.
+func browserConfig(c *simpleuser.Config) {
+	c.Browser = simpleuser.BrowserConfig{CookieMode: true, InsecureCookies: true, TrustedOrigins: []string{"https://app.example"}}
+}
+
+// cookieHeaders are a trusted origin's credentialed fetch of /me.
+func cookieHeaders(tok string) map[string]string {
+	return map[string]string{"Cookie": "simpleuser_session=" + tok + "; simpleuser_device=device-1",
+		"Origin": "https://app.example", "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors"}
+}
+
+// BenchmarkResolveCookie is BenchmarkResolveMemory's user-token path with
+// cookie mode, CORS and CSRF mounted: by header (what mounting costs a
+// header client) and by cookie from a trusted origin (CORS acting).
+func BenchmarkResolveCookie(b *testing.B) {
+	b.Run("user-token-header", func(b *testing.B) {
+		svc := benchService(b, browserConfig)
+		tok := benchToken(b, svc)
+		benchServe(b, browserChain(svc, middleware.RequireUser, benchMe), map[string]string{middleware.HeaderToken: tok, middleware.HeaderSSAID: "device-1"})
+	})
+	b.Run("user-cookie", func(b *testing.B) {
+		svc := benchService(b, browserConfig)
+		tok := benchToken(b, svc)
+		benchServe(b, browserChain(svc, middleware.RequireUser, benchMe), cookieHeaders(tok))
+	})
+}
+
 // BenchmarkIdentity is Identity alone: headers, client address, context.
 func BenchmarkIdentity(b *testing.B) {
 	svc := benchService(b, nil)
