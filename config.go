@@ -36,7 +36,8 @@ type Config struct {
 	// Hooks are the app's extension points; Hooks.SendCode is required.
 	Hooks hooks.Hooks
 	// Logger receives structured logs (never codes, passwords, tokens or hashes).
-	// Default: slog.Default().
+	// Default: slog.Default(). New wraps its handler with LogHandler, so
+	// each line logged for a request carries its request id.
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
@@ -217,9 +218,7 @@ func (c Config) withDefaults() (Config, error) {
 	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
 		bad("SessionIndex", "must be set together with Config.SessionStore")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = Logger(c.Logger) // every line carries its request's id
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -300,7 +300,7 @@ func TestSecretsNeverLogged(t *testing.T) { forBackends(t, testSecretsNeverLogge
 
 func testSecretsNeverLogged(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
-	ctx := context.Background()
+	ctx := simpleuser.WithRequestID(context.Background(), "rid-secrets") // every line carries it
 	c := client("log-dev")
 	res := f.login(t, c, "log@example.com")
 	u, _ := f.svc.Users().Get(ctx, res.UserID)
@@ -319,6 +319,11 @@ func testSecretsNeverLogged(t *testing.T, newFixture fixtureMaker) {
 	for _, secret := range []string{pw, res.Token, u.PasswordHash, f.mail.code("log@example.com", hooks.PurposeLogin)} {
 		if secret != "" && strings.Contains(logs, secret) {
 			t.Fatalf("a secret reached the logs: %q", secret)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if !strings.HasSuffix(line, " request_id=rid-secrets") {
+			t.Fatalf("a line without its request id: %s", line)
 		}
 	}
 }

@@ -8,7 +8,9 @@ package envelope
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -42,7 +44,13 @@ var Now = time.Now
 // The body is exactly json.Marshal(Envelope{...}); it is assembled by hand
 // around json's encoding of data (the frame has a fixed shape), in a pooled
 // buffer, since every response of the kit goes through here.
-func Write(w http.ResponseWriter, status int, message string, data any) {
+//
+// When data cannot be encoded (a value encoding/json refuses: a channel,
+// a NaN, a failing Marshaler or Appender) Write answers 500 "Internal
+// server error" (data.code INTERNAL) instead and returns the encoding
+// error, for the caller to log with the request (LogEncodeFailure;
+// handlers does, as Error logs every 5xx); it returns nil otherwise.
+func Write(w http.ResponseWriter, status int, message string, data any) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooled {
@@ -64,14 +72,16 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 	b = AppendTimestamp(b, ts)
 	b = append(b, '"')
 	buf.Write(b)
+	var failed error
 	if data != nil {
 		buf.WriteString(`,"data":`)
 		if err := encodeData(buf, data); err != nil {
+			failed = err
 			status = http.StatusInternalServerError
 			buf.Reset()
 			buf.WriteString(`{"statusCode":500,"message":"Internal server error","success":false,"timestamp":"`)
 			buf.Write(AppendTimestamp(buf.AvailableBuffer(), ts))
-			buf.WriteByte('"')
+			buf.WriteString(`","data":{"code":"` + simpleuser.CodeInternal + `"}`)
 		}
 	}
 	buf.WriteByte('}')
@@ -81,6 +91,7 @@ func Write(w http.ResponseWriter, status int, message string, data any) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+	return failed
 }
 
 // TimestampLayout is the wire format of times: what JavaScript's
@@ -165,12 +176,25 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// OK sends a 200 success envelope carrying data (nil: no data field).
-func OK(w http.ResponseWriter, data any) { Write(w, http.StatusOK, "success", data) }
+// OK sends a 200 success envelope carrying data (nil: no data field). Its
+// error is Write's: data could not be encoded and a 500 was sent instead.
+func OK(w http.ResponseWriter, data any) error { return Write(w, http.StatusOK, "success", data) }
+
+// LogEncodeFailure logs, as Error logs a 5xx, the 500 that Write or OK
+// answered to r because data could not be encoded (err is what they
+// returned; nil logs nothing). A nil log means slog.Default().
+func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
+	if err != nil {
+		logFailure(r, log, http.StatusInternalServerError, "", fmt.Errorf("encoding the response data: %w", err))
+	}
+}
 
 // Error sends the envelope of err: its status and message, data.code, and for
-// 429 and 503 with a wait, data.waitTimeMs and a Retry-After header. 5xx
-// errors are logged (with their cause) to log, which may be nil.
+// 429 and 503 with a wait, data.waitTimeMs and a Retry-After header.
+//
+// A 5xx is always logged, at level Error, with its status, data.code,
+// method, path and cause, and the request id (see simpleuser.LogHandler):
+// to log, or to slog.Default() when log is nil, with r's context.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := simpleuser.AsError(err)
 	data := ErrorData{Code: e.Code}
@@ -182,15 +206,22 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 		data.WaitTimeMs = &ms
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(e.Wait.Seconds())), 10))
 	}
-	if e.Status >= 500 && log != nil {
-		attrs := []any{slog.Int("status", e.Status), slog.String("code", e.Code)}
-		if r != nil {
-			attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		}
-		if e.Err != nil {
-			attrs = append(attrs, slog.String("cause", e.Err.Error()))
-		}
-		log.Error("simpleuser: request failed", attrs...)
+	if e.Status >= 500 {
+		logFailure(r, log, e.Status, e.Code, e.Err)
 	}
 	Write(w, e.Status, e.Message, data)
+}
+
+// logFailure logs a 5xx answer to r (see Error).
+func logFailure(r *http.Request, log *slog.Logger, status int, code string, cause error) {
+	attrs := []slog.Attr{slog.Int("status", status), slog.String("code", code)}
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+	if cause != nil {
+		attrs = append(attrs, slog.String("cause", cause.Error()))
+	}
+	simpleuser.Logger(log).LogAttrs(ctx, slog.LevelError, "simpleuser: request failed", attrs...)
 }

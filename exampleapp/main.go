@@ -2,7 +2,9 @@
 // default or on PostgreSQL and Redis when -database-url and -redis-url are
 // given. Codes are printed to stderr by a development sender. Sign-in
 // providers are enabled by their client credentials; GET / is a page with a
-// "Sign in with ..." link for each.
+// "Sign in with ..." link for each. GET /healthz and GET /readyz are the
+// liveness and readiness probes; logs go to stderr (-log-level,
+// -log-format), each line of a request with its request id.
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
@@ -36,6 +38,7 @@ type settings struct {
 	anonymousTTL   time.Duration
 	providers      providerSettings
 	browser        browserSettings
+	log            logSettings
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -52,6 +55,7 @@ func parseFlags(args []string) (settings, error) {
 	fs.DurationVar(&s.anonymousTTL, "anonymous-ttl", envDuration("SIMPLEUSER_ANONYMOUS_TTL", 30*24*time.Hour), "delete anonymous users idle for longer than this; 0 keeps them (SIMPLEUSER_ANONYMOUS_TTL)")
 	defineProviderFlags(fs, &s.providers)
 	defineBrowserFlags(fs, &s.browser)
+	defineLogFlags(fs, &s.log)
 	return s, fs.Parse(args)
 }
 
@@ -81,11 +85,12 @@ func envBool(name string, def bool) bool {
 }
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	s, err := parseFlags(os.Args[1:])
 	if err != nil {
 		os.Exit(2)
 	}
+	log := mustLogger(s.log)
+	slog.SetDefault(log) // where the kit logs when given no logger
 	if err := run(s, log); err != nil {
 		log.Error("exampleapp stopped", slog.Any("error", err))
 		os.Exit(1)
@@ -110,6 +115,7 @@ func run(s settings, log *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

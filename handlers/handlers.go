@@ -39,9 +39,13 @@ type Options struct {
 	// MaxBodyBytes caps request bodies, in bytes (413 beyond). Default
 	// DefaultMaxBodyBytes (100 KiB); negative: no cap.
 	MaxBodyBytes int64
-	// TrustedProxies are passed to middleware.Identity (see middleware.ClientIP).
+	// TrustedProxies are passed to middleware.Identity (see
+	// middleware.ClientIP) and middleware.RequestID (X-Request-Id is
+	// taken from them only).
 	TrustedProxies []netip.Prefix
-	// Logger receives server-side failures and recovered panics. Default: slog.Default().
+	// Logger receives server-side failures (every 5xx) and recovered
+	// panics, each line with its request id (simpleuser.LogHandler).
+	// Default: slog.Default().
 	Logger *slog.Logger
 	// Title and Version are the OpenAPI document's info. Defaults
 	// "simpleuser" and "1.0.0".
@@ -95,9 +99,10 @@ type server struct {
 }
 
 // New returns the handler of the JSON API (see the package documentation
-// for the endpoints and how to mount it). It wraps middleware.Recover and
-// middleware.Identity around its routes, so it works alone; when the app
-// already wraps everything in Identity, the inner one passes through. In
+// for the endpoints and how to mount it). It wraps middleware.RequestID,
+// middleware.Recover and middleware.Identity around its routes, so it
+// works alone; when the app already wraps everything in RequestID and
+// Identity, the inner ones pass through. In
 // cookie mode (svc's Config.Browser.CookieMode) it also checks
 // state-changing requests with middleware.CSRF, and with trusted origins
 // (Config.Browser.TrustedOrigins) it answers CORS with middleware.CORS,
@@ -122,9 +127,7 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 		mux:     http.NewServeMux(),
 		allowed: map[string][]string{},
 	}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
+	s.log = simpleuser.Logger(s.log) // nil: slog.Default(); lines carry the request id
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -151,7 +154,8 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	}
 	h = middleware.Identity(svc, middleware.Options{TrustedProxies: opts.TrustedProxies, Logger: s.log})(h)
 	h = middleware.CORS(svc)(h)
-	return middleware.Recover(s.log)(h)
+	h = middleware.Recover(s.log)(h)
+	return middleware.RequestID(opts.TrustedProxies)(h)
 }
 
 // normalizePrefix turns Options.Prefix into "" (root) or a clean "/x/y"

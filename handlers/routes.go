@@ -98,11 +98,11 @@ func (s *server) wrap(rt route) http.Handler {
 			envelope.Error(w, r, s.log, err)
 			return
 		}
-		if c.status != 0 {
-			envelope.Write(w, c.status, "success", data)
-			return
+		status := c.status
+		if status == 0 {
+			status = http.StatusOK
 		}
-		envelope.OK(w, data)
+		envelope.LogEncodeFailure(r, s.log, envelope.Write(w, status, "success", data))
 	})
 }
 

@@ -7,8 +7,11 @@
 // wraps one handler), as in chi and scs, so it fits net/http's ServeMux and
 // any router. A typical app wraps its whole mux once:
 //
-//	h := middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(mux))
+//	h := middleware.RequestID(nil)(middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(mux)))
 //
+// RequestID gives each request an id (X-Request-Id, taken from a trusted
+// proxy or generated) that every log line of the request carries
+// (simpleuser.LogHandler); pass it and Identity the same trusted proxies.
 // and guards its own endpoints with RequireUser, RequireRegistered or
 // RequireSession. Errors are answered in the kit's envelope (package
 // envelope).
@@ -20,7 +23,7 @@
 // are middleware too, mounted around the app's own routes:
 //
 //	own := middleware.CORS(svc)(middleware.CSRF(svc)(mux))
-//	h := middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(own))
+//	h := middleware.RequestID(nil)(middleware.Recover(log)(middleware.Identity(svc, middleware.Options{})(own)))
 //
 // SetSessionCookie and ClearSessionCookie set and clear the session cookie
 // for an app's own login and logout handlers (docs/browser-apps.md).

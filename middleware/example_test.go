@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
@@ -51,4 +53,31 @@ func ExampleIdentity() {
 	// ssaid: device-1 ip: 203.0.113.9
 	// anonymous user: true
 	// malformed ssaid: 400
+}
+
+func ExampleRequestID() {
+	// The app's logger adds the request id to each line logged with the
+	// request's context, as the kit's own lines do.
+	logger := slog.New(simpleuser.LogHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // stable output for the example
+			}
+			return a
+		},
+	})))
+	trusted, _ := middleware.ParseTrustedProxies("10.0.0.0/8")
+	h := middleware.RequestID(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "handling", "path", r.URL.Path)
+	}))
+
+	req := httptest.NewRequest("GET", "/orders", nil)
+	req.RemoteAddr = "10.0.0.7:51234" // the trusted proxy names the request
+	req.Header.Set("X-Request-Id", "edge-42")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	fmt.Println("response id:", w.Header().Get("X-Request-Id"))
+	// Output:
+	// level=INFO msg=handling path=/orders request_id=edge-42
+	// response id: edge-42
 }

@@ -27,7 +27,8 @@ type Options struct {
 	// app. X-Forwarded-For and X-Real-IP are honoured only when the TCP peer
 	// is inside one of them (see ClientIP). Default: none.
 	TrustedProxies []netip.Prefix
-	// Logger receives server-side failures. Default: slog.Default().
+	// Logger receives server-side failures, each line with its request id
+	// (simpleuser.LogHandler). Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -62,10 +63,7 @@ type Options struct {
 // When the context already carries a client (an outer Identity ran), the
 // request passes through unchanged, so stacking Identity twice is harmless.
 func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Handler {
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := simpleuser.Logger(opts.Logger)
 	trusted := append([]netip.Prefix(nil), opts.TrustedProxies...)
 	browser := svc.Config().Browser
 	return func(next http.Handler) http.Handler {

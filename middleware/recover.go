@@ -15,15 +15,14 @@ import (
 
 // Recover returns middleware that turns a panic in next into a 500 envelope
 // ("Internal server error", data.code INTERNAL) when nothing was written
-// yet, and logs it to log (method, path, panic value and stack; never
-// headers or bodies). A nil log means slog.Default().
+// yet, and logs it to log with the request's context, so with its request
+// id (method, path, panic value and stack; never headers or bodies). A nil
+// log means slog.Default().
 //
 // http.ErrAbortHandler is re-panicked, so net/http aborts the response
 // silently as it intends.
 func Recover(log *slog.Logger) func(http.Handler) http.Handler {
-	if log == nil {
-		log = slog.Default()
-	}
+	log = simpleuser.Logger(log) // nil: slog.Default(); lines carry the request id
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tw := &trackingWriter{ResponseWriter: w}
@@ -41,10 +40,9 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 					slog.String("panic", fmt.Sprint(v)),
 					slog.String("stack", string(debug.Stack())),
 				)
-				if !tw.wrote {
-					envelope.Error(w, r, nil, &simpleuser.Error{
-						Status: http.StatusInternalServerError, Code: simpleuser.CodeInternal, Message: "Internal server error",
-					})
+				if !tw.wrote { // logged above: not through envelope.Error, which would log it twice
+					_ = envelope.Write(w, http.StatusInternalServerError, "Internal server error",
+						envelope.ErrorData{Code: simpleuser.CodeInternal})
 				}
 			}()
 			next.ServeHTTP(tw, r)

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"log/slog"
 	"net/http"
 
 	"github.com/simpleuser/simpleuser"
@@ -12,11 +11,12 @@ import (
 // token or, with anonymous users off, no token; 400 no ssaid; 403
 // ACCOUNT_DISABLED; 503 store unavailable) or calls next. Anonymous users
 // pass (and are created on first need). It must run inside Identity;
-// without it every request gets 401.
+// without it every request gets 401. A 5xx is logged to slog.Default()
+// (envelope.Error), with the request id.
 func RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := simpleuser.CurrentUser(r.Context()); err != nil {
-			envelope.Error(w, r, slog.Default(), err)
+			envelope.Error(w, r, nil, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -28,7 +28,7 @@ func RequireUser(next http.Handler) http.Handler {
 func RequireRegistered(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := simpleuser.RegisteredUser(r.Context()); err != nil {
-			envelope.Error(w, r, slog.Default(), err)
+			envelope.Error(w, r, nil, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -47,7 +47,7 @@ func RequireSession(next http.Handler) http.Handler {
 			err = simpleuser.ErrAuthRequired
 		}
 		if err != nil {
-			envelope.Error(w, r, slog.Default(), err)
+			envelope.Error(w, r, nil, err)
 			return
 		}
 		next.ServeHTTP(w, r)
