@@ -40,6 +40,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	flow     *oauth.Flow // nil when no provider is configured
+	pingers  []pingTarget
 }
 
 // New validates cfg, applies defaults (in-memory stores where none are
@@ -75,10 +76,11 @@ func New(cfg Config) (*Service, error) {
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
 			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
-		hasher: password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
-		hooks:  c.Hooks,
-		log:    c.Logger,
-		now:    c.Now,
+		hasher:  password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
+		hooks:   c.Hooks,
+		log:     c.Logger,
+		now:     c.Now,
+		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
 	}
 	if len(c.OAuth.Providers) > 0 {
 		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{

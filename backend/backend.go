@@ -4,6 +4,7 @@
 package backend
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -43,4 +44,20 @@ func Name(err error) string {
 		return be.Backend
 	}
 	return ""
+}
+
+// Pinger is implemented by a store that can check the server behind it,
+// for readiness probes (simpleuser.Service.CheckBackends, handlers.Readyz).
+// The PostgreSQL user store and the Redis stores implement it; an
+// in-memory store does not, and is always ready.
+type Pinger interface {
+	// PingTarget names the backend ("postgres", "redis"), as the errors
+	// of Ping do, and identifies the connection pool Ping uses with a
+	// comparable value (the pool pointer): stores sharing one pool give
+	// equal targets, so a readiness check pings that server once.
+	PingTarget() (backend string, pool any)
+	// Ping checks with one round trip on the pool that the server
+	// answers, within ctx's deadline. Any failure (refused, lost,
+	// timed out, an error reply) is an *Error naming the backend.
+	Ping(ctx context.Context) error
 }

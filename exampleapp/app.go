@@ -76,6 +76,8 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	mux := http.NewServeMux()
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
 	mux.Handle("GET /{$}", home(links))
+	mux.Handle("GET /healthz", handlers.Healthz())
+	mux.Handle("GET /readyz", handlers.Readyz(svc, handlers.ReadyOptions{Logger: log}))
 	// The app's own routes get CORS and the CSRF check as the API does
 	// (which mounts both itself).
 	own := middleware.CORS(svc)(middleware.CSRF(svc)(mux))
@@ -88,7 +90,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		}
 		own.ServeHTTP(w, r)
 	})
-	a.Handler = middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(root))
+	a.Handler = middleware.RequestID(trusted)(middleware.Recover(log)(middleware.Identity(svc, middleware.Options{TrustedProxies: trusted, Logger: log})(root)))
 	return a, nil
 }
 

@@ -73,3 +73,27 @@ func ExampleNew() {
 	// me: ann@example.com true 18
 	// unknown: 404 NOT_FOUND
 }
+
+func ExampleReadyz() {
+	svc, err := simpleuser.New(simpleuser.Config{
+		Hooks: hooks.Hooks{SendCode: func(context.Context, hooks.SendCodeRequest) (string, error) { return "123456", nil }},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", handlers.New(svc, handlers.Options{}))
+	mux.Handle("GET /healthz", handlers.Healthz())
+	mux.Handle("GET /readyz", handlers.Readyz(svc, handlers.ReadyOptions{}))
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		var env struct{ Data json.RawMessage }
+		_ = json.Unmarshal(w.Body.Bytes(), &env)
+		fmt.Println(path, w.Code, string(env.Data))
+	}
+	// Output:
+	// /healthz 200 {"status":"alive"}
+	// /readyz 200 {"status":"ready","backends":{}}
+}

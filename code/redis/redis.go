@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomodule/redigo/redis"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/redisconn"
 )
@@ -25,7 +26,10 @@ type Store struct {
 	prefix string
 }
 
-var _ code.Store = (*Store)(nil)
+var (
+	_ code.Store     = (*Store)(nil)
+	_ backend.Pinger = (*Store)(nil)
+)
 
 // New returns a Store using pool, with keys prefix + "code:" + key
 // (prefix defaults to DefaultPrefix).
@@ -97,3 +101,10 @@ func (s *Store) Restore(ctx context.Context, key string, rec []byte, ttl time.Du
 	_, err := redisconn.Do(ctx, s.pool, "SET", s.key(key), rec, "PX", int64(ms), "NX")
 	return err
 }
+
+// PingTarget names the backend, "redis", and the pool the store runs on
+// (backend.Pinger).
+func (s *Store) PingTarget() (string, any) { return redisconn.Name, s.pool }
+
+// Ping checks that the Redis server answers (redisconn.Ping).
+func (s *Store) Ping(ctx context.Context) error { return redisconn.Ping(ctx, s.pool) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomodule/redigo/redis"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/redisconn"
 	"github.com/simpleuser/simpleuser/risk"
 )
@@ -31,7 +32,10 @@ type Store struct {
 	prefix string
 }
 
-var _ risk.Store = (*Store)(nil)
+var (
+	_ risk.Store     = (*Store)(nil)
+	_ backend.Pinger = (*Store)(nil)
+)
 
 // New returns a Store using pool (prefix defaults to DefaultPrefix).
 func New(pool *redis.Pool, prefix string) *Store {
@@ -144,3 +148,10 @@ func (s *Store) keyArgs(keys []string, argv ...any) []any {
 	}
 	return append(args, argv...)
 }
+
+// PingTarget names the backend, "redis", and the pool the store runs on
+// (backend.Pinger).
+func (s *Store) PingTarget() (string, any) { return redisconn.Name, s.pool }
+
+// Ping checks that the Redis server answers (redisconn.Ping).
+func (s *Store) Ping(ctx context.Context) error { return redisconn.Ping(ctx, s.pool) }

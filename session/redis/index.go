@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomodule/redigo/redis"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/redisconn"
 	"github.com/simpleuser/simpleuser/session"
 )
@@ -19,7 +20,10 @@ type Index struct {
 	prefix string
 }
 
-var _ session.Index = (*Index)(nil)
+var (
+	_ session.Index  = (*Index)(nil)
+	_ backend.Pinger = (*Index)(nil)
+)
 
 func (x *Index) key(userID int64) string { return x.prefix + strconv.FormatInt(userID, 10) }
 
@@ -91,3 +95,10 @@ func (x *Index) List(ctx context.Context, userID int64, now time.Time) ([]string
 func (x *Index) PopAll(ctx context.Context, userID int64) ([]string, error) {
 	return redis.Strings(redisconn.Eval(ctx, x.pool, indexPopAll, x.key(userID)))
 }
+
+// PingTarget names the backend, "redis", and the pool the index runs on
+// (backend.Pinger).
+func (x *Index) PingTarget() (string, any) { return redisconn.Name, x.pool }
+
+// Ping checks that the Redis server answers (redisconn.Ping).
+func (x *Index) Ping(ctx context.Context) error { return redisconn.Ping(ctx, x.pool) }

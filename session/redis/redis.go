@@ -14,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/redisstore"
 	"github.com/gomodule/redigo/redis"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/redisconn"
 	"github.com/simpleuser/simpleuser/session"
 )
@@ -43,6 +44,7 @@ var (
 	_ session.Store        = (*Store)(nil)
 	_ session.BatchDeleter = (*Store)(nil)
 	_ session.BatchFinder  = (*Store)(nil)
+	_ backend.Pinger       = (*Store)(nil)
 )
 
 // NewStore returns a Store whose keys are prefix + token hash.
@@ -135,3 +137,10 @@ func (s *Store) Replace(ctx context.Context, key string, b []byte, expiry time.T
 }
 
 var _ session.Replacer = (*Store)(nil)
+
+// PingTarget names the backend, "redis", and the pool the store runs on
+// (backend.Pinger).
+func (s *Store) PingTarget() (string, any) { return redisconn.Name, s.pool }
+
+// Ping checks that the Redis server answers (redisconn.Ping).
+func (s *Store) Ping(ctx context.Context) error { return redisconn.Ping(ctx, s.pool) }
