@@ -199,8 +199,9 @@ func run(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error),
 }
 
 // unavailableReplies are server error replies that mean "cannot serve now"
-// rather than "bad request".
-var unavailableReplies = []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "MISCONF"}
+// rather than "bad request". OOM is a write refused at maxmemory under the
+// noeviction policy (the policy docs/operations.md asks for).
+var unavailableReplies = []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "NOREPLICAS", "MISCONF", "OOM"}
 
 // Wrap classifies err: nil and redis.ErrNil are returned unchanged, as are
 // context.Canceled (the caller gave up: not the server's fault, and the

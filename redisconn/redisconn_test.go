@@ -162,6 +162,7 @@ func TestWrap(t *testing.T) {
 		{redis.Error("ERR user script error"), false},
 		{redis.Error("LOADING Redis is loading the dataset in memory"), true},
 		{redis.Error("READONLY You can't write against a read only replica."), true},
+		{redis.Error("OOM command not allowed when used memory > 'maxmemory'."), true},
 		{io.EOF, true},
 		{context.DeadlineExceeded, true},
 		{context.Canceled, false}, // the caller gave up: 499, not "redis unavailable"
