@@ -185,7 +185,7 @@ func OK(w http.ResponseWriter, data any) error { return Write(w, http.StatusOK, 
 // returned; nil logs nothing). A nil log means slog.Default().
 func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
 	if err != nil {
-		logFailure(r, log, http.StatusInternalServerError, "", fmt.Errorf("encoding the response data: %w", err))
+		logFailure(r, log, http.StatusInternalServerError, simpleuser.CodeInternal, fmt.Errorf("encoding the response data: %w", err))
 	}
 }
 

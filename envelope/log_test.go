@@ -100,7 +100,7 @@ func TestWriteReturnsEncodeFailure(t *testing.T) {
 	envelope.LogEncodeFailure(r, nil, err)
 	envelope.LogEncodeFailure(r, nil, nil)
 	got := lines(t, def)
-	if len(got) != 1 || got[0]["request_id"] != "rid-enc" || got[0]["status"] != float64(500) || got[0]["level"] != "ERROR" {
+	if len(got) != 1 || got[0]["request_id"] != "rid-enc" || got[0]["status"] != float64(500) || got[0]["code"] != simpleuser.CodeInternal || got[0]["level"] != "ERROR" {
 		t.Fatalf("lines %v", got)
 	}
 	if err := envelope.OK(httptest.NewRecorder(), map[string]any{"ok": 1}); err != nil {
