@@ -66,5 +66,9 @@
 // method a 405 envelope with an Allow header, a path with an empty, "." or
 // ".." segment a 404 envelope (never a redirect), and request bodies must
 // be JSON (415 otherwise), at most Options.MaxBodyBytes long (413
-// otherwise).
+// otherwise). Every answer carries X-Request-Id (middleware.RequestID), and
+// every 5xx is logged with it.
+//
+// Healthz and Readyz are the liveness and readiness probes, separate
+// handlers the app mounts where it likes (docs/operations.md).
 package handlers
