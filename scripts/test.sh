@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: starts (or installs) PostgreSQL and Redis, runs
-# every test with the race detector against them, then each fuzz target
-# briefly. Real-backend tests FAIL (never skip) when a server is unreachable.
+# every test with the race detector against them, then the router examples'
+# tests (examples/, a module of its own), then each fuzz target briefly.
+# Real-backend tests FAIL (never skip) when a server is unreachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
@@ -10,6 +11,10 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 unset SIMPLEUSER_SKIP_BACKENDS
 
 go test -race -count=1 -timeout 20m ./...
+
+# The router examples: their own module, built against this tree. They
+# check the wiring (the kit's code was race-tested above), so no -race.
+(cd examples && go vet ./... && go test -count=1 ./...)
 
 fuzztime="${FUZZTIME:-5s}"
 for pkg in $(go list ./...); do
