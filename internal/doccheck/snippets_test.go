@@ -95,6 +95,11 @@ var pool *pgxpool.Pool
 var h hooks.Hooks
 func backfill(ctx context.Context, tx pgx.Tx) error { return nil }
 `,
+	"docs/operations.md": `
+var mux *http.ServeMux
+var svc *simpleuser.Service
+var log *slog.Logger
+`,
 	"docs/sign-in-methods.md": `
 var ctx context.Context
 var svc *simpleuser.Service
