@@ -97,6 +97,22 @@ func wantSessionCookie(t *testing.T, e *env, r *res, token string) {
 	}
 }
 
+// wantPageSessionCookie asserts that r (a redirect, which carries no
+// token) sets the session cookie with the attributes of cookie mode and
+// the session's lifetime, and that the body does not hold its token.
+func wantPageSessionCookie(t *testing.T, e *env, r *res) {
+	t.Helper()
+	c := sessionSet(r)
+	life := e.svc.Config().SessionLifetime
+	if c == nil || len(c.Value) != 64 || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" ||
+		time.Duration(c.MaxAge)*time.Second > life || time.Duration(c.MaxAge)*time.Second < life-2*time.Second {
+		t.Fatalf("session cookie %+v: %v", c, r.header["Set-Cookie"])
+	}
+	if strings.Contains(string(r.raw), c.Value) {
+		t.Fatalf("the answer holds the token: %s", r.raw)
+	}
+}
+
 // wantCleared asserts that r clears the session cookie.
 func wantCleared(t *testing.T, r *res) {
 	t.Helper()
@@ -233,9 +249,10 @@ func TestCookieModeUnregister(t *testing.T) {
 }
 
 // TestCookieModeOAuthCallback: a sign-in with a provider in redirect mode,
-// run by a browser with a device cookie, ends with the session cookie set
-// by the callback; the page's explicit ssaid wins over the device cookie
-// at start and the flow's own cookie at the callback.
+// run by a browser with a device cookie, ends with 303 to the configured
+// page (default /) and the session cookie set by the callback, the token
+// nowhere in the answer; the page's explicit ssaid wins over the device
+// cookie at start and the flow's own cookie at the callback.
 func TestCookieModeOAuthCallback(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backendSet) {
 		o := newOAuthEnv(t, b, cookieModeOn)
@@ -251,11 +268,12 @@ func TestCookieModeOAuthCallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		cb := br.from("cross-site", "https://accounts.google.example").do(rq{method: "GET", path: "/oauth/google/callback",
-			query: map[string]string{"code": code, "state": state}}).want(t, 200, "")
-		wantSessionCookie(t, o.env, cb, cb.str("token"))
-		if cb.num("userId") != anon {
-			t.Fatalf("signed in user %d, want the page's anonymous user %d", cb.num("userId"), anon)
+			query: map[string]string{"code": code, "state": state}}).want(t, http.StatusSeeOther, "")
+		cb.noData(t)
+		if loc := cb.header.Get("Location"); loc != "/" {
+			t.Fatalf("Location %q, want the default page /", loc)
 		}
+		wantPageSessionCookie(t, o.env, cb)
 		if me := br.me().want(t, 200, ""); me.num("id") != anon || me.data["registered"] != true {
 			t.Fatalf("/me by cookie after the callback: %s", me.raw)
 		}

@@ -215,6 +215,13 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddRespStructure(new(locationHeader), openapi.WithHTTPStatus(http.StatusFound),
 			func(cu *openapi.ContentUnit) { cu.Description = desc })
 	}
+	if rt.seeOther != "" {
+		desc := rt.seeOther
+		oc.AddRespStructure(envelopeSchema("SuccessEnvelope", nil), openapi.WithHTTPStatus(http.StatusSeeOther),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+		oc.AddRespStructure(new(pageLocation), openapi.WithHTTPStatus(http.StatusSeeOther),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+	}
 	for _, e := range s.routeErrors(rt) {
 		desc := e.description
 		if e.status == http.StatusTooManyRequests {

@@ -39,9 +39,12 @@ type route struct {
 	query     any // pointer to the query (and path) parameters type, or nil
 	data      any // pointer to the response data type, or nil (no data field)
 	// found documents a 302 answer (Location header, envelope with data).
-	found  bool
-	errors []routeError
-	handle func(c *call) (data any, err error)
+	found bool
+	// seeOther, when set, documents a 303 answer (Location header,
+	// envelope without data): when the route answers it.
+	seeOther string
+	errors   []routeError
+	handle   func(c *call) (data any, err error)
 }
 
 // x-client-token use of a route.
