@@ -105,7 +105,7 @@ func TestPageAccountFlows(t *testing.T) {
 			acc := one.post("/signin/verify", form("email", email, "code", "123456", "setPassword", "first-password-1", "nickname", "Pagey")).want(200, "/account")
 			acc.checkAccessible()
 			prof := acc.profile()
-			if prof["Email address"] != email || prof["Password"] != "set" || prof["nickname"] != "Pagey" || len(prof["referralCode"]) != 8 {
+			if prof["Email address"] != email || prof["Password"] != "set" || prof["Nickname"] != "Pagey" || len(prof["Referral code"]) != 8 || prof["Credits"] != "0" {
 				t.Fatalf("profile %v", prof)
 			}
 			if ids, cur := acc.sessionRows(); len(ids) != 1 || !cur[0] {
@@ -291,7 +291,7 @@ func TestPageProviders(t *testing.T) {
 	}
 	p.c.CheckRedirect = nil
 	acc := p.get("/api/oauth/oidc/callback?"+url.Values{"code": {code}, "state": {state}}.Encode()).want(200, "/account")
-	if prof := acc.profile(); prof["Email address"] != "nine@corp.example" || prof["nickname"] != "nine" {
+	if prof := acc.profile(); prof["Email address"] != "nine@corp.example" || prof["Nickname"] != "nine" {
 		t.Fatalf("profile %v", prof)
 	}
 	if li := textOf(find(acc.doc, func(n *htmlNode) bool { return n.Data == "ul" && attr(n, "class") == "methods" })); !strings.Contains(li, "Corp SSO") {

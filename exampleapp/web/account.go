@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
@@ -84,7 +85,7 @@ func (h *handler) accountView(r *http.Request, u *user.User) (*view, error) {
 			return nil, err
 		}
 		for _, k := range slices.Sorted(maps.Keys(extra)) {
-			a.Fields = append(a.Fields, fieldView{k, fmt.Sprint(extra[k])})
+			a.Fields = append(a.Fields, fieldView{humanize(k), fmt.Sprint(extra[k])})
 		}
 	}
 	var err error
@@ -104,6 +105,26 @@ func (h *handler) accountView(r *http.Request, u *user.User) (*view, error) {
 	}
 	a.News, _ = u.Settings["newsletter"].(bool)
 	return &view{Title: "Your account", SignedIn: true, Account: a}, nil
+}
+
+// humanize writes a JSON field name for people: "referralCode" →
+// "Referral code".
+func humanize(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		switch {
+		case i == 0:
+			b.WriteRune(unicode.ToUpper(r))
+		case unicode.IsUpper(r):
+			b.WriteByte(' ')
+			b.WriteRune(unicode.ToLower(r))
+		case r == '_':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // label is a provider's name for people.

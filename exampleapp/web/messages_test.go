@@ -51,3 +51,11 @@ func TestWaitText(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanize(t *testing.T) {
+	for in, want := range map[string]string{"referralCode": "Referral code", "credits": "Credits", "last_seen": "Last seen", "x": "X", "": ""} {
+		if got := humanize(in); got != want {
+			t.Errorf("humanize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
