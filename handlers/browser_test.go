@@ -251,15 +251,15 @@ func TestCookieModeUnregister(t *testing.T) {
 // TestCookieModeOAuthCallback: a sign-in with a provider in redirect mode,
 // run by a browser with a device cookie, ends with 303 to the configured
 // page (default /) and the session cookie set by the callback, the token
-// nowhere in the answer; the page's explicit ssaid wins over the device
-// cookie at start and the flow's own cookie at the callback.
+// nowhere in the answer; the device cookie names the device (the
+// anonymous user upgraded), over a page's ssaid parameter at start.
 func TestCookieModeOAuthCallback(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backendSet) {
 		o := newOAuthEnv(t, b, cookieModeOn)
 		br := newBrowser(o.env)
-		br.me().want(t, 200, "") // the device cookie
+		anon := br.me().want(t, 200, "").num("id") // the device cookie's anonymous user
 		pageSSAID := o.ssaid("page")
-		anon := o.me(pageSSAID, "").want(t, 200, "").num("id")
+		pageAnon := o.me(pageSSAID, "").want(t, 200, "").num("id")
 		o.fakes[oauthtest.Google].SetUser(oauthtest.User{Subject: "sub-cookie", Email: o.email("g"), EmailVerified: true})
 		r := br.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
 			"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": pageSSAID}}).want(t, http.StatusFound, "")
@@ -275,7 +275,48 @@ func TestCookieModeOAuthCallback(t *testing.T) {
 		}
 		wantPageSessionCookie(t, o.env, cb)
 		if me := br.me().want(t, 200, ""); me.num("id") != anon || me.data["registered"] != true {
-			t.Fatalf("/me by cookie after the callback: %s", me.raw)
+			t.Fatalf("/me by cookie after the callback: %s (device's anonymous user %d)", me.raw, anon)
+		}
+		if me := o.me(pageSSAID, "").want(t, 200, ""); me.num("id") != pageAnon || me.data["registered"] != false {
+			t.Fatalf("the page's ssaid was signed in: %s", me.raw)
+		}
+	})
+}
+
+// TestCookieModeOAuthLoginCSRF: in cookie mode a page on another site
+// cannot sign the victim's browser in to the attacker's provider account.
+// The attacker starts a flow for a device id of its choosing and consents
+// with its own account; then makes the victim's browser start a flow with
+// that device id in the link (or plants the flow cookie naming it, as a
+// sibling subdomain can) and open the callback with the attacker's code
+// and state. The victim's device cookie names the device, so the state
+// does not match: OAUTH_STATE, no session set.
+func TestCookieModeOAuthLoginCSRF(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		o := newOAuthEnv(t, b, cookieModeOn)
+		google := o.fakes[oauthtest.Google]
+		attackerDev := o.ssaid("attacker")
+		for _, plant := range []bool{false, true} {
+			google.SetUser(oauthtest.User{Subject: "sub-attacker"})
+			code, state, err := google.Authorize(o.start(t, attackerDev, oauthtest.Google))
+			if err != nil {
+				t.Fatal(err)
+			}
+			victim := newBrowser(o.env)
+			victim.me().want(t, 200, "")
+			evil := victim.from("cross-site", "https://evil.example")
+			evil.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
+				"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": attackerDev}}).want(t, http.StatusFound, "")
+			if plant {
+				victim.cookies[oauthSSAIDCookie] = flowCookieValue(attackerDev, "")
+			}
+			cb := evil.do(rq{method: "GET", path: "/oauth/google/callback", query: map[string]string{"code": code, "state": state}}).want(t, http.StatusSeeOther, "")
+			if loc := cb.header.Get("Location"); loc != "/?error=OAUTH_STATE" || sessionSet(cb) != nil {
+				t.Fatalf("planted %v: Location %q, cookies %v", plant, loc, cb.header["Set-Cookie"])
+			}
+			if me := victim.me().want(t, 200, ""); me.data["registered"] != false {
+				t.Fatalf("planted %v: the victim is signed in: %s", plant, me.raw)
+			}
 		}
 	})
 }

@@ -49,9 +49,13 @@ func oauthStart(c *call) (any, error) {
 	}
 	redirect := in.Mode == "redirect"
 	client := c.client
-	// The page's explicit ssaid wins over a device cookie (cookie mode),
-	// as x-client-ssaid would.
-	if (client.SSAID == "" || client.CookieSSAID) && redirect && in.SSAID != "" {
+	// The ssaid parameter is for a plain link from a browser that has no
+	// other device id. A device cookie (cookie mode) wins over it: a
+	// cross-site page could otherwise bind the victim's flow to a device
+	// of its choosing, then complete its own flow of that device in the
+	// victim's browser, which would sign the victim in to the attacker's
+	// account (login CSRF).
+	if client.SSAID == "" && redirect && in.SSAID != "" {
 		if !simpleuser.ValidSSAID(in.SSAID) {
 			return nil, simpleuser.InvalidInput("ssaid must be at most 128 printable ASCII characters")
 		}
@@ -100,10 +104,12 @@ func oauthCallback(c *call) (any, error) {
 		// cookie carries no attributes: Secure is the connection's.)
 		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.oauthCookiePath(), MaxAge: -1,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.r.TLS != nil})
-		// The flow's own cookie wins over the device cookie (cookie mode):
-		// start bound the state to the ssaid it carries.
+		// Its ssaid serves a browser with no other device id. The device
+		// cookie (cookie mode, __Host- prefixed when Secure) wins over it,
+		// as at start: the flow cookie has no prefix (its Path is not /), so
+		// a sibling subdomain could plant one naming another device.
 		ssaid, returnTo, ok := parseFlowCookie(ck.Value)
-		if (client.SSAID == "" || client.CookieSSAID) && ok {
+		if client.SSAID == "" && ok {
 			client.SSAID = ssaid
 		}
 		if ok && c.s.browser.CookieMode {
