@@ -229,6 +229,8 @@ func TestPageRefusals(t *testing.T) {
 	}
 
 	p.post("/account/email", form("email", "a\x00b@example.com")).wantError(400, "cannot be stored")
+	p.post("/account/email", form("email", "not-an-address")).wantError(400, "Please check the form")
+	p.post("/signin/code", form("email", "not-an-address")).wantError(400, "Please check the form")
 	p.post("/signin/password", url.Values{"email": {email}, "password": {"\xff\xfe"}}).wantError(400, "cannot be stored")
 	pg := p.get("/no/such/page")
 	if pg.status != 404 || pg.doc == nil || pg.problem() == "" {
