@@ -17,6 +17,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -168,10 +169,14 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	if status == 0 {
 		status = http.StatusOK
 	}
-	w.WriteHeader(status)
-	if err := h.pages[page].Execute(w, v); err != nil {
+	var b bytes.Buffer
+	if err := h.pages[page].Execute(&b, v); err != nil {
 		h.log.ErrorContext(r.Context(), "web: template", slog.String("page", page), slog.Any("error", err))
+		http.Error(w, "The page could not be shown.", http.StatusInternalServerError)
+		return
 	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
 }
 
 // serveCSS serves the page's style sheet.
