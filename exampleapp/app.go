@@ -15,6 +15,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/exampleapp/web"
 	"github.com/simpleuser/simpleuser/handlers"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/middleware"
@@ -75,7 +76,9 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	api := handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
-	mux.Handle("GET /{$}", home(links))
+	// The page: sign-in, sign-up and the account, on the service's Go API.
+	mux.Handle("/", web.New(svc, web.Options{Providers: links, APIPrefix: "/api", Logger: log,
+		SignUpFields: []web.Field{{Name: "nickname", Label: "Nickname"}}}))
 	mux.Handle("GET /healthz", handlers.Healthz())
 	mux.Handle("GET /readyz", handlers.Readyz(svc, handlers.ReadyOptions{Logger: log}))
 	// The app's own routes get CORS and the CSRF check as the API does

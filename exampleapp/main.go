@@ -1,10 +1,15 @@
 // Command exampleapp serves simpleuser's API on :8080, on in-memory stores by
 // default or on PostgreSQL and Redis when -database-url and -redis-url are
 // given. Codes are printed to stderr by a development sender. Sign-in
-// providers are enabled by their client credentials; GET / is a page with a
-// "Sign in with ..." link for each. GET /healthz and GET /readyz are the
-// liveness and readiness probes; logs go to stderr (-log-level,
-// -log-format), each line of a request with its request id.
+// providers are enabled by their client credentials. GET / is a small web
+// page (package web): sign up and sign in by email code, by password or
+// with each configured provider, then an account page (profile, sessions,
+// linked sign-in accounts, settings, password, email address, deletion,
+// log out). For plain http on localhost, add -addr 127.0.0.1:8080
+// -insecure-cookies.
+// GET /healthz and GET /readyz are the liveness and readiness probes; logs
+// go to stderr (-log-level, -log-format), each line of a request with its
+// request id.
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0

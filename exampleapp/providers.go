@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/exampleapp/web"
 	"github.com/simpleuser/simpleuser/oauth"
 )
 
@@ -55,18 +56,15 @@ func defineProviderFlags(fs *flag.FlagSet, p *providerSettings) {
 	fs.StringVar(&p.oidcLabel, "oidc-label", envOr("SIMPLEUSER_OIDC_LABEL", "OpenID Connect"), "its name on the sign-in page (SIMPLEUSER_OIDC_LABEL)")
 }
 
-// signInLink is one "Sign in with ..." entry of the home page.
-type signInLink struct {
-	Name, Label string
-	RedirectURI string
-}
-
 // configureProviders adds the configured providers to cfg.OAuth and returns
-// the home page's links, in flag order. A provider is configured when its
-// client id is set; its secret is then required.
-func configureProviders(ctx context.Context, p providerSettings, cfg *simpleuser.Config) ([]signInLink, error) {
+// the page's buttons, in flag order. A provider is configured when its
+// client id is set; its secret is then required. Each may send the
+// browser back to two redirect URIs: the API's sign-in callback
+// (PUBLIC_URL/api/oauth/NAME/callback) and the page's link callback
+// (PUBLIC_URL/account/link/NAME); register both with the provider.
+func configureProviders(ctx context.Context, p providerSettings, cfg *simpleuser.Config) ([]web.Provider, error) {
 	root := strings.TrimRight(p.publicURL, "/")
-	var links []signInLink
+	var links []web.Provider
 	add := func(name, label string, make func(oauth.Config) (oauth.Provider, error), id, secret string) error {
 		if id == "" && secret == "" {
 			return nil
@@ -81,13 +79,14 @@ func configureProviders(ctx context.Context, p providerSettings, cfg *simpleuser
 		if err != nil {
 			return err
 		}
-		redirect := root + "/api/oauth/" + prov.Name() + "/callback"
+		signIn := root + "/api/oauth/" + prov.Name() + "/callback"
+		link := root + "/account/link/" + prov.Name()
 		cfg.OAuth.Providers = append(cfg.OAuth.Providers, prov)
 		if cfg.OAuth.AllowedRedirects == nil {
 			cfg.OAuth.AllowedRedirects = map[string][]string{}
 		}
-		cfg.OAuth.AllowedRedirects[prov.Name()] = append(cfg.OAuth.AllowedRedirects[prov.Name()], redirect)
-		links = append(links, signInLink{Name: prov.Name(), Label: label, RedirectURI: redirect})
+		cfg.OAuth.AllowedRedirects[prov.Name()] = append(cfg.OAuth.AllowedRedirects[prov.Name()], signIn, link)
+		links = append(links, web.Provider{Name: prov.Name(), Label: label, SignInRedirectURI: signIn, LinkRedirectURI: link})
 		return nil
 	}
 	for _, b := range builtinProviders {

@@ -97,6 +97,22 @@ func wantSessionCookie(t *testing.T, e *env, r *res, token string) {
 	}
 }
 
+// wantPageSessionCookie asserts that r (a redirect, which carries no
+// token) sets the session cookie with the attributes of cookie mode and
+// the session's lifetime, and that the body does not hold its token.
+func wantPageSessionCookie(t *testing.T, e *env, r *res) {
+	t.Helper()
+	c := sessionSet(r)
+	life := e.svc.Config().SessionLifetime
+	if c == nil || len(c.Value) != 64 || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" ||
+		time.Duration(c.MaxAge)*time.Second > life || time.Duration(c.MaxAge)*time.Second < life-2*time.Second {
+		t.Fatalf("session cookie %+v: %v", c, r.header["Set-Cookie"])
+	}
+	if strings.Contains(string(r.raw), c.Value) {
+		t.Fatalf("the answer holds the token: %s", r.raw)
+	}
+}
+
 // wantCleared asserts that r clears the session cookie.
 func wantCleared(t *testing.T, r *res) {
 	t.Helper()
@@ -233,16 +249,17 @@ func TestCookieModeUnregister(t *testing.T) {
 }
 
 // TestCookieModeOAuthCallback: a sign-in with a provider in redirect mode,
-// run by a browser with a device cookie, ends with the session cookie set
-// by the callback; the page's explicit ssaid wins over the device cookie
-// at start and the flow's own cookie at the callback.
+// run by a browser with a device cookie, ends with 303 to the configured
+// page (default /) and the session cookie set by the callback, the token
+// nowhere in the answer; the device cookie names the device (the
+// anonymous user upgraded), over a page's ssaid parameter at start.
 func TestCookieModeOAuthCallback(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backendSet) {
 		o := newOAuthEnv(t, b, cookieModeOn)
 		br := newBrowser(o.env)
-		br.me().want(t, 200, "") // the device cookie
+		anon := br.me().want(t, 200, "").num("id") // the device cookie's anonymous user
 		pageSSAID := o.ssaid("page")
-		anon := o.me(pageSSAID, "").want(t, 200, "").num("id")
+		pageAnon := o.me(pageSSAID, "").want(t, 200, "").num("id")
 		o.fakes[oauthtest.Google].SetUser(oauthtest.User{Subject: "sub-cookie", Email: o.email("g"), EmailVerified: true})
 		r := br.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
 			"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": pageSSAID}}).want(t, http.StatusFound, "")
@@ -251,13 +268,55 @@ func TestCookieModeOAuthCallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		cb := br.from("cross-site", "https://accounts.google.example").do(rq{method: "GET", path: "/oauth/google/callback",
-			query: map[string]string{"code": code, "state": state}}).want(t, 200, "")
-		wantSessionCookie(t, o.env, cb, cb.str("token"))
-		if cb.num("userId") != anon {
-			t.Fatalf("signed in user %d, want the page's anonymous user %d", cb.num("userId"), anon)
+			query: map[string]string{"code": code, "state": state}}).want(t, http.StatusSeeOther, "")
+		cb.noData(t)
+		if loc := cb.header.Get("Location"); loc != "/" {
+			t.Fatalf("Location %q, want the default page /", loc)
 		}
+		wantPageSessionCookie(t, o.env, cb)
 		if me := br.me().want(t, 200, ""); me.num("id") != anon || me.data["registered"] != true {
-			t.Fatalf("/me by cookie after the callback: %s", me.raw)
+			t.Fatalf("/me by cookie after the callback: %s (device's anonymous user %d)", me.raw, anon)
+		}
+		if me := o.me(pageSSAID, "").want(t, 200, ""); me.num("id") != pageAnon || me.data["registered"] != false {
+			t.Fatalf("the page's ssaid was signed in: %s", me.raw)
+		}
+	})
+}
+
+// TestCookieModeOAuthLoginCSRF: in cookie mode a page on another site
+// cannot sign the victim's browser in to the attacker's provider account.
+// The attacker starts a flow for a device id of its choosing and consents
+// with its own account; then makes the victim's browser start a flow with
+// that device id in the link (or plants the flow cookie naming it, as a
+// sibling subdomain can) and open the callback with the attacker's code
+// and state. The victim's device cookie names the device, so the state
+// does not match: OAUTH_STATE, no session set.
+func TestCookieModeOAuthLoginCSRF(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		o := newOAuthEnv(t, b, cookieModeOn)
+		google := o.fakes[oauthtest.Google]
+		attackerDev := o.ssaid("attacker")
+		for _, plant := range []bool{false, true} {
+			google.SetUser(oauthtest.User{Subject: "sub-attacker"})
+			code, state, err := google.Authorize(o.start(t, attackerDev, oauthtest.Google))
+			if err != nil {
+				t.Fatal(err)
+			}
+			victim := newBrowser(o.env)
+			victim.me().want(t, 200, "")
+			evil := victim.from("cross-site", "https://evil.example")
+			evil.do(rq{method: "GET", path: "/oauth/google/start", query: map[string]string{
+				"redirectUri": callbackURI(oauthtest.Google), "mode": "redirect", "ssaid": attackerDev}}).want(t, http.StatusFound, "")
+			if plant {
+				victim.cookies[oauthSSAIDCookie] = flowCookieValue(attackerDev, "")
+			}
+			cb := evil.do(rq{method: "GET", path: "/oauth/google/callback", query: map[string]string{"code": code, "state": state}}).want(t, http.StatusSeeOther, "")
+			if loc := cb.header.Get("Location"); loc != "/?error=OAUTH_STATE" || sessionSet(cb) != nil {
+				t.Fatalf("planted %v: Location %q, cookies %v", plant, loc, cb.header["Set-Cookie"])
+			}
+			if me := victim.me().want(t, 200, ""); me.data["registered"] != false {
+				t.Fatalf("planted %v: the victim is signed in: %s", plant, me.raw)
+			}
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -18,18 +19,21 @@ import (
 	"github.com/simpleuser/simpleuser/internal/textcheck"
 )
 
-// readBody reads the request body under the size cap. An empty (or
-// all-white-space) body gives nil. A non-empty body must be declared with
-// one of types (default application/json; parameters allowed): 415
-// otherwise; over the cap: 413.
-func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string) ([]byte, error) {
+// readBody reads the request body under the size cap and returns it with
+// its media type. An empty (or all-white-space) body gives nil. A
+// non-empty body must be declared with one of types (default
+// application/json or application/x-www-form-urlencoded; parameters
+// allowed): 415 otherwise; over the cap: 413. A JSON body must pass the
+// edge check here (textcheck.JSON); a form body's names and values are
+// checked once decoded (decodeForm), as its percent-encoding hides them.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string) ([]byte, string, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return nil, "", nil
 	}
 	body := io.Reader(r.Body)
 	if s.maxBody >= 0 {
 		if r.ContentLength > s.maxBody {
-			return nil, s.tooLarge()
+			return nil, "", s.tooLarge()
 		}
 		body = http.MaxBytesReader(w, r.Body, s.maxBody)
 	}
@@ -37,18 +41,19 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, s.tooLarge()
+			return nil, "", s.tooLarge()
 		}
-		return nil, simpleuser.InvalidInput("Could not read the request body")
+		return nil, "", simpleuser.InvalidInput("Could not read the request body")
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, nil
+		return nil, "", nil
 	}
 	if len(types) == 0 {
-		types = []string{jsonType}
+		types = defaultBodyTypes
 	}
-	if !isType(r.Header.Get("Content-Type"), types) {
-		return nil, &simpleuser.Error{
+	mt, ok := mediaType(r.Header.Get("Content-Type"), types)
+	if !ok {
+		return nil, "", &simpleuser.Error{
 			Status:  http.StatusUnsupportedMediaType,
 			Code:    simpleuser.CodeUnsupportedMedia,
 			Message: "Content-Type must be " + strings.Join(types, " or "),
@@ -57,10 +62,10 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request, types []string
 	// encoding/json would turn invalid UTF-8 and unpaired surrogates into
 	// U+FFFD and keep \u0000, which PostgreSQL refuses: every backend must
 	// answer the same 400, before anything is written or spent.
-	if !textcheck.JSON(b) {
-		return nil, simpleuser.InvalidInput("The request body must be valid UTF-8 JSON without NUL characters (\\u0000) or unpaired surrogates")
+	if mt != formType && !textcheck.JSON(b) {
+		return nil, "", simpleuser.InvalidInput("The request body must be valid UTF-8 JSON without NUL characters (\\u0000) or unpaired surrogates")
 	}
-	return b, nil
+	return b, mt, nil
 }
 
 func (s *server) tooLarge() error {
@@ -75,18 +80,32 @@ func (s *server) tooLarge() error {
 const (
 	jsonType       = "application/json"
 	mergePatchType = "application/merge-patch+json"
+	// formType is the body of a plain HTML form (WHATWG HTML §4.10.21.7,
+	// the URL standard's application/x-www-form-urlencoded serializer).
+	formType = "application/x-www-form-urlencoded"
 )
 
-// isJSON reports whether a Content-Type header names application/json.
-func isJSON(ct string) bool { return isType(ct, []string{jsonType}) }
+// defaultBodyTypes are the media types of a route body unless the route
+// says otherwise: JSON, and the body of a plain HTML form.
+var defaultBodyTypes = []string{jsonType, formType}
 
-// isType reports whether a Content-Type header names one of types.
-func isType(ct string, types []string) bool {
+// isJSON reports whether a Content-Type header names application/json.
+func isJSON(ct string) bool {
+	_, ok := mediaType(ct, []string{jsonType})
+	return ok
+}
+
+// mediaType returns the media type a Content-Type header names (lower
+// case, without parameters) when it is one of types.
+func mediaType(ct string, types []string) (string, bool) {
 	if ct == "" {
-		return false
+		return "", false
 	}
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && slices.Contains(types, mt)
+	if err != nil || !slices.Contains(types, mt) {
+		return "", false
+	}
+	return mt, true
 }
 
 // field is one decodable field of an input struct.
@@ -186,6 +205,80 @@ func decodeJSON(body []byte, dst any) (extra map[string]json.RawMessage, errs in
 		}
 	}
 	return m, errs, nil
+}
+
+// decodeForm decodes an application/x-www-form-urlencoded body into dst
+// (the struct decodeJSON fills) and returns the other fields, each as a
+// JSON string. Every value is a string: a string field takes it as sent,
+// any other field (a boolean) takes it as a JSON literal ("true"). A
+// field given more than once is a 400 "<field> must be a string", as
+// nicot answers the array Express makes of it. A name or value that is
+// not valid UTF-8 or holds a NUL (textcheck.String) is a 400 before
+// anything else, so nothing is written or spent; so is a body
+// url.ParseQuery refuses (a bad %-escape, a ';').
+func decodeForm(body []byte, dst any) (extra map[string]json.RawMessage, errs inputErrors, err error) {
+	vals, perr := url.ParseQuery(string(body))
+	if perr != nil {
+		return nil, nil, simpleuser.InvalidInput("Malformed form body: " + formErrorText(perr))
+	}
+	for k, vs := range vals {
+		if !textcheck.String(k) {
+			return nil, nil, simpleuser.InvalidInput("Form field names must be valid UTF-8 text without NUL characters")
+		}
+		for _, v := range vs {
+			if !textcheck.String(v) {
+				return nil, nil, simpleuser.InvalidInput(k + " must be valid UTF-8 text without NUL characters")
+			}
+		}
+	}
+	v := reflect.ValueOf(dst).Elem()
+	errs = inputErrors{}
+	for _, f := range fieldsOf(v.Type(), "json") {
+		vs, ok := vals[f.name]
+		if !ok {
+			continue
+		}
+		delete(vals, f.name)
+		fv := v.Field(f.index)
+		switch {
+		case len(vs) != 1:
+			errs.add(f.name, f.name+" must be a string")
+		case !f.isText:
+			if err := json.Unmarshal([]byte(vs[0]), fv.Addr().Interface()); err != nil {
+				errs.add(f.name, f.name+" has an invalid type")
+			}
+		case f.ptr:
+			s := vs[0]
+			fv.Set(reflect.ValueOf(&s))
+		default:
+			fv.SetString(vs[0])
+		}
+	}
+	extra = make(map[string]json.RawMessage, len(vals))
+	for k, vs := range vals {
+		if len(vs) != 1 {
+			errs.add(k, k+" must be a string")
+			continue
+		}
+		b, err := json.Marshal(vs[0])
+		if err != nil {
+			return nil, nil, simpleuser.InvalidInput(k + " must be valid UTF-8 text")
+		}
+		extra[k] = b
+	}
+	return extra, errs, nil
+}
+
+// formErrorText is a client-safe description of a url.ParseQuery error.
+func formErrorText(err error) string {
+	var ee url.EscapeError
+	if errors.As(err, &ee) {
+		return "invalid %-escape " + strconv.Quote(string(ee))
+	}
+	if strings.Contains(err.Error(), "semicolon") {
+		return "';' is not a separator (use '&')"
+	}
+	return "cannot be parsed"
 }
 
 // jsonText reads a JSON string or number as text; null reports null.

@@ -58,16 +58,19 @@
 // logout and unregister clear it, and state-changing requests identified
 // by the cookies are refused cross-origin (403 CSRF, middleware.CSRF); the
 // origins in Config.Browser.TrustedOrigins get CORS (middleware.CORS).
-// OPTIONS on a route answers 204 with Allow (and, for a trusted origin's
+// A provider sign-in started in redirect mode ends with 303 See Other to
+// the page to return to (the start's returnTo, else
+// Options.OAuthReturnTo), the session cookie set. OPTIONS on a route answers 204 with Allow (and, for a trusted origin's
 // preflight, the CORS headers). See docs/browser-apps.md.
 //
 // Every answer but OPTIONS's 204 is the kit's envelope (package
 // envelope), errors included: unknown paths get a 404 envelope, a wrong
 // method a 405 envelope with an Allow header, a path with an empty, "." or
 // ".." segment a 404 envelope (never a redirect), and request bodies must
-// be JSON (415 otherwise), at most Options.MaxBodyBytes long (413
-// otherwise). Every answer carries X-Request-Id (middleware.RequestID), and
-// every 5xx is logged with it.
+// be JSON or, for a plain HTML form, application/x-www-form-urlencoded
+// (415 otherwise; the settings merge patch is JSON only), at most
+// Options.MaxBodyBytes long (413 otherwise). Every answer carries
+// X-Request-Id (middleware.RequestID), and every 5xx is logged with it.
 //
 // Healthz and Readyz are the liveness and readiness probes, separate
 // handlers the app mounts where it likes (docs/operations.md).

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 )
 
 // fuzzBody posts body to path and asserts an envelope below 500.
@@ -163,6 +164,40 @@ func FuzzRequestPath(f *testing.F) {
 		}
 		if p := u.EscapedPath(); p != cleanPath(p) && (r.code != 404 || r.dataCode() != "NOT_FOUND") {
 			t.Fatalf("%s %q (not clean): %d %s", method, target, r.code, r.raw)
+		}
+	})
+}
+
+// FuzzLoginForm posts arbitrary form bodies to POST /login: every answer
+// is an envelope below 500, and whatever decodeForm accepts holds only
+// text every backend can store (textcheck.String).
+func FuzzLoginForm(f *testing.F) {
+	e := newMemoryEnv(f)
+	for _, s := range []string{
+		``, `email=a%40example.com&code=123456`, `email=a@example.com&password=password-1&nickname=%C3%89`,
+		`email=a@example.com&email=b@example.com`, `email=a@example.com&code=1;x=2`, `email=%zz`, `%00=%FF`,
+		`email=a@example.com&code=1&x=%00`, `=&&=&a`, `email=a@example.com&code=%2B1+2`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var b loginBody
+		if extra, errs, err := decodeForm([]byte(body), &b); err == nil && len(errs) == 0 {
+			for _, s := range []string{b.Email, b.Password, b.SetPassword} {
+				if !textcheck.String(s) {
+					t.Fatalf("%q: decoded unstorable text %q", body, s)
+				}
+			}
+			for k, v := range extra {
+				if !textcheck.String(k) || !textcheck.JSON(v) {
+					t.Fatalf("%q: extra %q=%s", body, k, v)
+				}
+			}
+		}
+		r := doOn(t, e.h, e.prefix, rq{method: "POST", path: "/login", body: body, ip: "203.0.113.9",
+			header: map[string]string{"x-client-ssaid": "fuzz-form", "Content-Type": formCT}})
+		if r.code >= 500 {
+			t.Fatalf("status %d for %q: %s", r.code, body, r.raw)
 		}
 	})
 }

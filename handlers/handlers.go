@@ -59,6 +59,15 @@ type Options struct {
 	// document's ErrorCode enum after the kit's (simpleuser.Codes).
 	ErrorCodes []string
 
+	// OAuthReturnTo is the page a provider sign-in started in redirect mode
+	// returns to when its start link named none (returnTo), in cookie mode:
+	// the callback answers 303 See Other to it, with the session cookie
+	// set (or with error=<data.code> in its query when the sign-in
+	// failed). A path on the app's own origin ("/account") or a URL of one
+	// of Config.Browser.TrustedOrigins; New panics otherwise. Default
+	// DefaultOAuthReturnTo ("/").
+	OAuthReturnTo string
+
 	// UserFields and MeFields default to the service's hooks.MeFieldsType
 	// and hooks.MeFields.
 	//
@@ -96,6 +105,8 @@ type server struct {
 	// wild lists the patterns of allowed with {wildcards}, matched segment by segment.
 	wild []pathPattern
 	doc  []byte // the OpenAPI document
+	// returnTo is Options.OAuthReturnTo, default applied.
+	returnTo string
 }
 
 // New returns the handler of the JSON API (see the package documentation
@@ -111,7 +122,8 @@ type server struct {
 // The OpenAPI document is generated once here; New panics if the route
 // table cannot be reflected (a programming error, caught by the tests), if
 // Options.UserFields is not a struct, if Options.Prefix holds a
-// character it does not allow, or if Options.License sets Identifier or
+// character it does not allow, if Options.OAuthReturnTo is neither a path
+// nor a URL of a trusted origin, or if Options.License sets Identifier or
 // URL without Name, or both.
 func New(svc *simpleuser.Service, opts Options) http.Handler {
 	if svc == nil {
@@ -130,6 +142,13 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	s.log = simpleuser.Logger(s.log) // nil: slog.Default(); lines carry the request id
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	s.returnTo = opts.OAuthReturnTo
+	if s.returnTo == "" {
+		s.returnTo = DefaultOAuthReturnTo
+	}
+	if err := checkReturnTo(s.returnTo, s.browser.TrustedOrigins); err != nil {
+		panic(fmt.Sprintf("handlers: Options.OAuthReturnTo %q: %s", s.returnTo, simpleuser.AsError(err).Message))
 	}
 	if h := svc.Hooks(); s.opts.MeFields == nil {
 		s.opts.MeFields = h.MeFields

@@ -188,7 +188,7 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	}
 	types := rt.bodyTypes
 	if len(types) == 0 {
-		types = []string{jsonType}
+		types = defaultBodyTypes
 	}
 	free, isFree := rt.body.(freeFormBody)
 	if rt.body != nil && !isFree {
@@ -215,6 +215,13 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 		oc.AddRespStructure(new(locationHeader), openapi.WithHTTPStatus(http.StatusFound),
 			func(cu *openapi.ContentUnit) { cu.Description = desc })
 	}
+	if rt.seeOther != "" {
+		desc := rt.seeOther
+		oc.AddRespStructure(envelopeSchema("SuccessEnvelope", nil), openapi.WithHTTPStatus(http.StatusSeeOther),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+		oc.AddRespStructure(new(pageLocation), openapi.WithHTTPStatus(http.StatusSeeOther),
+			func(cu *openapi.ContentUnit) { cu.Description = desc })
+	}
 	for _, e := range s.routeErrors(rt) {
 		desc := e.description
 		if e.status == http.StatusTooManyRequests {
@@ -239,8 +246,20 @@ func (s *server) addOperation(r *openapi31.Reflector, rt *route, user jsonschema
 	case isFree:
 		setRequestBody(op, types, free.bodySchema())
 	case rt.body != nil && op.RequestBody != nil && op.RequestBody.RequestBody != nil:
+		rb := op.RequestBody.RequestBody
 		if bodyRequired(rt.body) {
-			op.RequestBody.RequestBody.WithRequired(true)
+			rb.WithRequired(true)
+		}
+		// The reflector fills a form media type from formData tags, which
+		// the body types do not have: a form carries the JSON body's
+		// fields (OpenAPI 3.1 §4.8.14.4: each property one form field,
+		// style form), so it gets the same schema.
+		if js, ok := rb.Content[jsonType]; ok {
+			for _, ct := range types {
+				if _, has := rb.Content[ct]; !has {
+					rb.Content[ct] = js
+				}
+			}
 		}
 	}
 	return nil

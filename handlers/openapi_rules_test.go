@@ -3,7 +3,9 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -155,10 +157,23 @@ func checkDocument(t *testing.T, doc map[string]any, rts []route, prefix string,
 			if (rb["required"] == true) != bodyRequired(rt.body) {
 				t.Errorf("%s: requestBody required=%v, want %v", name, rb["required"], bodyRequired(rt.body))
 			}
-			for ct, mt := range dig(t, rb, "content").(map[string]any) {
+			content := dig(t, rb, "content").(map[string]any)
+			for ct, mt := range content {
 				if _, ok := mt.(map[string]any)["schema"]; !ok {
 					t.Errorf("%s: body %s has no schema", name, ct)
 				}
+			}
+			// Exactly the media types the route reads; a form carries the
+			// JSON body's fields, so both name one schema.
+			types := rt.bodyTypes
+			if types == nil {
+				types = defaultBodyTypes
+			}
+			if got := slices.Sorted(maps.Keys(content)); !slices.Equal(got, slices.Sorted(slices.Values(types))) {
+				t.Errorf("%s: body media types %q, want %q", name, got, types)
+			}
+			if f, ok := content[formType]; ok && !reflect.DeepEqual(f, content[jsonType]) {
+				t.Errorf("%s: the form body's schema %v differs from the JSON body's %v", name, f, content[jsonType])
 			}
 		}
 

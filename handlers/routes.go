@@ -32,14 +32,19 @@ type route struct {
 	// bodyOptional marks a body the route also accepts empty (documented
 	// as not required).
 	bodyOptional bool
-	// bodyTypes are the accepted body media types. Default: application/json.
+	// bodyTypes are the accepted body media types. Default:
+	// defaultBodyTypes (application/json and
+	// application/x-www-form-urlencoded).
 	bodyTypes []string
 	query     any // pointer to the query (and path) parameters type, or nil
 	data      any // pointer to the response data type, or nil (no data field)
 	// found documents a 302 answer (Location header, envelope with data).
-	found  bool
-	errors []routeError
-	handle func(c *call) (data any, err error)
+	found bool
+	// seeOther, when set, documents a 303 answer (Location header,
+	// envelope without data): when the route answers it.
+	seeOther string
+	errors   []routeError
+	handle   func(c *call) (data any, err error)
 }
 
 // x-client-token use of a route.
@@ -63,6 +68,7 @@ type call struct {
 	r      *http.Request
 	client simpleuser.Client
 	raw    []byte // the body, read by wrap for routes that take one
+	form   bool   // raw is application/x-www-form-urlencoded (else JSON)
 	status int    // success status to answer (0: 200)
 }
 
@@ -83,12 +89,12 @@ func (s *server) wrap(rt route) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
-			b, err := s.readBody(w, r, rt.bodyTypes)
+			b, mt, err := s.readBody(w, r, rt.bodyTypes)
 			if err != nil {
 				envelope.Error(w, r, s.log, err)
 				return
 			}
-			c.raw = b
+			c.raw, c.form = b, mt == formType
 		}
 		data, err := rt.handle(c)
 		if err != nil {
@@ -145,11 +151,16 @@ func wildcardNames(path string) []string {
 	return names
 }
 
-// decodeBody decodes and validates the JSON body into dst, which must be
-// of the route's body type. It returns the body's other members.
+// decodeBody decodes and validates the body (JSON, or a form's fields)
+// into dst, which must be of the route's body type. It returns the body's
+// other members.
 func (c *call) decodeBody(dst any) (map[string]json.RawMessage, error) {
 	c.mustBe(dst, c.rt.body, "body")
-	extra, errs, err := decodeJSON(c.raw, dst)
+	decode := decodeJSON
+	if c.form {
+		decode = decodeForm
+	}
+	extra, errs, err := decode(c.raw, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +195,7 @@ var (
 	errCode      = routeError{http.StatusForbidden, "Wrong, expired or never-sent code (INVALID_CODE)."}
 	errDisabled  = routeError{http.StatusForbidden, "The account is disabled (ACCOUNT_DISABLED)."}
 	errTooLarge  = routeError{http.StatusRequestEntityTooLarge, "Request body over the size limit (BODY_TOO_LARGE)."}
-	errMedia     = routeError{http.StatusUnsupportedMediaType, "Request body not declared as application/json (UNSUPPORTED_MEDIA_TYPE)."}
+	errMedia     = routeError{http.StatusUnsupportedMediaType, "Request body not declared as application/json or application/x-www-form-urlencoded (UNSUPPORTED_MEDIA_TYPE)."}
 	errCodeLimit = routeError{http.StatusTooManyRequests, "Too many wrong codes for this address and purpose (TOO_MANY_CODE_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."}
 	errBackend   = routeError{http.StatusServiceUnavailable, "A backend (PostgreSQL, Redis) is unreachable or the password hasher is saturated (BACKEND_UNAVAILABLE, BUSY); retry later."}
 )

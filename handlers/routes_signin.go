@@ -31,6 +31,7 @@ var signInRoutes = []route{
 		description: "Checks and consumes the state, exchanges the code at the provider and signs the user in exactly as POST /login does, with the same answer: the provider account's user; else, when the app enabled it, the account of the address the provider verified; else a new account made from the device's anonymous user (same id). " +
 			"A token sent in x-client-token is revoked; a fresh one is returned.",
 		tags: []string{"sign-in"}, ssaidDoc: new(oauthCallbackSSAID), token: tokenOptional, query: new(oauthCallbackQuery), data: new(loginData),
+		seeOther: "A flow started in redirect mode (its simpleuser_oauth_ssaid cookie came back), in cookie mode: the browser goes on to the page to return to (the start's returnTo, else the app's configured page) with the session cookie set, or, when the sign-in failed, to that page with error=<data.code> added to its query. The token is never in the answer.",
 		errors: []routeError{errQuery, errFlow, errProvider,
 			{http.StatusConflict, "The account changed concurrently (CONFLICT); retry."},
 			errProviderDown, errUnreachable},

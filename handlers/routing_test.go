@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -93,7 +94,9 @@ func TestBodyRules(t *testing.T) {
 		}{
 			{"text/plain", "/send-code/send", valid, "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"},
 			{"no content type", "/send-code/send", valid, "", 415, "UNSUPPORTED_MEDIA_TYPE"},
-			{"form", "/login", "email=a", "application/x-www-form-urlencoded", 415, "UNSUPPORTED_MEDIA_TYPE"},
+			{"form", "/login", "email=a", "application/x-www-form-urlencoded", 400, "INVALID_INPUT"},
+			{"form with a charset", "/send-code/send", "email=" + url.QueryEscape(e.email("f")) + "&codePurpose=Login", "application/x-www-form-urlencoded; charset=UTF-8", 200, ""},
+			{"multipart", "/login", "email=a", "multipart/form-data; boundary=x", 415, "UNSUPPORTED_MEDIA_TYPE"},
 			{"json+suffix", "/login", valid, "application/merge-patch+json", 415, "UNSUPPORTED_MEDIA_TYPE"},
 			{"too large", "/send-code/send", `{"email":"` + strings.Repeat("a", 300) + `"}`, "application/json", 413, "BODY_TOO_LARGE"},
 			{"too large on a body-less route", "/user-center/unregister", `{"x":"` + strings.Repeat("a", 300) + `"}`, "application/json", 413, "BODY_TOO_LARGE"},

@@ -49,9 +49,13 @@ func oauthStart(c *call) (any, error) {
 	}
 	redirect := in.Mode == "redirect"
 	client := c.client
-	// The page's explicit ssaid wins over a device cookie (cookie mode),
-	// as x-client-ssaid would.
-	if (client.SSAID == "" || client.CookieSSAID) && redirect && in.SSAID != "" {
+	// The ssaid parameter is for a plain link from a browser that has no
+	// other device id. A device cookie (cookie mode) wins over it: a
+	// cross-site page could otherwise bind the victim's flow to a device
+	// of its choosing, then complete its own flow of that device in the
+	// victim's browser, which would sign the victim in to the attacker's
+	// account (login CSRF).
+	if client.SSAID == "" && redirect && in.SSAID != "" {
 		if !simpleuser.ValidSSAID(in.SSAID) {
 			return nil, simpleuser.InvalidInput("ssaid must be at most 128 printable ASCII characters")
 		}
@@ -59,6 +63,14 @@ func oauthStart(c *call) (any, error) {
 	}
 	if client.SSAID == "" {
 		return nil, simpleuser.ErrSSAIDRequired
+	}
+	if in.ReturnTo != "" {
+		if !redirect || !c.s.browser.CookieMode {
+			return nil, simpleuser.InvalidInput("returnTo is for mode=redirect in cookie mode only: otherwise the callback answers the token in JSON")
+		}
+		if err := checkReturnTo(in.ReturnTo, c.s.browser.TrustedOrigins); err != nil {
+			return nil, err
+		}
 	}
 	url, err := c.s.svc.OAuthStart(c.r.Context(), client, in.Provider, in.RedirectURI)
 	if err != nil {
@@ -70,7 +82,7 @@ func oauthStart(c *call) (any, error) {
 			ttl = oauth.DefaultStateTTL
 		}
 		http.SetCookie(c.w, &http.Cookie{
-			Name: oauthSSAIDCookie, Value: cookieSSAID(client.SSAID), Path: c.s.oauthCookiePath(),
+			Name: oauthSSAIDCookie, Value: flowCookieValue(client.SSAID, in.ReturnTo), Path: c.s.oauthCookiePath(),
 			MaxAge: int(ttl / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 			Secure: c.r.TLS != nil || strings.HasPrefix(in.RedirectURI, "https://"),
 		})
@@ -80,33 +92,54 @@ func oauthStart(c *call) (any, error) {
 	return &oauthURLData{URL: url}, nil
 }
 
-// GET /oauth/{provider}/callback
+// GET /oauth/{provider}/callback. A flow started in redirect mode (its
+// cookie came back) in cookie mode ends with 303 See Other to the page to
+// return to, the session cookie set, or that page with error=<data.code>;
+// any other answers the login envelope (the token in data).
 func oauthCallback(c *call) (any, error) {
-	var in oauthCallbackQuery
-	if err := c.decodeQuery(&in); err != nil {
-		return nil, err
-	}
 	client := c.client
+	page := ""
 	if ck, err := c.r.Cookie(oauthSSAIDCookie); err == nil {
 		// The flow is over either way: the state is single-use. (A request
 		// cookie carries no attributes: Secure is the connection's.)
 		http.SetCookie(c.w, &http.Cookie{Name: oauthSSAIDCookie, Path: c.s.oauthCookiePath(), MaxAge: -1,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.r.TLS != nil})
-		// The flow's own cookie wins over the device cookie (cookie mode):
-		// start bound the state to the ssaid it carries.
-		if ssaid, ok := ssaidFromCookie(ck.Value); (client.SSAID == "" || client.CookieSSAID) && ok {
+		// Its ssaid serves a browser with no other device id. The device
+		// cookie (cookie mode, __Host- prefixed when Secure) wins over it,
+		// as at start: the flow cookie has no prefix (its Path is not /), so
+		// a sibling subdomain could plant one naming another device.
+		ssaid, returnTo, ok := parseFlowCookie(ck.Value)
+		if client.SSAID == "" && ok {
 			client.SSAID = ssaid
 		}
+		if ok && c.s.browser.CookieMode {
+			page = c.s.returnPage(returnTo)
+		}
+	}
+	res, err := c.oauthSignIn(client)
+	switch {
+	case page == "" && err != nil:
+		return nil, err
+	case page == "":
+		c.setSessionCookie(res)
+		return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
+	case err != nil:
+		return c.seeOtherError(page, err)
+	}
+	c.setSessionCookie(res)
+	return c.seeOther(page)
+}
+
+// oauthSignIn finishes the callback's sign-in for client.
+func (c *call) oauthSignIn(client simpleuser.Client) (*simpleuser.LoginResult, error) {
+	var in oauthCallbackQuery
+	if err := c.decodeQuery(&in); err != nil {
+		return nil, err
 	}
 	if client.SSAID == "" {
 		return nil, simpleuser.ErrSSAIDRequired
 	}
-	res, err := c.s.svc.OAuthSignIn(c.r.Context(), client, in.Provider, in.State, in.Code, in.Error)
-	if err != nil {
-		return nil, err
-	}
-	c.setSessionCookie(res)
-	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
+	return c.s.svc.OAuthSignIn(c.r.Context(), client, in.Provider, in.State, in.Code, in.Error)
 }
 
 // GET /user-center/identities

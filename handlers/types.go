@@ -141,6 +141,12 @@ type locationHeader struct {
 	Location string `header:"Location" required:"true" format:"uri" description:"Where to send the browser."`
 }
 
+// pageLocation documents the Location header of 303 answers: a path on
+// the site or an absolute URL (RFC 9110 §10.2.2: a URI reference).
+type pageLocation struct {
+	Location string `header:"Location" required:"true" format:"uri-reference" description:"The page to send the browser to."`
+}
+
 // retryAfter documents the Retry-After header of 429 answers.
 type retryAfter struct {
 	RetryAfter int `header:"Retry-After" required:"true" minimum:"1" description:"Seconds until a retry can succeed (waitTimeMs rounded up)."`

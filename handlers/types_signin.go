@@ -12,8 +12,9 @@ type providerPath struct {
 type oauthStartQuery struct {
 	Provider    string `path:"provider" required:"true" pattern:"^[a-z0-9_-]+$" description:"Provider name: google, github, facebook, x, tiktok, linkedin, or the name of a configured OpenID Connect provider."`
 	RedirectURI string `query:"redirectUri" validate:"required" required:"true" format:"uri" description:"Where the provider sends the browser back with code and state: one of the redirect URIs the app allows for this provider, exactly (400 REDIRECT_NOT_ALLOWED otherwise, also for another provider's)."`
-	Mode        string `query:"mode" validate:"omitempty,oneof=json redirect" enum:"json,redirect" default:"json" description:"json (default): answer 200 with data.url, for SPA and mobile clients. redirect: answer 302 to the provider and set the simpleuser_oauth_ssaid cookie, for a plain browser link whose callback comes back without headers."`
-	SSAID       string `query:"ssaid" maxLength:"128" description:"The device id, in redirect mode only, for a plain link that cannot send x-client-ssaid (the header wins when both are given)."`
+	Mode        string `query:"mode" validate:"omitempty,oneof=json redirect" enum:"json,redirect" default:"json" description:"json (default): answer 200 with data.url, for SPA and mobile clients. redirect: answer 302 to the provider and set the simpleuser_oauth_ssaid cookie, for a plain browser link whose callback comes back without headers; in cookie mode that callback ends with 303 to returnTo."`
+	SSAID       string `query:"ssaid" maxLength:"128" description:"The device id, in redirect mode only, for a plain link from a browser with no other device id: x-client-ssaid and, in cookie mode, the device cookie win over it."`
+	ReturnTo    string `query:"returnTo" maxLength:"2048" description:"In redirect mode with cookie mode on: the page the callback sends the browser to (303) once the session cookie is set, or with error=<data.code> added to its query when the sign-in failed. A path on this site (/account) or a URL of a trusted origin (400 REDIRECT_NOT_ALLOWED otherwise); default: the app's configured page (Options.OAuthReturnTo, else /)."`
 }
 
 // oauthStartSSAID documents how GET /oauth/{provider}/start takes the ssaid.
@@ -33,7 +34,7 @@ type oauthCallbackQuery struct {
 // oauthCallbackSSAID documents how GET /oauth/{provider}/callback takes the ssaid.
 type oauthCallbackSSAID struct {
 	SSAID  string `header:"x-client-ssaid" minLength:"1" maxLength:"128" pattern:"^[\\x21-\\x7e]+$" description:"The device that started the flow (a SPA or mobile client forwarding code and state). Without it, the simpleuser_oauth_ssaid cookie is used; without either, 400 SSAID_REQUIRED."`
-	Cookie string `cookie:"simpleuser_oauth_ssaid" pattern:"^[A-Za-z0-9_-]+$" description:"Set by the start endpoint in redirect mode (HttpOnly, SameSite=Lax): the ssaid, base64url-encoded without padding (RFC 4648 §5), so that a browser following the provider's redirect is recognised; cleared by the callback. A value that does not decode to a valid ssaid is ignored."`
+	Cookie string `cookie:"simpleuser_oauth_ssaid" pattern:"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]*)?$" description:"Set by the start endpoint in redirect mode (HttpOnly, SameSite=Lax): the ssaid, then a dot and the page to return to (returnTo), each base64url-encoded without padding (RFC 4648 §5), so that a browser following the provider's redirect is recognised; cleared by the callback. A value whose ssaid does not decode to a valid ssaid is ignored; a page to return to that is no longer allowed gives way to the configured one."`
 }
 
 // identityPath is the path of DELETE /user-center/identities/{provider}/{subject}.

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -66,8 +68,9 @@ func check(dst any, errs inputErrors) error {
 			delete(errs, name)
 		}
 	}
-	for _, m := range errs { // not a field of dst (cannot happen; kept for safety)
-		msgs = append(msgs, m)
+	// Then fields that are not dst's (a repeated extra form field), by name.
+	for _, name := range slices.Sorted(maps.Keys(errs)) {
+		msgs = append(msgs, errs[name])
 	}
 	return simpleuser.InvalidInput(strings.Join(msgs, "; "))
 }

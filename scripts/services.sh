@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis are installed and running on 127.0.0.1, as
-# the tests expect (DATABASE_URL / REDIS_URL defaults). Installs them from
-# Debian's packages on a fresh machine. Idempotent.
+# the tests expect (DATABASE_URL / REDIS_URL defaults), and that Chromium is
+# installed for the exampleapp's real-browser test (TestBrowserE2E, which
+# fails without it). Installs them from Debian's packages on a fresh
+# machine. Idempotent.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -47,3 +49,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping
+
+# Chromium (headless), for TestBrowserE2E; SIMPLEUSER_CHROMIUM names another binary.
+if [ -z "${SIMPLEUSER_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "services: installing Chromium"
+  need_pkg chromium
+fi
