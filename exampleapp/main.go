@@ -50,11 +50,11 @@ func parseFlags(args []string) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("exampleapp", flag.ContinueOnError)
 	fs.StringVar(&s.addr, "addr", envOr("SIMPLEUSER_ADDR", ":8080"), "listen address (SIMPLEUSER_ADDR)")
-	fs.StringVar(&s.fixedCode, "fixed-code", os.Getenv("SIMPLEUSER_FIXED_CODE"), "send this code every time, for tests (SIMPLEUSER_FIXED_CODE)")
-	fs.StringVar(&s.trustedProxies, "trusted-proxies", os.Getenv("SIMPLEUSER_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (SIMPLEUSER_TRUSTED_PROXIES)")
+	fs.StringVar(&s.fixedCode, "fixed-code", getenv("SIMPLEUSER_FIXED_CODE"), "send this code every time, for tests (SIMPLEUSER_FIXED_CODE)")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("SIMPLEUSER_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (SIMPLEUSER_TRUSTED_PROXIES)")
 	fs.BoolVar(&s.allowAnonymous, "allow-anonymous", envBool("SIMPLEUSER_ALLOW_ANONYMOUS", true), "allow anonymous users keyed by x-client-ssaid (SIMPLEUSER_ALLOW_ANONYMOUS)")
-	fs.StringVar(&s.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
-	fs.StringVar(&s.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
+	fs.StringVar(&s.databaseURL, "database-url", getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
+	fs.StringVar(&s.redisURL, "redis-url", getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
 	fs.StringVar(&s.redisPrefix, "redis-prefix", envOr("SIMPLEUSER_REDIS_PREFIX", "simpleuser:"), "Redis key prefix (SIMPLEUSER_REDIS_PREFIX)")
 	fs.DurationVar(&s.purgeInterval, "purge-interval", envDuration("SIMPLEUSER_PURGE_INTERVAL", time.Hour), "how often to delete idle anonymous users and accounts past their unregister grace period; 0 disables (SIMPLEUSER_PURGE_INTERVAL)")
 	fs.DurationVar(&s.anonymousTTL, "anonymous-ttl", envDuration("SIMPLEUSER_ANONYMOUS_TTL", 30*24*time.Hour), "delete anonymous users idle for longer than this; 0 keeps them (SIMPLEUSER_ANONYMOUS_TTL)")
@@ -64,15 +64,27 @@ func parseFlags(args []string) (settings, error) {
 	return s, fs.Parse(args)
 }
 
+// lookupEnv reads the environment twins of the flags. Tests replace it so
+// that a DATABASE_URL or REDIS_URL exported for the kit's own integration
+// tests never points an exampleapp test at the shared database or the
+// default Redis prefix.
+var lookupEnv = os.LookupEnv
+
+// getenv is os.Getenv over lookupEnv.
+func getenv(name string) string {
+	v, _ := lookupEnv(name)
+	return v
+}
+
 func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := lookupEnv(name); ok {
 		return v
 	}
 	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := lookupEnv(name); ok {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
@@ -81,7 +93,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func envBool(name string, def bool) bool {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := lookupEnv(name); ok {
 		if b, err := strconv.ParseBool(v); err == nil {
 			return b
 		}

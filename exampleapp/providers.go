@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/simpleuser/simpleuser"
@@ -46,12 +45,12 @@ func defineProviderFlags(fs *flag.FlagSet, p *providerSettings) {
 	p.clientIDs, p.clientSecrets = map[string]*string{}, map[string]*string{}
 	for _, b := range builtinProviders {
 		env := "SIMPLEUSER_" + strings.ToUpper(b.name)
-		p.clientIDs[b.name] = fs.String(b.name+"-client-id", os.Getenv(env+"_CLIENT_ID"), b.label+" OAuth client id ("+env+"_CLIENT_ID)")
-		p.clientSecrets[b.name] = fs.String(b.name+"-client-secret", os.Getenv(env+"_CLIENT_SECRET"), b.label+" OAuth client secret ("+env+"_CLIENT_SECRET)")
+		p.clientIDs[b.name] = fs.String(b.name+"-client-id", getenv(env+"_CLIENT_ID"), b.label+" OAuth client id ("+env+"_CLIENT_ID)")
+		p.clientSecrets[b.name] = fs.String(b.name+"-client-secret", getenv(env+"_CLIENT_SECRET"), b.label+" OAuth client secret ("+env+"_CLIENT_SECRET)")
 	}
-	fs.StringVar(&p.oidcIssuer, "oidc-issuer", os.Getenv("SIMPLEUSER_OIDC_ISSUER"), "issuer URL of an OpenID Connect provider, discovered at start (SIMPLEUSER_OIDC_ISSUER)")
-	fs.StringVar(&p.oidcID, "oidc-client-id", os.Getenv("SIMPLEUSER_OIDC_CLIENT_ID"), "its client id (SIMPLEUSER_OIDC_CLIENT_ID)")
-	fs.StringVar(&p.oidcSecret, "oidc-client-secret", os.Getenv("SIMPLEUSER_OIDC_CLIENT_SECRET"), "its client secret (SIMPLEUSER_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&p.oidcIssuer, "oidc-issuer", getenv("SIMPLEUSER_OIDC_ISSUER"), "issuer URL of an OpenID Connect provider, discovered at start (SIMPLEUSER_OIDC_ISSUER)")
+	fs.StringVar(&p.oidcID, "oidc-client-id", getenv("SIMPLEUSER_OIDC_CLIENT_ID"), "its client id (SIMPLEUSER_OIDC_CLIENT_ID)")
+	fs.StringVar(&p.oidcSecret, "oidc-client-secret", getenv("SIMPLEUSER_OIDC_CLIENT_SECRET"), "its client secret (SIMPLEUSER_OIDC_CLIENT_SECRET)")
 	fs.StringVar(&p.oidcName, "oidc-name", envOr("SIMPLEUSER_OIDC_NAME", "oidc"), "its provider name in routes (SIMPLEUSER_OIDC_NAME)")
 	fs.StringVar(&p.oidcLabel, "oidc-label", envOr("SIMPLEUSER_OIDC_LABEL", "OpenID Connect"), "its name on the sign-in page (SIMPLEUSER_OIDC_LABEL)")
 }
