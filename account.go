@@ -106,10 +106,12 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 	if err := s.checkPasswordMax("currentPassword", currentPassword); err != nil {
 		return err
 	}
-	if u.PasswordSet() {
+	if u.PasswordSet() { // the current password is a fresh authentication: no step-up
 		if _, err := s.checkPassword(ctx, c, u, currentPassword, ErrWrongCurrentPassword); err != nil {
 			return err
 		}
+	} else if err := s.StepUp(ctx); err != nil {
+		return err
 	}
 	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged, nil, c.Token)
 }
@@ -131,6 +133,9 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 	}
 	if codeValue == "" {
 		return InvalidInput("code should not be empty")
+	}
+	if err := s.StepUp(ctx); err != nil {
+		return err
 	}
 	newEmail = user.NormalizeEmail(newEmail)
 	ek := user.EmailKey(newEmail)
@@ -198,6 +203,9 @@ func (s *Service) emailFree(ctx context.Context, ek string, selfID int64) error 
 // account cannot unregister itself: 403 ACCOUNT_DISABLED (unregistering
 // would let its address be reused once the grace period is over).
 func (s *Service) Unregister(ctx context.Context, u *user.User) error {
+	if err := s.StepUp(ctx); err != nil {
+		return err
+	}
 	return s.unregister(ctx, u, nil)
 }
 

@@ -48,6 +48,16 @@ var codes = []string{
 	CodeOAuthUnavailable,
 	CodeOAuthFailed,
 	CodeRejected,
+	CodeMFARequired,
+	CodeReauthRequired,
+	CodeInvalidFactor,
+	CodeFactorBlocked,
+	CodeFactorUnavailable,
+	CodeFactorNotFound,
+	CodeFactorNameTaken,
+	CodeLastFactor,
+	CodeTooManyFactors,
+	CodeNotInChallenge,
 }
 
 // Codes returns every machine code the kit itself sends in data.code (the

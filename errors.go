@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/user"
@@ -23,6 +24,10 @@ type Error struct {
 	Message string        // human-readable, safe to show the client
 	Wait    time.Duration // for 429 (and busy 503): how long until a retry can succeed
 	Err     error         // cause, for logs; never shown to the client
+	// Factors are, for MFA_REQUIRED and REAUTH_REQUIRED, the factor kinds
+	// the client may use ("password", "totp", "recovery", "email"...), sent
+	// as data.factors.
+	Factors []string
 }
 
 func (e *Error) Error() string {
@@ -90,6 +95,18 @@ const (
 	// CodeCSRF: a state-changing request authenticated by the kit's
 	// cookies came from another origin (middleware.CSRF).
 	CodeCSRF = "CSRF"
+
+	// The codes of the factor flows (package mfa, whose errors carry them).
+	CodeMFARequired       = "MFA_REQUIRED"
+	CodeReauthRequired    = "REAUTH_REQUIRED"
+	CodeInvalidFactor     = "INVALID_FACTOR"
+	CodeFactorBlocked     = "TOO_MANY_FACTOR_ATTEMPTS"
+	CodeFactorUnavailable = "FACTOR_NOT_AVAILABLE"
+	CodeFactorNotFound    = "FACTOR_NOT_FOUND"
+	CodeFactorNameTaken   = "FACTOR_NAME_TAKEN"
+	CodeLastFactor        = "LAST_FACTOR"
+	CodeTooManyFactors    = "TOO_MANY_FACTORS"
+	CodeNotInChallenge    = "NOT_IN_CHALLENGE"
 )
 
 // The fixed errors of the flows. Messages match nicot-simple-user's.
@@ -158,6 +175,10 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var me *mfa.Error
+	if errors.As(err, &me) {
+		return &Error{Status: me.Status, Code: me.Code, Message: me.Message, Wait: me.Wait, Factors: me.Factors, Err: err}
 	}
 	var he *hooks.Error
 	if errors.As(err, &he) {

@@ -24,6 +24,9 @@ func (s *Service) Identities(ctx context.Context, userID int64) ([]user.Identity
 // concurrent unlinks of one user: two of them can never each remove one of
 // the last two sign-in accounts.
 func (s *Service) Unlink(ctx context.Context, u *user.User, provider, subject string) error {
+	if err := s.StepUp(ctx); err != nil {
+		return err
+	}
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		cur, err := s.update(ctx, u.ID, func(*user.User) error { return nil })
 		if errors.Is(err, user.ErrNotFound) {

@@ -62,6 +62,11 @@ func (s *Service) ListSessions(ctx context.Context, userID int64, currentToken s
 // session's IP. 404 SESSION_NOT_FOUND when userID has no live session of
 // that id, another user's included.
 func (s *Service) EndSession(ctx context.Context, userID int64, id string) error {
+	if c, _ := ClientFrom(ctx); c.Token == "" || s.sessions.ID(session.Key(c.Token)) != id {
+		if err := s.StepUp(ctx); err != nil { // another session: a sensitive action
+			return err
+		}
+	}
 	d, err := s.sessions.EndID(ctx, userID, id)
 	if err != nil {
 		return err
@@ -77,5 +82,8 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 // (all of them when keepToken names none of the user's) and returns how
 // many it ended. RevokeSessions ends them all.
 func (s *Service) EndOtherSessions(ctx context.Context, userID int64, keepToken string) (int, error) {
+	if err := s.StepUp(ctx); err != nil {
+		return 0, err
+	}
 	return s.sessions.RevokeUserExcept(ctx, userID, keepToken)
 }

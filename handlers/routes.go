@@ -80,6 +80,7 @@ func (s *server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, rt: &rt, w: w, r: r}
 		c.client, _ = simpleuser.ClientFrom(r.Context())
+		c.client.TrustedDevice = s.trustedDevice(r)
 		if rt.ssaid && c.client.SSAID == "" {
 			envelope.Error(w, r, s.log, simpleuser.ErrSSAIDRequired)
 			return
@@ -203,7 +204,7 @@ var (
 // routes is the route table: the account routes (nicot-simple-user's), the
 // sign-in provider, identity and settings routes, and the self-service
 // session routes.
-var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes)
+var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, mfaRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{
