@@ -33,17 +33,17 @@ var mfaRoutes = []route{
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/totp",
-		summary: "Start adding a TOTP authenticator",
+		summary:     "Start adding a TOTP authenticator",
 		description: "Makes a secret (sealed at rest with AES-GCM) and returns it with its otpauth:// URI and a QR code, shown once. The authenticator signs in only once confirmed with a first code. Needs a recent authentication (step-up).",
-		tags: []string{"mfa"}, token: tokenRequired, body: new(enrolBody), bodyOptional: true, data: new(enrolData),
+		tags:        []string{"mfa"}, token: tokenRequired, body: new(enrolBody), bodyOptional: true, data: new(enrolData),
 		errors: []routeError{errInput, errSession, errStepUp, {http.StatusConflict, "An authenticator of that name exists (FACTOR_NAME_TAKEN), or the user has the most allowed (TOO_MANY_FACTORS)."}, errTooLarge, errMedia, errBackend},
 		handle: enrolTOTP,
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/totp/{id}/confirm",
-		summary: "Confirm a TOTP authenticator with a first code",
+		summary:     "Confirm a TOTP authenticator with a first code",
 		description: "The first factor of an account turns MFA on and, when no recovery codes are left, returns 10 fresh ones (shown once). The code's time step is spent. Needs a recent authentication (step-up).",
-		tags: []string{"mfa"}, token: tokenRequired, query: new(idPath), body: new(codeBody), data: new(factorChangeData),
+		tags:        []string{"mfa"}, token: tokenRequired, query: new(idPath), body: new(codeBody), data: new(factorChangeData),
 		errors: []routeError{errInput, errSession, {http.StatusForbidden, "Wrong or used code (INVALID_FACTOR), or as for every step-up route (REAUTH_REQUIRED, ACCOUNT_DISABLED, MFA_REQUIRED)."}, errNoSuch, errTooLarge, errMedia, errBackend},
 		handle: confirmTOTP,
 	},
@@ -63,9 +63,9 @@ var mfaRoutes = []route{
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/email",
-		summary: "Turn the email code on or off as a factor",
+		summary:     "Turn the email code on or off as a factor",
 		description: "A SecondFactor code sent to the account's address (POST /user-center/mfa/send-code) then completes sign-ins by password or provider (not those by an email code: one channel is not two factors). The first factor turns MFA on. Needs a recent authentication (step-up).",
-		tags: []string{"mfa"}, token: tokenRequired, body: new(emailFactorBody), data: new(factorChangeData),
+		tags:        []string{"mfa"}, token: tokenRequired, body: new(emailFactorBody), data: new(factorChangeData),
 		errors: []routeError{{http.StatusBadRequest, "Invalid input, or an account without an address (FACTOR_NOT_AVAILABLE)."}, errSession, errStepUp, errLastOne, errTooLarge, errMedia, errBackend},
 		handle: setEmailFactor,
 	},
@@ -92,9 +92,9 @@ var mfaRoutes = []route{
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/send-code",
-		summary: "Send a code to the account's address as a factor",
+		summary:     "Send a code to the account's address as a factor",
 		description: "For a session waiting for its second factor (when email is among the login answer's factors) or for re-authentication: the app's SendCode hook delivers a code of purpose SecondFactor to the account's own address, under the usual send limits.",
-		tags: []string{"mfa"}, ssaid: true, token: tokenRequired,
+		tags:        []string{"mfa"}, ssaid: true, token: tokenRequired,
 		errors: []routeError{{http.StatusBadRequest, "No ssaid (SSAID_REQUIRED), or the email code is not usable for this session (FACTOR_NOT_AVAILABLE)."}, errSession, errDisabled, errTooLarge, errMedia,
 			{http.StatusTooManyRequests, "Send cooldown running (SEND_COOLDOWN); data.waitTimeMs and Retry-After tell when to retry."},
 			{http.StatusBadGateway, "Delivery failed (SEND_FAILED)."}, errBackend},
@@ -102,18 +102,18 @@ var mfaRoutes = []route{
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/challenge",
-		summary: "Complete a sign-in with a second factor",
+		summary:     "Complete a sign-in with a second factor",
 		description: "With the token of a login answer that said mfaRequired: checks the factor, ends that challenge session and answers a full session with a fresh token, exactly as POST /login does (in cookie mode the session cookie is replaced). With trustDevice, the answer also carries a device token (and, in cookie mode, a cookie) that skips the second factor on this device for a while.",
-		tags: []string{"mfa"}, token: tokenRequired, body: new(challengeBody), data: new(loginData),
+		tags:        []string{"mfa"}, token: tokenRequired, body: new(challengeBody), data: new(loginData),
 		errors: []routeError{errNoFactor, errSession, {http.StatusForbidden, "Wrong, used or expired code (INVALID_FACTOR, INVALID_CODE), or a disabled account (ACCOUNT_DISABLED)."},
 			{http.StatusConflict, "The session is not waiting for a second factor (NOT_IN_CHALLENGE)."}, errTooLarge, errMedia, errTooMany, errBackend},
 		handle: completeChallenge,
 	},
 	{
 		method: http.MethodPost, path: "/user-center/reauth",
-		summary: "Re-authenticate the session (step-up)",
+		summary:     "Re-authenticate the session (step-up)",
 		description: "With the password or a factor: the session's authentication time becomes now, which opens the sensitive actions (change email or password, unlink, manage factors, end other sessions, unregister) for the step-up window (default 10 minutes).",
-		tags: []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(reauthBody), data: new(reauthData),
+		tags:        []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(reauthBody), data: new(reauthData),
 		errors: []routeError{errNoFactor, errSession, errFactor, errTooLarge, errMedia, errTooMany, errBackend},
 		handle: reauth,
 	},
@@ -328,7 +328,7 @@ func completeChallenge(c *call) (any, error) {
 	c.setSessionCookie(res)
 	if res.DeviceToken != "" && c.s.browser.CookieMode {
 		http.SetCookie(c.w, &http.Cookie{Name: c.s.trustedCookieName(), Value: res.DeviceToken, Path: "/",
-			MaxAge: int(c.s.svc.MFA().Config().TrustDeviceFor / time.Second),
+			MaxAge:   int(c.s.svc.MFA().Config().TrustDeviceFor / time.Second),
 			HttpOnly: true, Secure: !c.s.browser.InsecureCookies, SameSite: http.SameSiteLaxMode})
 	}
 	return loginDataOf(res), nil
