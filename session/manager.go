@@ -226,11 +226,15 @@ func (m *Manager) End(ctx context.Context, token string) (*Data, error) {
 }
 
 func (m *Manager) endKey(ctx context.Context, key string) (*Data, error) {
-	b, found, err := m.Store.Find(key)
-	if err != nil || !found {
-		return nil, err
+	var b []byte
+	var found bool
+	var err error
+	if t, ok := m.Store.(Taker); ok {
+		b, found, err = t.Take(ctx, key)
+	} else if b, found, err = m.Store.Find(key); err == nil && found {
+		err = m.Store.Delete(key)
 	}
-	if err := m.Store.Delete(key); err != nil {
+	if err != nil || !found {
 		return nil, err
 	}
 	d := new(Data)

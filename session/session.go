@@ -123,6 +123,15 @@ type Replacer interface {
 	Replace(ctx context.Context, key string, b []byte, expiry time.Time) (written bool, err error)
 }
 
+// Taker is implemented by stores that can read and delete a key in one
+// atomic step (Redis GETDEL). The manager ends sessions with it, so that
+// of concurrent Ends of one session exactly one gets its data: a
+// challenge session completes once. A store without it gets a read, then
+// a delete.
+type Taker interface {
+	Take(ctx context.Context, key string) (b []byte, found bool, err error)
+}
+
 // Index maps a user to the store keys of their sessions, each with its
 // expiry. "Oldest" below means the earliest expiry (ties: the smaller key):
 // sessions share one lifetime, so the one created first.
