@@ -43,6 +43,8 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -99,6 +101,13 @@ func backfill(ctx context.Context, tx pgx.Tx) error { return nil }
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+`,
+	"docs/factors.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var secret []byte
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/sign-in-methods.md": `
 var ctx context.Context
