@@ -132,6 +132,10 @@ type Store interface {
 	// for an earlier or equal step, or no such authenticator. Of
 	// concurrent calls with one step, exactly one gets true.
 	AcceptStep(ctx context.Context, userID int64, id string, step int64, at time.Time) (bool, error)
+	// SetSecret replaces the sealed secret of one authenticator (a secret
+	// sealed again under the current key); ErrNotFound when the user has
+	// none of that id.
+	SetSecret(ctx context.Context, userID int64, id string, sealed []byte) error
 	// RemoveAuthenticator deletes one authenticator; ErrNotFound when the
 	// user has none of that id.
 	RemoveAuthenticator(ctx context.Context, userID int64, id string) error

@@ -27,8 +27,9 @@ type Config struct {
 	Issuer string
 	// OldSecrets are app secrets used before the current one
 	// (simpleuser.Config.Secret), newest first: TOTP secrets, recovery
-	// codes and device tokens made under them stay usable, and are
-	// re-sealed under the current one when used.
+	// codes and device tokens made under them stay usable. A TOTP secret
+	// is sealed again under the current key at its next use; recovery
+	// codes move with their next regeneration, device tokens expire.
 	OldSecrets [][]byte
 	// StepUpWindow is how long after an authentication a session may do
 	// sensitive actions (change email or password, unlink a sign-in
@@ -167,14 +168,20 @@ type State struct {
 	Factors []string
 }
 
-// State reads the factor state of userID: three store reads (settings,
-// authenticators, recovery codes), plus ExtraFactors.
+// State reads the factor state of userID: the settings, and when MFA is
+// on the authenticators and recovery codes (an account with MFA off has
+// none: the flows turn MFA on with the first factor and remove them all
+// when it goes off), plus ExtraFactors. A sign-in into an account without
+// MFA costs one read of the factor store.
 func (m *Service) State(ctx context.Context, userID int64) (State, error) {
 	st, err := m.store.Settings(ctx, userID)
 	if err != nil {
 		return State{}, err
 	}
 	out := State{Enabled: st.Enabled}
+	if !st.Enabled {
+		return out, m.extra(ctx, userID, &out)
+	}
 	auths, err := m.store.Authenticators(ctx, userID)
 	if err != nil {
 		return State{}, err
@@ -192,14 +199,17 @@ func (m *Service) State(ctx context.Context, userID int64) (State, error) {
 	if st.EmailFactor {
 		out.Factors = append(out.Factors, FactorEmail)
 	}
-	if m.cfg.ExtraFactors != nil {
-		extra, err := m.cfg.ExtraFactors(ctx, userID)
-		if err != nil {
-			return State{}, err
-		}
-		out.Factors = append(out.Factors, extra...)
+	return out, m.extra(ctx, userID, &out)
+}
+
+// extra appends the ExtraFactors of userID to st.
+func (m *Service) extra(ctx context.Context, userID int64, st *State) error {
+	if m.cfg.ExtraFactors == nil {
+		return nil
 	}
-	return out, nil
+	extra, err := m.cfg.ExtraFactors(ctx, userID)
+	st.Factors = append(st.Factors, extra...)
+	return err
 }
 
 // SkipsChallenge reports whether a sign-in with provider ("" for code and

@@ -98,6 +98,9 @@ func (m *Service) verifyTOTP(ctx context.Context, userID int64, code string) (bo
 			continue
 		}
 		if ok, err := m.store.AcceptStep(ctx, userID, a.ID, step, now); err != nil || ok {
+			if ok && m.kr.NeedsReseal(a.Secret) {
+				m.reseal(ctx, userID, a.ID, secret)
+			}
 			return ok, err
 		}
 		// Matched a step already spent: a replay. Another authenticator
@@ -105,6 +108,20 @@ func (m *Service) verifyTOTP(ctx context.Context, userID int64, code string) (bo
 		return false, nil
 	}
 	return false, nil
+}
+
+// reseal seals secret again under the current key (the app's secret was
+// rotated: Config.OldSecrets), so that the old one can be dropped once
+// every authenticator was used. A failure is logged: the old key still
+// opens it.
+func (m *Service) reseal(ctx context.Context, userID int64, id string, secret []byte) {
+	sealed, err := m.kr.Seal(userID, id, secret)
+	if err == nil {
+		err = m.store.SetSecret(ctx, userID, id, sealed)
+	}
+	if err != nil {
+		m.d.Log.WarnContext(ctx, "simpleuser: re-sealing a TOTP secret failed", slog.Any("error", err))
+	}
 }
 
 func (m *Service) verifyRecovery(ctx context.Context, u *user.User, code string) (bool, error) {

@@ -100,6 +100,19 @@ func (s *Store) AcceptStep(_ context.Context, userID int64, id string, step int6
 	return false, nil
 }
 
+// SetSecret replaces one authenticator's sealed secret.
+func (s *Store) SetSecret(_ context.Context, userID int64, id string, sealed []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.auths[userID] {
+		if a := &s.auths[userID][i]; a.ID == id {
+			a.Secret = bytes.Clone(sealed)
+			return nil
+		}
+	}
+	return mfa.ErrNotFound
+}
+
 // RemoveAuthenticator deletes one authenticator.
 func (s *Store) RemoveAuthenticator(_ context.Context, userID int64, id string) error {
 	s.mu.Lock()

@@ -77,6 +77,13 @@ func testAuthenticators(t *testing.T, h Harness) {
 	if len(list) != 2 || list[0].ID != a1.ID || list[1].ID != a2.ID {
 		t.Errorf("Authenticators = %+v, want Phone then Tablet", list)
 	}
+	must(t, h.Store.SetSecret(ctx, u, a2.ID, []byte("resealed")))
+	if got, _ := h.Store.Authenticator(ctx, u, a2.ID); got == nil || string(got.Secret) != "resealed" || got.Name != "Tablet" {
+		t.Errorf("after SetSecret: %+v", got)
+	}
+	if err := h.Store.SetSecret(ctx, other, a2.ID, []byte("x")); !errors.Is(err, mfa.ErrNotFound) {
+		t.Errorf("SetSecret of another user's: %v, want ErrNotFound", err)
+	}
 	must(t, h.Store.RemoveAuthenticator(ctx, u, a1.ID))
 	if err := h.Store.RemoveAuthenticator(ctx, u, a1.ID); !errors.Is(err, mfa.ErrNotFound) {
 		t.Errorf("removing twice: %v, want ErrNotFound", err)

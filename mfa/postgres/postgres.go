@@ -170,6 +170,20 @@ func (s *Store) AcceptStep(ctx context.Context, userID int64, id string, step in
 	return tag.RowsAffected() == 1, nil
 }
 
+// SetSecret replaces one authenticator's sealed secret.
+func (s *Store) SetSecret(ctx context.Context, userID int64, id string, sealed []byte) error {
+	q, ctx, cancel := s.q(ctx)
+	defer cancel()
+	tag, err := q.Exec(ctx, `UPDATE simpleuser_mfa_totp SET secret = $3 WHERE user_id = $1 AND id = $2`, userID, id, sealed)
+	if err != nil {
+		return mapErr("set secret", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return mfa.ErrNotFound
+	}
+	return nil
+}
+
 // RemoveAuthenticator deletes one authenticator.
 func (s *Store) RemoveAuthenticator(ctx context.Context, userID int64, id string) error {
 	q, ctx, cancel := s.q(ctx)

@@ -1,0 +1,126 @@
+package mfa_test
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/testclock"
+	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/mfa/memory"
+	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
+	"github.com/simpleuser/simpleuser/session"
+	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+func newService(t *testing.T, store mfa.Store, clock *testclock.Clock, secret string, older ...string) *mfa.Service {
+	t.Helper()
+	var old [][]byte
+	for _, o := range older {
+		old = append(old, []byte(o))
+	}
+	st, idx := sessionmemory.New()
+	svc, err := mfa.New(mfa.Config{Store: store, OldSecrets: old}, mfa.Deps{
+		Secret: []byte(secret), Risk: riskmemory.New(), Now: clock.Now,
+		Sessions: &session.Manager{Store: st, Index: idx, Now: clock.Now},
+		WithTx:   func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) },
+		Emit:     func(context.Context, hooks.Event) {},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// Rotating the app's secret: with the old one in OldSecrets a TOTP
+// authenticator still signs in, and its secret is sealed again under the
+// new key at that use, so the old secret can then be dropped. A service
+// holding neither key fails loudly (an error that is not INVALID_FACTOR).
+func TestRotateSecret(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	store := memory.New()
+	u := &user.User{ID: 7, Email: "ann@example.com"}
+
+	before := newService(t, store, clock, "secret-2025")
+	a, enr, err := before.EnrolTOTP(ctx, u, "Phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(enr.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func() string {
+		clock.Advance(mfa.TOTPPeriod * time.Second)
+		c, _ := mfa.TOTPCode(secret, mfa.TOTPStep(clock.Now()))
+		return c
+	}
+	codes, err := before.ConfirmTOTP(ctx, u, a.ID, code())
+	if err != nil || len(codes) != mfa.RecoveryCodeCount {
+		t.Fatalf("ConfirmTOTP: %v, %v", codes, err)
+	}
+
+	rotated := newService(t, store, clock, "secret-2026", "secret-2025")
+	if _, err := rotated.Verify(ctx, u, []string{mfa.FactorTOTP}, mfa.FactorTOTP, code()); err != nil {
+		t.Fatalf("TOTP after rotation: %v", err)
+	}
+	if _, err := rotated.Verify(ctx, u, []string{mfa.FactorRecovery}, mfa.FactorRecovery, codes[0]); err != nil {
+		t.Fatalf("recovery code after rotation: %v", err)
+	}
+	stored, _ := store.Authenticator(ctx, u.ID, a.ID)
+	if rotated.Keyring().NeedsReseal(stored.Secret) {
+		t.Fatal("the secret was not sealed again under the new key")
+	}
+
+	dropped := newService(t, store, clock, "secret-2026")
+	if _, err := dropped.Verify(ctx, u, []string{mfa.FactorTOTP}, mfa.FactorTOTP, code()); err != nil {
+		t.Fatalf("TOTP with the old secret dropped: %v", err)
+	}
+	unknown := newService(t, store, clock, "another secret")
+	_, err = unknown.Verify(ctx, u, []string{mfa.FactorTOTP}, mfa.FactorTOTP, code())
+	if err == nil || errors.Is(err, mfa.ErrInvalidFactor) || !errors.Is(err, mfa.ErrUnknownKey) {
+		t.Fatalf("TOTP under an unknown key: %v, want ErrUnknownKey", err)
+	}
+}
+
+// A code is refused outside ±1 step, and a matched step is spent.
+func TestVerifyWindowAndReplay(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(time.Date(2026, 5, 1, 12, 0, 15, 0, time.UTC))
+	store := memory.New()
+	svc := newService(t, store, clock, "s")
+	u := &user.User{ID: 9, Email: "bob@example.com"}
+	a, enr, _ := svc.EnrolTOTP(ctx, u, "")
+	if a.Name != "Authenticator" {
+		t.Errorf("default name %q", a.Name)
+	}
+	secret, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(enr.Secret)
+	at := func(d int64) string { c, _ := mfa.TOTPCode(secret, mfa.TOTPStep(clock.Now())+d); return c }
+	if _, err := svc.ConfirmTOTP(ctx, u, a.ID, at(0)); err != nil {
+		t.Fatal(err)
+	}
+	allowed := []string{mfa.FactorTOTP}
+	for _, tc := range []struct {
+		delta int64
+		ok    bool
+	}{{-2, false}, {-1, false} /* older than the confirmed step */, {2, false}, {1, true}, {1, false} /* replay */} {
+		_, err := svc.Verify(ctx, u, allowed, mfa.FactorTOTP, at(tc.delta))
+		if (err == nil) != tc.ok {
+			t.Errorf("code of step %+d: %v, want ok=%v", tc.delta, err, tc.ok)
+		}
+	}
+	if _, err := svc.Verify(ctx, u, []string{mfa.FactorRecovery}, mfa.FactorTOTP, at(0)); !errors.Is(err, mfa.ErrFactorUnavailable) {
+		t.Errorf("a factor not allowed: %v", err)
+	}
+	if _, _, err := svc.EnrolTOTP(ctx, u, "bad\x00name"); err == nil {
+		t.Error("a name with a NUL was accepted")
+	}
+}
