@@ -360,3 +360,47 @@ func TestEmailFactor(t *testing.T) {
 		e.do(rq{method: "POST", path: "/user-center/mfa/send-code", ssaid: dev, token: r.str("token")}).want(t, 400, mfa.CodeFactorUnavailable)
 	})
 }
+
+// In cookie mode a browser completes the challenge with its cookies alone:
+// the challenge answer replaces the session cookie with the full session's
+// and sets the trusted-device cookie, which then skips the challenge; a
+// cross-origin challenge is refused (CSRF).
+func TestMFACookieMode(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		e := newEnv(t, withBackend(b), withConfig(cookieModeOn))
+		br := newBrowser(e)
+		email, pw := e.email("page"), "password-1"
+		br.do(rq{method: "POST", path: "/send-code/send", body: map[string]any{"email": email, "codePurpose": "Login"}}).want(t, 200, "")
+		r := br.do(rq{method: "POST", path: "/login", body: map[string]any{"email": email, "code": e.lastCode(email, "Login"), "setPassword": pw}}).want(t, 200, "")
+		secret, _ := e.enrolTOTP(e.ssaid("api"), r.str("token"), "Phone")
+		e.nextStep()
+
+		ch := br.do(rq{method: "POST", path: "/login", body: map[string]any{"email": email, "password": pw}}).want(t, 200, "")
+		if ch.data["mfaRequired"] != true {
+			t.Fatalf("login: %s", ch.raw)
+		}
+		if c := sessionSet(ch); c == nil || c.Value != ch.str("token") || c.MaxAge != int(mfa.DefaultChallengeTTL/time.Second) || !c.HttpOnly {
+			t.Fatalf("challenge session cookie %+v, want the challenge's lifetime", c)
+		}
+		br.me().want(t, 403, mfa.CodeMFARequired)
+		body := map[string]any{"factor": "totp", "code": e.totp(secret), "trustDevice": true}
+		br.from("cross-site", "https://evil.example").do(rq{method: "POST", path: "/user-center/mfa/challenge", body: body}).want(t, 403, simpleuser.CodeCSRF)
+		done := br.do(rq{method: "POST", path: "/user-center/mfa/challenge", body: body}).want(t, 200, "")
+		wantSessionCookie(t, e, done, done.str("token"))
+		if br.cookies["__Host-simpleuser_trusted_device"] != done.str("deviceToken") || done.str("deviceToken") == "" {
+			t.Fatalf("trusted-device cookie: %v; answer %s", br.cookies, done.raw)
+		}
+		if m := br.me().want(t, 200, ""); m.data["mfaEnabled"] != true {
+			t.Fatalf("/me: %s", m.raw)
+		}
+		again := br.do(rq{method: "POST", path: "/login", body: map[string]any{"email": email, "password": pw}}).want(t, 200, "")
+		if again.data["mfaRequired"] != nil {
+			t.Fatalf("a login with the trusted-device cookie was challenged: %s", again.raw)
+		}
+		// Revoking every device clears the cookie.
+		br.do(rq{method: "DELETE", path: "/user-center/mfa/devices"}).want(t, 200, "")
+		if _, ok := br.cookies["__Host-simpleuser_trusted_device"]; ok {
+			t.Fatalf("the trusted-device cookie survived its revocation: %v", br.cookies)
+		}
+	})
+}
