@@ -291,7 +291,11 @@ func TestTrustedDevice(t *testing.T) {
 			e.me(dev, r.str("token")).want(t, 200, "")
 		}
 		// A forged token does not skip it.
-		bad := e.do(rq{method: "POST", path: "/login", ssaid: dev, header: map[string]string{"x-client-trusted-device": device[:91] + "A"},
+		forged := device[:91] + "A"
+		if forged == device {
+			forged = device[:91] + "B"
+		}
+		bad := e.do(rq{method: "POST", path: "/login", ssaid: dev, header: map[string]string{"x-client-trusted-device": forged},
 			body: map[string]any{"email": email, "password": pw}}).want(t, 200, "")
 		if bad.data["mfaRequired"] != true {
 			t.Fatalf("a forged device token skipped the challenge: %s", bad.raw)
