@@ -155,8 +155,11 @@ func (s *Sender) Render(req hooks.SendCodeRequest, codeValue string) (Rendered, 
 }
 
 // locale returns the best match of an Accept-Language value among the
-// configured languages (RFC 4647 lookup with CLDR's distances, as
-// golang.org/x/text/language matches), English when none is acceptable.
+// configured languages (golang.org/x/text/language's Matcher: BCP 47 tags
+// with CLDR's language distances, so "de-CH" and "gsw" read German, "pt-BR"
+// Portuguese), English when no language matches with High confidence or
+// better: a match only in a related script ("zh-CN" for "zh-Hant",
+// confidence Low) would be harder to read than English.
 func (s *Sender) locale(acceptLanguage string) *locale {
 	if len(s.locales) == 1 || acceptLanguage == "" {
 		return s.locales[0]
@@ -166,7 +169,7 @@ func (s *Sender) locale(acceptLanguage string) *locale {
 		return s.locales[0]
 	}
 	_, i, conf := s.matcher.Match(tags...)
-	if conf == language.No {
+	if conf < language.High {
 		return s.locales[0]
 	}
 	return s.locales[i]

@@ -68,15 +68,20 @@ var german = mail.Messages{
 
 // The language is the best match of Accept-Language among English and the
 // app's translations (a regional variant matches its language; q-values
-// order the choices); English when nothing matches.
+// order the choices); English when nothing matches well (another script of
+// the language is not a match).
 func TestLanguageFromAcceptLanguage(t *testing.T) {
 	cfg := baseConfig()
-	cfg.Translations = map[string]mail.Messages{"de": german}
+	cfg.Translations = map[string]mail.Messages{"de": german, "zh-Hant": german}
 	s, err := mail.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for al, want := range map[string]string{
+		"gsw":                       "de", // Swiss German reads German
+		"zh-TW":                     "zh-Hant",
+		"zh-CN":                     "en", // a Simplified Chinese reader is not given Traditional
+		"zh-CN, de;q=0.5":           "de",
 		"":                          "en",
 		"de":                        "de",
 		"de-CH, en;q=0.5":           "de",
