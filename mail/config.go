@@ -35,11 +35,11 @@ const (
 
 // Defaults of Config's zero values.
 const (
-	DefaultTimeout       = 10 * time.Second
-	DefaultAuthMechanism = "PLAIN"
-	DefaultPortStartTLS  = 587
-	DefaultPortTLS       = 465
-	DefaultPortNoTLS     = 25
+	DefaultTimeout       = 10 * time.Second // Config.Timeout: one whole delivery
+	DefaultAuthMechanism = "PLAIN"          // Config.AuthMechanism (RFC 4616)
+	DefaultPortStartTLS  = 587              // Config.Port with StartTLS (submission, RFC 6409)
+	DefaultPortTLS       = 465              // Config.Port with ImplicitTLS (submissions, RFC 8314)
+	DefaultPortNoTLS     = 25               // Config.Port with NoTLS
 )
 
 // Config configures a Sender. Zero values mean the documented defaults;
