@@ -296,7 +296,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OAuth.StateTTL < 0 {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
-	c.Browser = c.Browser.withDefaults(bad)
+	c.Browser = c.Browser.WithDefaults(bad)
 	return c, errors.Join(errs...)
 }
 
