@@ -12,6 +12,7 @@ import (
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -95,18 +96,6 @@ const (
 	// CodeCSRF: a state-changing request authenticated by the kit's
 	// cookies came from another origin (middleware.CSRF).
 	CodeCSRF = "CSRF"
-
-	// The codes of the factor flows (package mfa, whose errors carry them).
-	CodeMFARequired       = "MFA_REQUIRED"
-	CodeReauthRequired    = "REAUTH_REQUIRED"
-	CodeInvalidFactor     = "INVALID_FACTOR"
-	CodeFactorBlocked     = "TOO_MANY_FACTOR_ATTEMPTS"
-	CodeFactorUnavailable = "FACTOR_NOT_AVAILABLE"
-	CodeFactorNotFound    = "FACTOR_NOT_FOUND"
-	CodeFactorNameTaken   = "FACTOR_NAME_TAKEN"
-	CodeLastFactor        = "LAST_FACTOR"
-	CodeTooManyFactors    = "TOO_MANY_FACTORS"
-	CodeNotInChallenge    = "NOT_IN_CHALLENGE"
 )
 
 // The fixed errors of the flows. Messages match nicot-simple-user's.
@@ -187,6 +176,9 @@ func AsError(err error) *Error {
 			code = CodeRejected
 		}
 		return &Error{Status: he.Status, Code: code, Message: he.Message, Err: err}
+	}
+	if errors.Is(err, session.ErrNotFound) { // a session ended while a flow used it
+		return &Error{Status: ErrInvalidToken.Status, Code: ErrInvalidToken.Code, Message: ErrInvalidToken.Message, Err: err}
 	}
 	if name := backend.Name(err); name != "" {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: name + " unavailable", Wait: time.Second, Err: err}

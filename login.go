@@ -32,15 +32,10 @@ type LoginResult struct {
 	Created   bool // the login registered the account
 	// MFARequired: the account has MFA on, so Token names a challenge-stage
 	// session (short-lived; it opens only the factor endpoints and logout)
-	// until a second factor completes it (Service.CompleteChallenge);
-	// Factors are the kinds that can (mfa.ChallengeFactors).
+	// until a second factor completes it (mfa.Service.Complete); Factors
+	// are the kinds that can (mfa.ChallengeFactors).
 	MFARequired bool
 	Factors     []string
-	// DeviceToken, set by CompleteChallenge when asked to trust the
-	// device, skips the second factor at the device's next sign-ins
-	// (Client.TrustedDevice) until DeviceExpiresAt or its revocation.
-	DeviceToken     string
-	DeviceExpiresAt time.Time
 }
 
 // Login logs a user in by code or password and issues a session.

@@ -43,12 +43,14 @@ func BenchmarkMe(b *testing.B) {
 					b.Fatal(res, err)
 				}
 				c.Token = res.Token
-				if err := svc.SendFactorCode(ctx, c); err != nil {
+				if err := svc.MFA().SendCode(svc.WithClient(ctx, c), c.Token, nil); err != nil {
 					b.Fatal(err)
 				}
-				if res, err = svc.CompleteChallenge(ctx, c, mfa.FactorEmail, "000000", false); err != nil {
+				done, err := svc.MFA().Complete(ctx, c.Token, nil, mfa.FactorEmail, "000000", false, "")
+				if err != nil {
 					b.Fatal(err)
 				}
+				res.Token = done.Token
 			}
 			h := handlers.New(svc, handlers.Options{})
 			req := httptest.NewRequest(http.MethodGet, "/api/user-center/me", nil)

@@ -40,14 +40,14 @@ func TestProviderSignInChallenged(t *testing.T) {
 			}
 			ch := dev
 			ch.Token = again.Token
-			if _, err := o.svc.ResolveUser(ctx, ch); simpleuser.AsError(err).Code != simpleuser.CodeMFARequired {
+			if _, err := o.svc.ResolveUser(ctx, ch); simpleuser.AsError(err).Code != mfa.CodeMFARequired {
 				t.Fatalf("the challenge session resolved a user: %v", err)
 			}
-			if err := o.svc.SendFactorCode(ctx, ch); err != nil {
+			if err := o.svc.MFA().SendCode(o.svc.WithClient(ctx, ch), ch.Token, nil); err != nil { // the send limits need the client
 				t.Fatal(err)
 			}
 			code := o.mail.code(string(k)+"@example.com", hooks.PurposeSecondFactor)
-			full, err := o.svc.CompleteChallenge(ctx, ch, mfa.FactorEmail, code, false)
+			full, err := o.svc.MFA().Complete(ctx, ch.Token, nil, mfa.FactorEmail, code, false, "")
 			if err != nil || full.Token == again.Token {
 				t.Fatalf("CompleteChallenge: %+v, %v", full, err)
 			}
@@ -84,7 +84,7 @@ func TestChallengeCompletesOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 8 {
 			wg.Go(func() {
-				if _, err := f.svc.CompleteChallenge(ctx, c, mfa.FactorRecovery, codes[i], false); err == nil {
+				if _, err := f.svc.MFA().Complete(ctx, c.Token, nil, mfa.FactorRecovery, codes[i], false, ""); err == nil {
 					wins.Add(1)
 				} else if s := status(err); s != 401 && s != 403 && s != 429 {
 					t.Errorf("completion %d: %v", i, err)

@@ -4,18 +4,25 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
 // Error documentation of the second-factor routes.
 var (
-	errStepUp    = routeError{http.StatusForbidden, "The session last authenticated longer ago than the step-up window (REAUTH_REQUIRED; data.factors lists what POST /user-center/reauth accepts), the account is disabled (ACCOUNT_DISABLED), or the session still needs its second factor (MFA_REQUIRED)."}
-	errFactor    = routeError{http.StatusForbidden, "Wrong, used or expired code (INVALID_FACTOR, INVALID_CODE, INVALID_PASSWORD), or a session that still needs its second factor (MFA_REQUIRED)."}
-	errNoFactor  = routeError{http.StatusBadRequest, "Invalid input (INVALID_INPUT), or a factor the account does not have or cannot use here (FACTOR_NOT_AVAILABLE)."}
-	errTooMany   = routeError{http.StatusTooManyRequests, "Too many wrong codes or passwords (TOO_MANY_FACTOR_ATTEMPTS, TOO_MANY_CODE_ATTEMPTS, TOO_MANY_PASSWORD_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."}
-	errNoSuch    = routeError{http.StatusNotFound, "The user has no authenticator or trusted device of that id (FACTOR_NOT_FOUND)."}
-	errLastOne   = routeError{http.StatusConflict, "It is the last second factor while MFA is on (LAST_FACTOR): turn MFA off with POST /user-center/mfa/disable instead."}
+	errStepUp   = routeError{http.StatusForbidden, "The session last authenticated longer ago than the step-up window (REAUTH_REQUIRED; data.factors lists what POST /user-center/reauth accepts), the account is disabled (ACCOUNT_DISABLED), or the session still needs its second factor (MFA_REQUIRED)."}
+	errFactor   = routeError{http.StatusForbidden, "Wrong, used or expired code (INVALID_FACTOR, INVALID_CODE, INVALID_PASSWORD), or a session that still needs its second factor (MFA_REQUIRED)."}
+	errNoFactor = routeError{http.StatusBadRequest, "Invalid input (INVALID_INPUT), or a factor the account does not have or cannot use here (FACTOR_NOT_AVAILABLE)."}
+	errTooMany  = routeError{http.StatusTooManyRequests, "Too many wrong codes or passwords (TOO_MANY_FACTOR_ATTEMPTS, TOO_MANY_CODE_ATTEMPTS, TOO_MANY_PASSWORD_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."}
+	errNoSuch   = routeError{http.StatusNotFound, "The user has no authenticator or trusted device of that id (FACTOR_NOT_FOUND)."}
+	errLastOne  = routeError{http.StatusConflict, "It is the last second factor while MFA is on (LAST_FACTOR): turn MFA off with POST /user-center/mfa/disable instead."}
+)
+
+// The trusted-device token's header, and its cookie (cookie mode; with
+// the __Host- prefix unless the kit's cookies are insecure).
+const (
 	trustedHdr   = "x-client-trusted-device"
 	trustedCooky = "simpleuser_trusted_device"
 )
@@ -310,28 +317,51 @@ func revokeDevice(c *call) (any, error) {
 	return nil, err
 }
 
+// pendingSession is the request's session whatever its stage: 401
+// without a token.
+func (c *call) pendingSession() (*session.Data, error) {
+	d, err := simpleuser.PendingSession(c.r.Context())
+	if err == nil && d == nil {
+		err = simpleuser.ErrAuthRequired
+	}
+	return d, err
+}
+
 // POST /user-center/mfa/send-code
 func sendFactorCode(c *call) (any, error) {
-	return nil, c.s.svc.SendFactorCode(c.r.Context(), c.client)
+	d, err := c.pendingSession()
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.s.svc.MFA().SendCode(c.r.Context(), c.client.Token, d)
 }
 
 // POST /user-center/mfa/challenge
 func completeChallenge(c *call) (any, error) {
+	d, err := c.pendingSession()
+	if err != nil {
+		return nil, err
+	}
 	var in challengeBody
 	if _, err := c.decodeBody(&in); err != nil {
 		return nil, err
 	}
-	res, err := c.s.svc.CompleteChallenge(c.r.Context(), c.client, in.Factor, in.Code, in.TrustDevice)
+	done, err := c.s.svc.MFA().Complete(c.r.Context(), c.client.Token, d, in.Factor, in.Code, in.TrustDevice, session.Device(c.client.UserAgent))
 	if err != nil {
 		return nil, err
 	}
+	res := &simpleuser.LoginResult{Token: done.Token, ExpiresAt: done.ExpiresAt, UserID: done.UserID}
 	c.setSessionCookie(res)
-	if res.DeviceToken != "" && c.s.browser.CookieMode {
-		http.SetCookie(c.w, &http.Cookie{Name: c.s.trustedCookieName(), Value: res.DeviceToken, Path: "/",
+	if done.DeviceToken != "" && c.s.browser.CookieMode {
+		http.SetCookie(c.w, &http.Cookie{Name: c.s.trustedCookieName(), Value: done.DeviceToken, Path: "/",
 			MaxAge:   int(c.s.svc.MFA().Config().TrustDeviceFor / time.Second),
 			HttpOnly: true, Secure: !c.s.browser.InsecureCookies, SameSite: http.SameSiteLaxMode})
 	}
-	return loginDataOf(res), nil
+	out := loginDataOf(res)
+	if done.DeviceToken != "" {
+		out.DeviceToken, out.DeviceTokenExpiresAt = done.DeviceToken, formatTime(done.DeviceExpiresAt)
+	}
+	return out, nil
 }
 
 // clearTrustedCookie drops the trusted-device cookie (cookie mode) once
@@ -348,11 +378,15 @@ func (c *call) clearTrustedCookie() {
 
 // POST /user-center/reauth
 func reauth(c *call) (any, error) {
+	d, err := c.pendingSession()
+	if err != nil {
+		return nil, err
+	}
 	var in reauthBody
 	if _, err := c.decodeBody(&in); err != nil {
 		return nil, err
 	}
-	at, err := c.s.svc.Reauth(c.r.Context(), c.client, in.Factor, in.Code)
+	at, err := c.s.svc.MFA().Reauth(c.r.Context(), c.client.Token, d, in.Factor, in.Code)
 	if err != nil {
 		return nil, err
 	}

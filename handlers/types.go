@@ -96,11 +96,7 @@ type loginData struct {
 
 // loginDataOf renders a login result.
 func loginDataOf(res *simpleuser.LoginResult) *loginData {
-	d := &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID, MFARequired: res.MFARequired, Factors: res.Factors}
-	if res.DeviceToken != "" {
-		d.DeviceToken, d.DeviceTokenExpiresAt = res.DeviceToken, formatTime(res.DeviceExpiresAt)
-	}
-	return d
+	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID, MFARequired: res.MFARequired, Factors: res.Factors}
 }
 
 // userExistsData is the data of GET /login/user-exists.

@@ -91,8 +91,13 @@ type Deps struct {
 	CheckEmailCode func(ctx context.Context, email, code string) error
 	// CheckPassword checks u's password under the password attempt limits.
 	CheckPassword func(ctx context.Context, u *user.User, pw string) error
-	Now           func() time.Time
-	Log           *slog.Logger
+	// SendCode sends a SecondFactor code to email under the send limits.
+	SendCode func(ctx context.Context, email string) error
+	// User loads the user of session d: an error for one unregistered
+	// (401) or disabled (403) since.
+	User func(ctx context.Context, d *session.Data) (*user.User, error)
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // Service runs the factor flows. Create it with New.

@@ -173,24 +173,43 @@ func (m *Service) Login(ctx context.Context, userID int64, provider, deviceToken
 	return st, true, nil
 }
 
-// Completion is a challenge completed: the full session's token and, when
-// the user asked to trust the device, its token and expiry.
+// Completion is a challenge completed: the full session's token, user and
+// expiry and, when the user asked to trust the device, its token and
+// expiry.
 type Completion struct {
 	Token           string
+	UserID          int64
+	ExpiresAt       time.Time
 	DeviceToken     string
 	DeviceExpiresAt time.Time
 }
 
-// Complete finishes the challenge of the session of token (d, its data,
-// in the challenge stage) with a second factor of u: the factor is
-// checked (Verify, among ChallengeFactors(d)), the challenge session ended
-// and a full session issued with a fresh token, the methods of both
-// factors in its AMR (plus "mfa") and AuthAt now: the old token is dead
-// (no fixation). With trust, the device is trusted for
+// sessionOf returns d, or when nil the session of token (any stage), and
+// its user. session.ErrNotFound when the token names no live session.
+func (m *Service) sessionOf(ctx context.Context, token string, d *session.Data) (*session.Data, *user.User, error) {
+	if d == nil {
+		var err error
+		if d, err = m.d.Sessions.Get(ctx, token); err != nil {
+			return nil, nil, err
+		}
+	}
+	u, err := m.d.User(ctx, d)
+	return d, u, err
+}
+
+// Complete finishes the sign-in of the challenge-stage session of token
+// (d, its data when the caller has it, else nil) with a second factor:
+// the factor is checked (Verify, among ChallengeFactors(d)), the challenge
+// session ended and a full session issued with a fresh token, the methods
+// of both factors in its AMR (plus "mfa") and AuthAt now: the old token is
+// dead (no fixation). With trust, the device is trusted for
 // Config.TrustDeviceFor (label: its description). Errors: those of Verify,
-// 409 NOT_IN_CHALLENGE, session.ErrNotFound when the challenge session
-// ended meanwhile.
-func (m *Service) Complete(ctx context.Context, u *user.User, token string, d *session.Data, factor, code string, trust bool, label string) (*Completion, error) {
+// 409 NOT_IN_CHALLENGE, session.ErrNotFound (401) when the session ended.
+func (m *Service) Complete(ctx context.Context, token string, d *session.Data, factor, code string, trust bool, label string) (*Completion, error) {
+	d, u, err := m.sessionOf(ctx, token, d)
+	if err != nil {
+		return nil, err
+	}
 	if d.Stage != session.StageMFA {
 		return nil, ErrNotInChallenge
 	}
@@ -208,7 +227,7 @@ func (m *Service) Complete(ctx context.Context, u *user.User, token string, d *s
 	nd := *old
 	nd.Stage, nd.ExpiresAt, nd.AuthAt = "", time.Time{}, m.now()
 	nd.AMR = addAMR(old.AMR, amr, AMRMFA)
-	out := &Completion{}
+	out := &Completion{UserID: u.ID, ExpiresAt: m.now().Add(m.d.Sessions.SessionLifetime()).UTC()}
 	if out.Token, err = m.d.Sessions.Create(ctx, nd); err != nil {
 		return nil, err
 	}
@@ -295,12 +314,17 @@ func (m *Service) StepUp(u *user.User, d *session.Data) error {
 	return ReauthRequired(ReauthFactors(u, d))
 }
 
-// Reauth re-authenticates the full session of token (data d) of u with
-// one of ReauthFactors(u, d): its AuthAt becomes now and the factor's
-// method joins its AMR. It returns the new AuthAt. Errors: those of
-// Verify, 403 MFA_REQUIRED for a challenge-stage session,
-// session.ErrNotFound when the session ended meanwhile.
-func (m *Service) Reauth(ctx context.Context, u *user.User, token string, d *session.Data, factor, code string) (time.Time, error) {
+// Reauth re-authenticates the full session of token (d, its data when
+// the caller has it, else nil) with the password (factor "password") or a
+// factor, among ReauthFactors: its AuthAt becomes now and the method joins
+// its AMR, which opens the sensitive actions again (StepUp). It returns
+// the new AuthAt. Errors: those of Verify, 403 MFA_REQUIRED for a
+// challenge-stage session, session.ErrNotFound (401) when it ended.
+func (m *Service) Reauth(ctx context.Context, token string, d *session.Data, factor, code string) (time.Time, error) {
+	d, u, err := m.sessionOf(ctx, token, d)
+	if err != nil {
+		return time.Time{}, err
+	}
 	if d.Stage != "" {
 		return time.Time{}, MFARequired(ChallengeFactors(d))
 	}
@@ -313,4 +337,26 @@ func (m *Service) Reauth(ctx context.Context, u *user.User, token string, d *ses
 		d.AuthAt, d.AMR = now, addAMR(d.AMR, amr)
 	})
 	return now, err
+}
+
+// SendCode sends a SecondFactor code to the address of the user of the
+// session of token (d, its data when the caller has it, else nil), for
+// completing its challenge (when the email code is among
+// ChallengeFactors) or for Reauth, under the send limits of that purpose,
+// which need the client in ctx (the middleware puts it there; a Go caller
+// uses simpleuser.Service.WithClient). 400 FACTOR_NOT_AVAILABLE when the
+// email code is not usable for it.
+func (m *Service) SendCode(ctx context.Context, token string, d *session.Data) error {
+	d, u, err := m.sessionOf(ctx, token, d)
+	if err != nil {
+		return err
+	}
+	allowed := ChallengeFactors(d)
+	if d.Stage == "" {
+		allowed = ReauthFactors(u, d)
+	}
+	if u.Email == "" || !slices.Contains(allowed, FactorEmail) {
+		return ErrFactorUnavailable
+	}
+	return m.d.SendCode(ctx, u.Email)
 }

@@ -51,6 +51,9 @@ func (m *Manager) now() time.Time {
 	return time.Now()
 }
 
+// SessionLifetime is the lifetime of a new session (Lifetime, default applied).
+func (m *Manager) SessionLifetime() time.Duration { return m.lifetime() }
+
 func (m *Manager) lifetime() time.Duration {
 	if m.Lifetime > 0 {
 		return m.Lifetime
