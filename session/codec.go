@@ -243,16 +243,53 @@ func (r *reader) string() string {
 	return string(r.bytes(int(n)))
 }
 
-// strings reads what appendStrings wrote (nil for none).
+// strings reads what appendStrings wrote (nil for none). The AMR and
+// factor values the kit writes are returned as constants, not copies: a
+// request decodes them on every session read.
 func (r *reader) strings() []string {
 	n := r.uvarint()
 	if n > uint64(len(r.b)-r.i) { // each string takes a byte at least
 		r.err = true
 		return nil
 	}
-	var out []string
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
 	for range n {
-		out = append(out, r.string())
+		l := r.uvarint()
+		if l > uint64(len(r.b)-r.i) {
+			r.err = true
+			return nil
+		}
+		out = append(out, intern(r.bytes(int(l))))
 	}
 	return out
+}
+
+// intern returns the well-known value b spells without allocating, else a copy.
+func intern(b []byte) string {
+	switch string(b) { // compiled without a conversion
+	case "pwd":
+		return "pwd"
+	case "otp":
+		return "otp"
+	case "mfa":
+		return "mfa"
+	case "email":
+		return "email"
+	case "fed":
+		return "fed"
+	case "hwk":
+		return "hwk"
+	case "swk":
+		return "swk"
+	case "totp":
+		return "totp"
+	case "recovery":
+		return "recovery"
+	case "passkey":
+		return "passkey"
+	}
+	return string(b)
 }
