@@ -124,7 +124,7 @@ func (m *Service) ConfirmTOTP(ctx context.Context, u *user.User, id, code string
 		return nil, ErrInvalidFactor
 	}
 	var codes []string
-	err = m.d.WithTx(ctx, func(ctx context.Context) error {
+	err = m.change(ctx, u.ID, func(ctx context.Context) error {
 		if ok, err := m.store.AcceptStep(ctx, u.ID, a.ID, step, now); err != nil || !ok {
 			if err == nil {
 				err = ErrInvalidFactor // that step was used: wait for the next code
@@ -145,8 +145,27 @@ func (m *Service) ConfirmTOTP(ctx context.Context, u *user.User, id, code string
 	return codes, nil
 }
 
+// change runs fn, a change of userID's factors, as one unit: in one
+// transaction of the user store whose first statement locks the user's
+// settings row (PostgreSQL: concurrent changes of one user's factors, on
+// any instance, take turns), and under a lock of this process (the memory
+// store has no transaction). So two concurrent removals cannot each
+// remove one of the last two factors, nor two first factors each
+// generate recovery codes.
+func (m *Service) change(ctx context.Context, userID int64, fn func(ctx context.Context) error) error {
+	mu := &m.locks[uint64(userID)%uint64(len(m.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+	return m.d.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := m.store.UpdateSettings(ctx, userID, SettingsPatch{}, m.now()); err != nil {
+			return err
+		}
+		return fn(ctx)
+	})
+}
+
 // turnOn enables MFA for u if it is off (event MFAEnabled) and, when u has
-// no recovery codes left, generates a set and returns it. Inside WithTx.
+// no recovery codes left, generates a set and returns it. Inside change.
 func (m *Service) turnOn(ctx context.Context, u *user.User) ([]string, error) {
 	st, err := m.store.Settings(ctx, u.ID)
 	if err != nil {
@@ -185,7 +204,7 @@ func (m *Service) newRecoveryCodes(ctx context.Context, u *user.User) ([]string,
 // on, the last second factor cannot be removed: 409 LAST_FACTOR (turning
 // MFA off needs a current code: Disable). 404 FACTOR_NOT_FOUND.
 func (m *Service) RemoveTOTP(ctx context.Context, u *user.User, id string) error {
-	err := m.d.WithTx(ctx, func(ctx context.Context) error {
+	err := m.change(ctx, u.ID, func(ctx context.Context) error {
 		a, err := m.store.Authenticator(ctx, u.ID, id)
 		if err != nil {
 			return mapStore(err)
@@ -236,7 +255,7 @@ func (m *Service) keepsAFactor(ctx context.Context, userID int64, kind, id strin
 // ("recovery"). 400 FACTOR_NOT_AVAILABLE when MFA is off.
 func (m *Service) RegenerateRecoveryCodes(ctx context.Context, u *user.User) ([]string, error) {
 	var codes []string
-	err := m.d.WithTx(ctx, func(ctx context.Context) error {
+	err := m.change(ctx, u.ID, func(ctx context.Context) error {
 		st, err := m.store.Settings(ctx, u.ID)
 		if err != nil {
 			return err
@@ -265,7 +284,7 @@ func (m *Service) SetEmailFactor(ctx context.Context, u *user.User, on bool) ([]
 		return nil, ErrFactorUnavailable
 	}
 	var codes []string
-	err := m.d.WithTx(ctx, func(ctx context.Context) error {
+	err := m.change(ctx, u.ID, func(ctx context.Context) error {
 		st, err := m.store.Settings(ctx, u.ID)
 		if err != nil || st.EmailFactor == on {
 			return err
@@ -309,7 +328,7 @@ func (m *Service) Disable(ctx context.Context, u *user.User, factor, code string
 	if _, err := m.Verify(ctx, u, st.Factors, factor, code); err != nil {
 		return err
 	}
-	err = m.d.WithTx(ctx, func(ctx context.Context) error {
+	err = m.change(ctx, u.ID, func(ctx context.Context) error {
 		off := false
 		if _, err := m.store.UpdateSettings(ctx, u.ID, SettingsPatch{Enabled: &off, EmailFactor: &off}, m.now()); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
@@ -106,6 +107,7 @@ type Service struct {
 	d     Deps
 	kr    *Keyring
 	store Store
+	locks [64]sync.Mutex // striped by user id: see change
 }
 
 // New validates cfg (errors name the field, relative to

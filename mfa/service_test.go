@@ -13,6 +13,7 @@ import (
 	"github.com/simpleuser/simpleuser/internal/testclock"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/mfa/memory"
+	"github.com/simpleuser/simpleuser/mfa/mfatest"
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
 	"github.com/simpleuser/simpleuser/session"
 	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
@@ -123,4 +124,11 @@ func TestVerifyWindowAndReplay(t *testing.T) {
 	if _, _, err := svc.EnrolTOTP(ctx, u, "bad\x00name"); err == nil {
 		t.Error("a name with a NUL was accepted")
 	}
+}
+
+func TestFlowsMemory(t *testing.T) {
+	clock := testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	svc := newService(t, memory.New(), clock, "s")
+	var next int64
+	mfatest.RunFlows(t, []*mfa.Service{svc}, func(*testing.T) *user.User { next++; return &user.User{ID: next, Email: "f@example.com"} }, clock.Now)
 }

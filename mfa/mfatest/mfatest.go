@@ -4,6 +4,7 @@ package mfatest
 
 import (
 	"bytes"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/user"
 )
 
 // Harness is one store under test and a way to make users it accepts (a
@@ -310,4 +312,50 @@ func testTrustedDevices(t *testing.T, h Harness) {
 	if list, _ := h.Store.TrustedDevices(ctx, other, t0); len(list) != 1 {
 		t.Errorf("another user's devices were touched: %+v", list)
 	}
+}
+
+// RunFlows checks the factor flows where concurrency matters, on svcs:
+// Services on the store under test (their Deps.WithTx the user store's),
+// more than one to play several instances. Of two concurrent removals of
+// a user's last two authenticators one is refused (LAST_FACTOR), so MFA
+// never stays on without a factor. newUser makes a user; now is the
+// services' clock.
+func RunFlows(t *testing.T, svcs []*mfa.Service, newUser func(t *testing.T) *user.User, now func() time.Time) {
+	svc := svcs[0]
+	t.Run("ConcurrentRemoval", func(t *testing.T) {
+		ctx := t.Context()
+		for round := range 4 {
+			u := newUser(t)
+			var ids []string
+			for i := range 2 {
+				a, enr, err := svc.EnrolTOTP(ctx, u, fmt.Sprint("A", i))
+				must(t, err)
+				secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(enr.Secret)
+				must(t, err)
+				code, _ := mfa.TOTPCode(secret, mfa.TOTPStep(now()))
+				_, err = svc.ConfirmTOTP(ctx, u, a.ID, code)
+				must(t, err)
+				ids = append(ids, a.ID)
+			}
+			var removed, refused atomic.Int32
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Go(func() {
+					err := svcs[i%len(svcs)].RemoveTOTP(ctx, u, id)
+					switch {
+					case err == nil:
+						removed.Add(1)
+					case errors.Is(err, mfa.ErrLastFactor):
+						refused.Add(1)
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if removed.Load() != 1 || refused.Load() != 1 {
+				t.Fatalf("round %d: %d removed, %d refused; want 1 and 1", round, removed.Load(), refused.Load())
+			}
+		}
+	})
 }

@@ -4,9 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/simpleuser/simpleuser/hooks"
+	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
+	"github.com/simpleuser/simpleuser/session"
+	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
 
 	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/mfa"
@@ -98,4 +105,30 @@ func TestJoinsTheTransaction(t *testing.T) {
 	if n, _ := store.RecoveryCodesLeft(ctx, id); n != 0 {
 		t.Errorf("%d recovery codes after rollback, want 0", n)
 	}
+}
+
+// The flows on PostgreSQL, in the user store's transactions.
+func TestFlows(t *testing.T) {
+	users, store := newStores(t)
+	st, idx := sessionmemory.New()
+	var svcs []*mfa.Service // two instances: only the database orders them
+	for range 2 {
+		svc, err := mfa.New(mfa.Config{Store: store}, mfa.Deps{
+			Secret: []byte("s"), Risk: riskmemory.New(), Now: time.Now, WithTx: users.WithTx,
+			Sessions: &session.Manager{Store: st, Index: idx},
+			Emit:     func(context.Context, hooks.Event) {},
+			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	mfatest.RunFlows(t, svcs, func(t *testing.T) *user.User {
+		u, err := users.Get(t.Context(), newUser(t, users))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}, time.Now)
 }
