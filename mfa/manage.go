@@ -328,7 +328,19 @@ func (m *Service) Disable(ctx context.Context, u *user.User, factor, code string
 	if _, err := m.Verify(ctx, u, st.Factors, factor, code); err != nil {
 		return err
 	}
-	err = m.change(ctx, u.ID, func(ctx context.Context) error {
+	return m.Reset(ctx, u)
+}
+
+// Reset turns MFA off for u without a factor, as Disable does after its
+// check: for an administrator (a support desk that verified the person
+// out of band) or the app's own recovery flow. Event MFADisabled. It
+// never runs on a request's say-so alone: the JSON API has no route to it.
+func (m *Service) Reset(ctx context.Context, u *user.User) error {
+	err := m.change(ctx, u.ID, func(ctx context.Context) error {
+		st, err := m.store.Settings(ctx, u.ID)
+		if err != nil {
+			return err
+		}
 		off := false
 		if _, err := m.store.UpdateSettings(ctx, u.ID, SettingsPatch{Enabled: &off, EmailFactor: &off}, m.now()); err != nil {
 			return err
@@ -348,7 +360,9 @@ func (m *Service) Disable(ctx context.Context, u *user.User, factor, code string
 		if _, err := m.store.RemoveTrustedDevices(ctx, u.ID); err != nil {
 			return err
 		}
-		m.event(ctx, hooks.MFADisabled, u, "", "")
+		if st.Enabled {
+			m.event(ctx, hooks.MFADisabled, u, "", "")
+		}
 		return nil
 	})
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func newService(t *testing.T, store mfa.Store, clock *testclock.Clock, secret st
 		WithTx:   func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) },
 		Emit:     func(context.Context, hooks.Event) {},
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		User:     func(_ context.Context, d *session.Data) (*user.User, error) { return &user.User{ID: d.UserID}, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +133,64 @@ func TestFlowsMemory(t *testing.T) {
 	svc := newService(t, memory.New(), clock, "s")
 	var next int64
 	mfatest.RunFlows(t, []*mfa.Service{svc}, func(*testing.T) *user.User { next++; return &user.User{ID: next, Email: "f@example.com"} }, clock.Now)
+}
+
+// A factor verified elsewhere (a passkey) completes a challenge and
+// re-authenticates through CompleteVerified and ReauthVerified; Reset
+// turns MFA off without a factor.
+func TestVerifiedElsewhereAndReset(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(time.Now()) // the memory session store expires bodies by the wall clock
+	st, idx := sessionmemory.New()
+	sessions := &session.Manager{Store: st, Index: idx, Now: clock.Now}
+	store := memory.New()
+	svc, err := mfa.New(mfa.Config{Store: store}, mfa.Deps{
+		Secret: []byte("s"), Risk: riskmemory.New(), Now: clock.Now, Sessions: sessions,
+		WithTx: func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) },
+		Emit:   func(context.Context, hooks.Event) {},
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		User:   func(_ context.Context, d *session.Data) (*user.User, error) { return &user.User{ID: d.UserID}, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &user.User{ID: 5, Email: "p@example.com"}
+	if _, err := svc.SetEmailFactor(ctx, u, true); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := sessions.Create(ctx, session.Data{UserID: 5, AMR: []string{"pwd"}})
+	if _, err := svc.CompleteVerified(ctx, full, nil, mfa.AMRHardware, false, ""); !errors.Is(err, mfa.ErrNotInChallenge) {
+		t.Fatalf("CompleteVerified of a full session: %v", err)
+	}
+	ch, _ := sessions.Create(ctx, session.Data{UserID: 5, Stage: session.StageMFA, AMR: []string{"pwd"}})
+	if _, err := svc.ReauthVerified(ctx, ch, nil, mfa.AMRHardware); !errors.Is(err, &mfa.Error{Status: 403, Code: mfa.CodeMFARequired}) {
+		t.Fatalf("ReauthVerified of a challenge session: %v", err)
+	}
+	done, err := svc.CompleteVerified(ctx, ch, nil, mfa.AMRHardware, true, "Firefox on Linux")
+	if err != nil || done.DeviceToken == "" {
+		t.Fatalf("CompleteVerified: %+v, %v", done, err)
+	}
+	d, err := sessions.Get(ctx, done.Token)
+	if err != nil || d.Stage != "" || !slices.Equal(d.AMR, []string{"pwd", "hwk", "mfa"}) {
+		t.Fatalf("completed session: %+v, %v", d, err)
+	}
+	if _, err := sessions.Get(ctx, ch); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("the challenge session lives on: %v", err)
+	}
+	clock.Advance(time.Hour)
+	if _, err := svc.ReauthVerified(ctx, done.Token, nil, mfa.AMRSoftware); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := sessions.Get(ctx, done.Token); !d.AuthAt.Equal(clock.Now().UTC().Truncate(time.Millisecond)) || !slices.Contains(d.AMR, "swk") {
+		t.Fatalf("after ReauthVerified: %+v", d)
+	}
+	if err := svc.Reset(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := svc.State(ctx, 5); err != nil || s.Enabled || len(s.Factors) != 0 {
+		t.Fatalf("after Reset: %+v, %v", s, err)
+	}
+	if s, _ := svc.Status(ctx, 5); len(s.TrustedDevices) != 0 || s.EmailFactor {
+		t.Fatalf("after Reset: %+v", s)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/risk"
@@ -217,6 +218,27 @@ func (m *Service) Complete(ctx context.Context, token string, d *session.Data, f
 	if err != nil {
 		return nil, err
 	}
+	return m.finish(ctx, token, u, amr, trust, label)
+}
+
+// CompleteVerified is Complete for a second factor the caller verified
+// itself (a passkey assertion, package passkey): amr is its RFC 8176
+// method ("hwk", "swk"). The session of token must be in the challenge
+// stage (409 NOT_IN_CHALLENGE) and the caller must have checked that the
+// factor belongs to that session's user.
+func (m *Service) CompleteVerified(ctx context.Context, token string, d *session.Data, amr string, trust bool, label string) (*Completion, error) {
+	d, u, err := m.sessionOf(ctx, token, d)
+	if err != nil {
+		return nil, err
+	}
+	if d.Stage != session.StageMFA {
+		return nil, ErrNotInChallenge
+	}
+	return m.finish(ctx, token, u, amr, trust, label)
+}
+
+// finish ends the challenge session of token and issues the full one.
+func (m *Service) finish(ctx context.Context, token string, u *user.User, amr string, trust bool, label string) (*Completion, error) {
 	old, err := m.d.Sessions.End(ctx, token)
 	if err != nil {
 		return nil, err
@@ -245,7 +267,11 @@ func (m *Service) Complete(ctx context.Context, token string, d *session.Data, f
 func (m *Service) trust(ctx context.Context, userID int64, label string) (string, time.Time, error) {
 	now := m.now()
 	if len(label) > MaxNameLength {
-		label = label[:MaxNameLength]
+		cut := MaxNameLength
+		for cut > 0 && !utf8.RuneStart(label[cut]) {
+			cut-- // never split a character
+		}
+		label = label[:cut]
 	}
 	d := &TrustedDevice{UserID: userID, ID: NewID(), Label: label, CreatedAt: now, ExpiresAt: now.Add(m.cfg.TrustDeviceFor)}
 	list, err := m.store.TrustedDevices(ctx, userID, now)
@@ -332,8 +358,27 @@ func (m *Service) Reauth(ctx context.Context, token string, d *session.Data, fac
 	if err != nil {
 		return time.Time{}, err
 	}
+	return m.reauthed(ctx, token, amr)
+}
+
+// ReauthVerified is Reauth for a factor the caller verified itself (a
+// passkey assertion of the session's user): amr is its RFC 8176 method.
+// The session must be a full one (403 MFA_REQUIRED otherwise).
+func (m *Service) ReauthVerified(ctx context.Context, token string, d *session.Data, amr string) (time.Time, error) {
+	d, _, err := m.sessionOf(ctx, token, d)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if d.Stage != "" {
+		return time.Time{}, MFARequired(ChallengeFactors(d))
+	}
+	return m.reauthed(ctx, token, amr)
+}
+
+// reauthed records an authentication by amr, now, in the session of token.
+func (m *Service) reauthed(ctx context.Context, token, amr string) (time.Time, error) {
 	now := m.now().UTC().Truncate(time.Millisecond)
-	_, err = m.d.Sessions.Update(ctx, token, func(d *session.Data) {
+	_, err := m.d.Sessions.Update(ctx, token, func(d *session.Data) {
 		d.AuthAt, d.AMR = now, addAMR(d.AMR, amr)
 	})
 	return now, err
