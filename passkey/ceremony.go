@@ -186,7 +186,8 @@ func (rp *RelyingParty) BeginSignIn(ctx context.Context, bind string) (*Challeng
 //
 // Errors: ErrInvalidResponse (the challenge is left), ErrChallenge,
 // ErrUnknownCredential (not registered, or not the user handle's),
-// ErrRefused, ErrCounter (possible clone), a Store error.
+// ErrRefused, ErrCounter (possible clone; the credential is returned with
+// it, as stored, so the caller can tell its owner), a Store error.
 func (rp *RelyingParty) FinishSignIn(ctx context.Context, bind, challengeID string, response []byte) (*Credential, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
 	if err != nil {
@@ -297,6 +298,9 @@ func (rp *RelyingParty) recordUse(ctx context.Context, c *Credential, parsed *pr
 	if err := rp.store.RecordUse(ctx, c.ID, use); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrUnknownCredential // removed meanwhile
+		}
+		if errors.Is(err, ErrCounter) {
+			return c, err // the caller may warn the owner
 		}
 		return nil, err
 	}

@@ -293,8 +293,8 @@ func TestCounterRegressionRefused(t *testing.T) {
 	}
 	clone := a.Clone()
 	clone.Cred.Counter = 7
-	if _, err := f.signIn(t, clone); !errors.Is(err, passkey.ErrCounter) {
-		t.Errorf("sign-in with a lower counter = %v, want ErrCounter", err)
+	if got, err := f.signIn(t, clone); !errors.Is(err, passkey.ErrCounter) || got == nil || got.UserID != 9 {
+		t.Errorf("sign-in with a lower counter = %+v, %v; want ErrCounter with the credential of user 9", got, err)
 	}
 	clone.Cred.Counter = 10
 	if _, err := f.signIn(t, clone); !errors.Is(err, passkey.ErrCounter) {

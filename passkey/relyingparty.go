@@ -82,25 +82,28 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Check reports the first problem of c's required fields, naming the
-// field, or nil.
+// Check reports the first problem of c, starting with the name of the
+// field at fault ("RPID ...", "Origins: ..."), or nil.
 func (c Config) Check() error {
 	if err := protocol.ValidateRPID(c.RPID); c.RPID == "" || err != nil || strings.ContainsAny(c.RPID, ":/") {
-		return fmt.Errorf("passkey: Config.RPID %q is not a domain name", c.RPID)
+		return fmt.Errorf("RPID %q is not a domain name", c.RPID)
 	}
 	if strings.TrimSpace(c.RPName) == "" {
-		return errors.New("passkey: Config.RPName is required")
+		return errors.New("RPName is required")
 	}
 	if len(c.Origins) == 0 {
-		return errors.New("passkey: Config.Origins needs at least one origin")
+		return errors.New("Origins needs at least one origin")
 	}
 	for _, o := range c.Origins {
 		if err := checkOrigin(o, c.RPID); err != nil {
-			return fmt.Errorf("passkey: Config.Origins: %q: %w", o, err)
+			return fmt.Errorf("Origins: %q: %w", o, err)
 		}
 	}
-	if c.ChallengeTTL < 0 || c.MaxPerUser < 0 {
-		return errors.New("passkey: Config.ChallengeTTL and Config.MaxPerUser may not be negative")
+	if c.ChallengeTTL < 0 {
+		return errors.New("ChallengeTTL is negative")
+	}
+	if c.MaxPerUser < 0 {
+		return errors.New("MaxPerUser is negative")
 	}
 	return nil
 }
@@ -140,7 +143,7 @@ type RelyingParty struct {
 // Config field at fault.
 func New(cfg Config, store Store, challenges code.Store) (*RelyingParty, error) {
 	if err := cfg.Check(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("passkey: Config.%w", err)
 	}
 	if store == nil || challenges == nil {
 		return nil, errors.New("passkey: New needs a Store and a code.Store")
