@@ -45,7 +45,7 @@ type fixture struct {
 	vrp   softauthn.Page // what the "browser" asserts: its origin
 }
 
-func newFixture(t *testing.T, mod func(*passkey.Config)) *fixture {
+func newFixture(t testing.TB, mod func(*passkey.Config)) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
 	codes := codememory.New()
@@ -53,7 +53,7 @@ func newFixture(t *testing.T, mod func(*passkey.Config)) *fixture {
 	return newFixtureOn(t, codes, clk, mod)
 }
 
-func newFixtureOn(t *testing.T, codes code.Store, clk *clock, mod func(*passkey.Config)) *fixture {
+func newFixtureOn(t testing.TB, codes code.Store, clk *clock, mod func(*passkey.Config)) *fixture {
 	t.Helper()
 	cfg := passkey.Config{
 		RPID: "example.com", RPName: "Example",
@@ -550,5 +550,32 @@ func TestRedisChallenges(t *testing.T) {
 	}
 	if keys, _ := testenv.RedisKeys(pool, prefix); len(keys) != 0 {
 		t.Errorf("keys left after the ceremony: %v", keys)
+	}
+}
+
+// BenchmarkSignIn measures one usernameless sign-in on the memory stores:
+// BeginSignIn plus FinishSignIn (parse, challenge consumed, signature
+// verified, counter recorded); the software authenticator's signing is
+// not timed.
+func BenchmarkSignIn(b *testing.B) {
+	f := newFixture(b, nil)
+	a := newAuthn(softauthn.Options{})
+	ctx := context.Background()
+	ch, _ := f.rp.BeginRegistration(ctx, passkey.Account{UserID: 1, Name: "x"}, device)
+	if _, err := f.rp.FinishRegistration(ctx, 1, device, ch.ID, a.Attest(b, f.vrp, ch.Options), ""); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		ch, err := f.rp.BeginSignIn(ctx, device)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		a.Cred.Counter++
+		resp := a.Assert(b, f.vrp, ch.Options)
+		b.StartTimer()
+		if _, err := f.rp.FinishSignIn(ctx, device, ch.ID, resp); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -144,7 +144,9 @@ func (s *Store) Remove(_ context.Context, userID int64, id []byte) error {
 
 // RemoveUser deletes every credential and the handle of userID: what the
 // PostgreSQL store's ON DELETE CASCADE does when the user row goes. The
-// service calls it when it deletes a user on a memory user store.
+// service does not call it (a deleted user's passkeys are refused as
+// unknown, and user ids are never reused); an app that keeps many
+// short-lived users in memory may call it after deleting one.
 func (s *Store) RemoveUser(_ context.Context, userID int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
