@@ -53,11 +53,12 @@ func (f *fixture) addPasskey(t *testing.T, c simpleuser.Client, email string, a 
 	t.Helper()
 	ctx := context.Background()
 	res := f.login(t, c, email)
-	ch, err := f.svc.BeginPasskeyRegistration(ctx, c, res.User)
+	rp := f.svc.Passkeys()
+	ch, err := rp.BeginRegistration(ctx, passkey.Account{UserID: res.UserID, Name: email}, c.SSAID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.FinishPasskeyRegistration(ctx, c, res.User, ch.ID, a.Attest(t, passkeyPage, ch.Options), "k"); err != nil {
+	if _, err := rp.FinishRegistration(ctx, res.UserID, c.SSAID, ch.ID, a.Attest(t, passkeyPage, ch.Options), "k"); err != nil {
 		t.Fatal(err)
 	}
 	return res.UserID
@@ -65,7 +66,7 @@ func (f *fixture) addPasskey(t *testing.T, c simpleuser.Client, email string, a 
 
 func (f *fixture) passkeySignIn(c simpleuser.Client, a *softauthn.Authenticator, t *testing.T) (*simpleuser.LoginResult, error) {
 	t.Helper()
-	ch, err := f.svc.BeginPasskeySignIn(context.Background(), c)
+	ch, err := f.svc.Passkeys().BeginSignIn(context.Background(), c.SSAID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +126,7 @@ func TestPasskeyErrorsMapped(t *testing.T) {
 		passkey.ErrTooMany:           "409 " + simpleuser.CodeTooManyPasskeys,
 		passkey.ErrNotFound:          "404 " + simpleuser.CodePasskeyNotFound,
 		passkey.ErrNoPasskey:         "404 " + simpleuser.CodePasskeyNotFound,
+		passkey.ErrDisabled:          "404 " + simpleuser.CodePasskeysDisabled,
 	} {
 		e := simpleuser.AsError(errors.Join(errors.New("detail"), err))
 		if got := fmt.Sprint(e.Status, " ", e.Code); got != want {

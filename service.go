@@ -98,6 +98,8 @@ func New(cfg Config) (*Service, error) {
 	newStore := func() passkey.Store { return passkeymemory.New() }
 	if s.passkeys, err = c.Passkeys.RelyingParty(c.Codes, c.Now, newStore); err != nil {
 		return nil, fmt.Errorf("simpleuser: Config.Passkeys: %w", err)
+	} else if s.passkeys != nil {
+		s.passkeys.OnChange = s.passkeyChanged
 	}
 	if len(c.InitialUsers) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -1,6 +1,13 @@
 package handlers
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/passkey"
+	"github.com/simpleuser/simpleuser/user"
+)
 
 // Error documentation of the passkey routes.
 var (
@@ -85,13 +92,48 @@ var passkeyRoutes = []route{
 	},
 }
 
+// passkeys returns the relying party, or passkey.ErrDisabled (404).
+func (c *call) passkeys() (*passkey.RelyingParty, error) {
+	if rp := c.s.svc.Passkeys(); rp != nil {
+		return rp, nil
+	}
+	return nil, passkey.ErrDisabled
+}
+
+// passkeyUser returns the signed-in user (a session is always an enabled
+// user's: the middleware checked it) and the relying party, after decoding
+// body into dst (nil: none), so that 401 and 400 come before 404
+// PASSKEYS_DISABLED, as for the other routes.
+func (c *call) passkeyUser(dst any) (*passkey.RelyingParty, *user.User, error) {
+	u, err := c.sessionUser()
+	if err == nil && !u.Registered() {
+		err = simpleuser.ErrRegisteredRequired
+	}
+	if err == nil && dst != nil {
+		_, err = c.decodeBody(dst)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rp, err := c.passkeys()
+	return rp, u, err
+}
+
+func challengeData(ch *passkey.Challenge) *passkeyChallengeData {
+	return &passkeyChallengeData{ChallengeID: ch.ID, Options: ch.Options, ExpiresAt: formatTime(ch.ExpiresAt)}
+}
+
 // POST /login/passkey/begin
 func beginPasskeySignIn(c *call) (any, error) {
-	ch, err := c.s.svc.BeginPasskeySignIn(c.r.Context(), c.client)
+	rp, err := c.passkeys()
 	if err != nil {
 		return nil, err
 	}
-	return &passkeyChallengeData{ChallengeID: ch.ID, Options: ch.Options, ExpiresAt: formatTime(ch.ExpiresAt)}, nil
+	ch, err := rp.BeginSignIn(c.r.Context(), c.client.SSAID)
+	if err != nil {
+		return nil, err
+	}
+	return challengeData(ch), nil
 }
 
 // POST /login/passkey/finish
@@ -108,30 +150,32 @@ func finishPasskeySignIn(c *call) (any, error) {
 	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
 }
 
-// POST /user-center/passkeys/register/begin
+// POST /user-center/passkeys/register/begin. The authenticator shows the
+// account's address, or "Account <id>" for one without.
 func beginPasskeyRegistration(c *call) (any, error) {
-	u, err := c.sessionUser()
+	rp, u, err := c.passkeyUser(nil)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := c.s.svc.BeginPasskeyRegistration(c.r.Context(), c.client, u)
+	name := u.Email
+	if name == "" {
+		name = fmt.Sprintf("Account %d", u.ID)
+	}
+	ch, err := rp.BeginRegistration(c.r.Context(), passkey.Account{UserID: u.ID, Name: name}, c.client.SSAID)
 	if err != nil {
 		return nil, err
 	}
-	return &passkeyChallengeData{ChallengeID: ch.ID, Options: ch.Options, ExpiresAt: formatTime(ch.ExpiresAt)}, nil
+	return challengeData(ch), nil
 }
 
 // POST /user-center/passkeys/register/finish
 func finishPasskeyRegistration(c *call) (any, error) {
-	u, err := c.sessionUser()
+	var in passkeyRegisterBody
+	rp, u, err := c.passkeyUser(&in)
 	if err != nil {
 		return nil, err
 	}
-	var in passkeyRegisterBody
-	if _, err := c.decodeBody(&in); err != nil {
-		return nil, err
-	}
-	cred, err := c.s.svc.FinishPasskeyRegistration(c.r.Context(), c.client, u, in.ChallengeID, in.Credential, in.Name)
+	cred, err := rp.FinishRegistration(c.r.Context(), u.ID, c.client.SSAID, in.ChallengeID, in.Credential, in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -141,11 +185,11 @@ func finishPasskeyRegistration(c *call) (any, error) {
 
 // GET /user-center/passkeys
 func listPasskeys(c *call) (any, error) {
-	u, err := c.sessionUser()
+	rp, u, err := c.passkeyUser(nil)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := c.s.svc.ListPasskeys(c.r.Context(), u)
+	creds, err := rp.Store().List(c.r.Context(), u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +202,8 @@ func listPasskeys(c *call) (any, error) {
 
 // PATCH /user-center/passkeys/{id}
 func renamePasskey(c *call) (any, error) {
-	u, err := c.sessionUser()
+	var in passkeyRenameBody
+	rp, u, err := c.passkeyUser(&in)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +211,7 @@ func renamePasskey(c *call) (any, error) {
 	if err := c.decodeQuery(&p); err != nil {
 		return nil, err
 	}
-	var in passkeyRenameBody
-	if _, err := c.decodeBody(&in); err != nil {
-		return nil, err
-	}
-	cred, err := c.s.svc.RenamePasskey(c.r.Context(), u, p.ID, in.Name)
+	cred, err := rp.Rename(c.r.Context(), u.ID, p.ID, in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +221,7 @@ func renamePasskey(c *call) (any, error) {
 
 // DELETE /user-center/passkeys/{id}
 func removePasskey(c *call) (any, error) {
-	u, err := c.sessionUser()
+	rp, u, err := c.passkeyUser(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -188,5 +229,6 @@ func removePasskey(c *call) (any, error) {
 	if err := c.decodeQuery(&p); err != nil {
 		return nil, err
 	}
-	return nil, c.s.svc.RemovePasskey(c.r.Context(), c.client, u, p.ID)
+	_, err = rp.Remove(c.r.Context(), u.ID, p.ID)
+	return nil, err
 }

@@ -196,9 +196,11 @@ type Event struct {
 
 // Passkey events.
 const (
-	// PasskeyAdded: the user registered a passkey (Event.Passkey).
+	// PasskeyAdded: the user registered a passkey (Event.Passkey;
+	// UserID is set, User is nil).
 	PasskeyAdded = "PasskeyAdded"
-	// PasskeyRemoved: the user removed a passkey (Event.Passkey).
+	// PasskeyRemoved: the user removed a passkey (Event.Passkey; UserID is
+	// set, User is nil).
 	PasskeyRemoved = "PasskeyRemoved"
 )
 

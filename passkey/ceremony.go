@@ -115,7 +115,8 @@ func (rp *RelyingParty) BeginRegistration(ctx context.Context, acct Account, bin
 // FinishRegistration verifies the client's response (the JSON of the
 // PublicKeyCredential navigator.credentials.create returned) to the
 // registration challengeID begun by BeginRegistration for the same user
-// and device, and stores the passkey under name (CheckName). The
+// and device, stores the passkey under name (CheckName), and calls
+// OnChange. The
 // challenge is consumed by the first finish that names it, whatever the
 // outcome: a refused registration must begin again.
 //
@@ -162,6 +163,9 @@ func (rp *RelyingParty) FinishRegistration(ctx context.Context, userID int64, bi
 	}
 	if err := rp.store.Add(ctx, c, rp.now()); err != nil {
 		return nil, err
+	}
+	if rp.OnChange != nil {
+		rp.OnChange(ctx, c, true)
 	}
 	return c, nil
 }

@@ -77,8 +77,8 @@ func (rp *RelyingParty) Rename(ctx context.Context, userID int64, id, name strin
 	return rp.store.Get(ctx, raw)
 }
 
-// Remove deletes userID's passkey id (as EncodeID writes it) and returns it
-// as it was. Errors: ErrNotFound (not the user's, or no such id), a Store
+// Remove deletes userID's passkey id (as EncodeID writes it), calls
+// OnChange, and returns it as it was. Errors: ErrNotFound (not the user's, or no such id), a Store
 // error.
 func (rp *RelyingParty) Remove(ctx context.Context, userID int64, id string) (*Credential, error) {
 	raw, err := DecodeID(id)
@@ -94,6 +94,9 @@ func (rp *RelyingParty) Remove(ctx context.Context, userID int64, id string) (*C
 	}
 	if err := rp.store.Remove(ctx, userID, raw); err != nil {
 		return nil, err
+	}
+	if rp.OnChange != nil {
+		rp.OnChange(ctx, c, false)
 	}
 	return c, nil
 }

@@ -54,6 +54,9 @@ var (
 	ErrTooMany = errors.New("passkey: too many passkeys")
 	// ErrInvalidName: a passkey name that is too long or not text.
 	ErrInvalidName = errors.New("passkey: invalid name")
+	// ErrDisabled: passkeys are off (Options.Enabled false); no
+	// RelyingParty exists.
+	ErrDisabled = errors.New("passkey: passkeys are not enabled")
 )
 
 // Config configures a RelyingParty. RPID, RPName and Origins are required.
@@ -130,6 +133,12 @@ func checkOrigin(o, rpID string) error {
 // RelyingParty runs the WebAuthn ceremonies of one app. Create it with New;
 // it is safe for concurrent use.
 type RelyingParty struct {
+	// OnChange, when set, is called after a passkey was stored by
+	// FinishRegistration (added) or deleted by Remove (!added), with the
+	// context of the call: the service emits its PasskeyAdded and
+	// PasskeyRemoved events from it. Set it before the first use.
+	OnChange func(ctx context.Context, c *Credential, added bool)
+
 	wa         *webauthn.WebAuthn
 	store      Store
 	challenges code.Store
