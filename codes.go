@@ -95,7 +95,8 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	if wait > 0 {
 		return cooldownError(wait)
 	}
-	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c)})
+	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
+		AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
 	if err != nil || sent == "" {
 		if err == nil {
 			err = errors.New("SendCode returned an empty code")

@@ -294,7 +294,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OAuth.StateTTL < 0 {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
-	c.Browser = c.Browser.withDefaults(bad)
+	c.Browser = c.Browser.WithDefaults(bad)
 	if err := c.Passkeys.Check(); err != nil {
 		errs = append(errs, fmt.Errorf("simpleuser: Config.Passkeys.%w", err))
 	}

@@ -1,6 +1,7 @@
 // Command exampleapp serves simpleuser's API on :8080, on in-memory stores by
 // default or on PostgreSQL and Redis when -database-url and -redis-url are
-// given. Codes are printed to stderr by a development sender. Sign-in
+// given. Codes are mailed through -smtp-url from -mail-from (package mail),
+// or without them printed to stderr by a development sender. Sign-in
 // providers are enabled by their client credentials. GET / is a small web
 // page (package web): sign up and sign in by email code, by password or
 // with each configured provider, then an account page (profile, sessions,
@@ -13,6 +14,7 @@
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
+//	go run ./exampleapp -smtp-url smtp://127.0.0.1:1025?tls=none -mail-from 'Example <no-reply@example.com>'
 //	go run ./exampleapp -public-url https://app.example -google-client-id ID -google-client-secret SECRET
 package main
 
@@ -44,6 +46,7 @@ type settings struct {
 	providers      providerSettings
 	browser        browserSettings
 	log            logSettings
+	mail           mailSettings
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -61,6 +64,7 @@ func parseFlags(args []string) (settings, error) {
 	defineProviderFlags(fs, &s.providers)
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
+	defineMailFlags(fs, &s.mail)
 	return s, fs.Parse(args)
 }
 

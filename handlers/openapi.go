@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/simpleuser/simpleuser"
+	browsercfg "github.com/simpleuser/simpleuser/browser"
 	"github.com/swaggest/jsonschema-go"
 	"github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
@@ -148,7 +149,7 @@ func (s *server) securitySchemes(spec *openapi31.Spec) {
 // configured (Config.Browser.SessionCookie).
 func (s *server) sessionCookieName() string {
 	if s.browser.SessionCookie == "" { // a document built without a service (tests)
-		return "__Host-" + simpleuser.DefaultSessionCookie
+		return "__Host-" + browsercfg.DefaultSessionCookie
 	}
 	return s.browser.SessionCookie
 }

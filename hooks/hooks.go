@@ -32,6 +32,17 @@ type SendCodeRequest struct {
 	Purpose string // one of the Purpose constants
 	SSAID   string
 	IP      string
+	// AcceptLanguage is the raw Accept-Language header of the request that
+	// asked for the code (RFC 9110 §12.5.4, e.g. "de-CH, de;q=0.9, en;q=0.5"),
+	// at most simpleuser.MaxAcceptLanguageLength bytes; "" when the request
+	// had none or a Go caller filled no simpleuser.Client.AcceptLanguage.
+	// Choose the message's language from it with
+	// golang.org/x/text/language (ParseAcceptLanguage, a Matcher), as the
+	// mail package does.
+	AcceptLanguage string
+	// TTL is how long the code will stay valid once stored
+	// (Config.CodeTTL), for the message ("expires in 10 minutes").
+	TTL time.Duration
 }
 
 // Payload is the open-ended signup payload: every field of the POST /login
@@ -79,10 +90,13 @@ func Reject(status int, message string) error {
 type Hooks struct {
 	// SendCode delivers a one-time code to req.Email and returns the code it
 	// sent. Required. It runs outside any transaction, after the send
-	// cooldown was taken. An error (or an empty code) means nothing was
-	// delivered: no code is stored and the client gets 502 (or the status of
-	// a *Error it returns). The cooldown stays, so failing sends cannot be
-	// retried in a tight loop.
+	// limits were taken. An error (or an empty code) means nothing was
+	// delivered: no code is stored and the client gets 502 SEND_FAILED (or
+	// the status of a *Error it returns). The email and device cooldowns are
+	// given back, so the person can ask again at once; the send still counts
+	// against the client address's budget, so failing sends cannot call the
+	// hook without bound. The mail package's Sender.SendCode delivers over
+	// SMTP; code.Generate makes a code for a sender of the app's own.
 	SendCode func(ctx context.Context, req SendCodeRequest) (code string, err error)
 
 	// BeforeCreate runs inside the creation transaction when a registered

@@ -47,6 +47,8 @@ type Options struct {
 //     API client's explicit token is never overridden by a cookie its
 //     browser happens to hold.
 //   - UserAgent (at most MaxUserAgentLength bytes) and IP = ClientIP(r, opts.TrustedProxies).
+//   - AcceptLanguage, the Accept-Language header, for the language of the
+//     codes mailed (hooks.SendCodeRequest.AcceptLanguage).
 //
 // In cookie mode (svc's Config.Browser.CookieMode), a request without
 // x-client-ssaid takes its ssaid from the device cookie; a browser request
@@ -91,6 +93,8 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 				Token:     header(r.Header, tokenKey),
 				UserAgent: ua,
 				IP:        ClientIP(r, trusted),
+				// For the SendCode hook's choice of language.
+				AcceptLanguage: header(r.Header, acceptLanguageKey),
 			}
 			if c.Token == "" {
 				c.Token = bearerToken(r.Header)
@@ -112,6 +116,8 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 var (
 	ssaidKey = http.CanonicalHeaderKey(HeaderSSAID)
 	tokenKey = http.CanonicalHeaderKey(HeaderToken)
+
+	acceptLanguageKey = http.CanonicalHeaderKey("Accept-Language")
 )
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"
