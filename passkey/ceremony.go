@@ -294,7 +294,7 @@ func (rp *RelyingParty) FinishLogin(ctx context.Context, userID int64, bind, cha
 	return rp.recordUse(ctx, used, parsed)
 }
 
-// recordUse records a verified assertion by c (§7.2 steps 22 and 24) and
+// recordUse records a verified assertion by c (§7.2: the signature counter and backup state) and
 // returns c as stored now.
 func (rp *RelyingParty) recordUse(ctx context.Context, c *Credential, parsed *protocol.ParsedCredentialAssertionData) (*Credential, error) {
 	ad := parsed.Response.AuthenticatorData

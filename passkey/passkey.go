@@ -31,10 +31,10 @@ var (
 	// user handle.
 	ErrNotFound = errors.New("passkey: not found")
 	// ErrExists: a credential of that id is registered already (to any
-	// user); WebAuthn L3 §7.1 step 26 says to refuse it.
+	// user); WebAuthn L3 §7.1 (registering a new credential) says to refuse it.
 	ErrExists = errors.New("passkey: credential already registered")
 	// ErrCounter: the signature counter of an assertion did not increase
-	// (WebAuthn L3 §6.1.1, §7.2 step 22): the authenticator may have been
+	// (WebAuthn L3 §6.1.1, §7.2): the authenticator may have been
 	// cloned. Nothing was updated.
 	ErrCounter = errors.New("passkey: signature counter did not increase (possible cloned authenticator)")
 )
@@ -45,7 +45,7 @@ var (
 const UserHandleLen = 64
 
 // MaxCredentialIDLen is the longest credential id accepted, in bytes
-// (WebAuthn L3 §5.8.3: at most 1023).
+// (WebAuthn L3 §4, "Credential ID": at most 1023).
 const MaxCredentialIDLen = 1023
 
 // MaxNameLen is the longest passkey name, in bytes.
@@ -113,7 +113,7 @@ func clone(b []byte) []byte {
 }
 
 // Use is what a successful assertion changes on its credential (WebAuthn
-// L3 §7.2 steps 22 and 24).
+// L3 §7.2, the signature counter and backup state).
 type Use struct {
 	SignCount   uint32    // the assertion's signature counter
 	BackupState bool      // the assertion's BS flag

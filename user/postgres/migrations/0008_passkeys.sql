@@ -22,7 +22,7 @@ CREATE TABLE simpleuser_passkey_handles (
 );
 
 -- One row per credential (WebAuthn L3 §4, "credential record"). The
--- credential id is chosen by the authenticator (at most 1023 bytes, §5.8.3)
+-- credential id is chosen by the authenticator (at most 1023 bytes, §4 "Credential ID")
 -- and unique over all users: a second registration of one id is refused.
 CREATE TABLE simpleuser_passkeys (
     credential_id   bytea       NOT NULL,
