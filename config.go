@@ -136,6 +136,10 @@ type Config struct {
 	// the CSRF check (see BrowserConfig). Default: cookie mode off, no
 	// trusted origin.
 	Browser BrowserConfig
+
+	// Passkeys configures passkeys (WebAuthn): registration by signed-in
+	// users and usernameless sign-in. Default: off.
+	Passkeys PasskeyConfig
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow
@@ -291,6 +295,9 @@ func (c Config) withDefaults() (Config, error) {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
 	c.Browser = c.Browser.WithDefaults(bad)
+	if err := c.Passkeys.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("simpleuser: Config.Passkeys.%w", err))
+	}
 	return c, errors.Join(errs...)
 }
 

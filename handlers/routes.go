@@ -201,9 +201,9 @@ var (
 )
 
 // routes is the route table: the account routes (nicot-simple-user's), the
-// sign-in provider, identity and settings routes, and the self-service
-// session routes.
-var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes)
+// sign-in provider, identity and settings routes, the self-service
+// session routes, and the passkey routes.
+var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, passkeyRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{

@@ -61,7 +61,7 @@ func (p Payload) String(name string) string {
 
 // LoginInfo describes a login in progress.
 type LoginInfo struct {
-	Method string // "code", "password" or "oauth"
+	Method string // "code", "password", "oauth" or "passkey"
 	// Provider names the sign-in provider when Method is "oauth" ("google", ...).
 	Provider string
 	SSAID    string
@@ -203,4 +203,23 @@ type Event struct {
 	Identity *user.Identity
 	// Provider names the sign-in provider of a provider sign-in ("" otherwise).
 	Provider string
+	// Passkey is the passkey concerned (PasskeyAdded, PasskeyRemoved; a
+	// LoginFailed with Reason "passkey" refused for its signature counter).
+	Passkey *PasskeyRef
+}
+
+// Passkey events.
+const (
+	// PasskeyAdded: the user registered a passkey (Event.Passkey;
+	// UserID is set, User is nil).
+	PasskeyAdded = "PasskeyAdded"
+	// PasskeyRemoved: the user removed a passkey (Event.Passkey; UserID is
+	// set, User is nil).
+	PasskeyRemoved = "PasskeyRemoved"
+)
+
+// PasskeyRef names a passkey in an event.
+type PasskeyRef struct {
+	ID   string // the credential id, base64url without padding (as the API lists it)
+	Name string // the user's name for it
 }

@@ -44,6 +44,7 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -96,6 +97,18 @@ var mc mail.Config
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+`,
+	"docs/passkeys.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+var pool *pgxpool.Pool
+var codes code.Store
+var h hooks.Hooks
+var u *user.User
+var ssaid string
+var response []byte
+func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
 var ctx context.Context

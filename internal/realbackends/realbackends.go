@@ -12,12 +12,13 @@ import (
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/internal/testenv"
+	passkeypg "github.com/simpleuser/simpleuser/passkey/postgres"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
-// Configure sets c's stores to PostgreSQL and Redis. The user store's clock
+// Configure sets c's stores to PostgreSQL (users, passkeys) and Redis. The user store's clock
 // is c.Now (set c.Now first when the test injects one). Redis TTLs are
 // server-side real time: a test that advances a fake clock past a code's
 // TTL cannot expect Redis to have dropped the code; session expiry and risk
@@ -35,6 +36,7 @@ func Configure(t testing.TB, c *simpleuser.Config) {
 		users.Now = c.Now
 	}
 	c.Users = users
+	c.Passkeys.Store = passkeypg.New(pool) // used when the test turns passkeys on
 	rp, prefix := testenv.Redis(t)
 	c.Codes = coderedis.New(rp, prefix)
 	c.Risk = riskredis.New(rp, prefix)
