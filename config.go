@@ -138,6 +138,10 @@ type Config struct {
 	// trusted origin.
 	Browser BrowserConfig
 
+	// Passkeys configures passkeys (WebAuthn): registration by signed-in
+	// users and usernameless sign-in. Default: off.
+	Passkeys PasskeyConfig
+
 	// MFA configures second factors, step-up and trusted devices (see
 	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
 	// users in PostgreSQL give it mfa/postgres.New on the same pool.
@@ -297,6 +301,9 @@ func (c Config) withDefaults() (Config, error) {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
 	c.Browser = c.Browser.WithDefaults(bad)
+	if err := c.Passkeys.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("simpleuser: Config.Passkeys.%w", err))
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -52,6 +52,14 @@ var codes = []string{
 	CodeOAuthUnavailable,
 	CodeOAuthFailed,
 	CodeRejected,
+	CodePasskeysDisabled,
+	CodePasskeyChallenge,
+	CodePasskeyRefused,
+	CodePasskeyUnknown,
+	CodePasskeyCounter,
+	CodePasskeyExists,
+	CodePasskeyNotFound,
+	CodeTooManyPasskeys,
 }
 
 // Codes returns every machine code the kit itself sends in data.code (the

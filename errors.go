@@ -186,6 +186,9 @@ func AsError(err error) *Error {
 	if e := oauthError(err); e != nil && !errors.Is(err, context.Canceled) {
 		return e
 	}
+	if e := passkeyError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeBusy, Message: "Too many password operations in progress, retry shortly", Wait: time.Second, Err: err}

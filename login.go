@@ -370,7 +370,7 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 // exempted nor from a trusted device, mfa.Service.Login) it is a
 // challenge-stage session living Config.MFA.ChallengeTTL.
 func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provider string) (*LoginResult, error) {
-	st, challenge, err := s.mfa.Login(ctx, u.ID, provider, c.TrustedDevice)
+	st, challenge, err := s.mfa.Login(ctx, u.ID, amr, provider, c.TrustedDevice)
 	if err != nil {
 		return nil, err
 	}

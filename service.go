@@ -21,6 +21,8 @@ import (
 	"github.com/simpleuser/simpleuser/mfa"
 	mfamemory "github.com/simpleuser/simpleuser/mfa/memory"
 	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/passkey"
+	passkeymemory "github.com/simpleuser/simpleuser/passkey/memory"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
@@ -41,7 +43,8 @@ type Service struct {
 	hooks    hooks.Hooks
 	log      *slog.Logger
 	now      func() time.Time
-	flow     *oauth.Flow // nil when no provider is configured
+	flow     *oauth.Flow           // nil when no provider is configured
+	passkeys *passkey.RelyingParty // nil when passkeys are off
 	mfa      *mfa.Service
 	pingers  []pingTarget
 }
@@ -103,6 +106,12 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("simpleuser: Config.OAuth: %w", err)
 		}
 		s.flow = flow
+	}
+	newStore := func() passkey.Store { return passkeymemory.New() }
+	if s.passkeys, err = c.Passkeys.RelyingParty(c.Codes, c.Now, newStore); err != nil {
+		return nil, fmt.Errorf("simpleuser: Config.Passkeys: %w", err)
+	} else if s.passkeys != nil {
+		s.passkeys.OnChange = s.passkeyChanged
 	}
 	if len(c.InitialUsers) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -202,9 +202,9 @@ var (
 )
 
 // routes is the route table: the account routes (nicot-simple-user's), the
-// sign-in provider, identity and settings routes, and the self-service
-// session routes.
-var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, mfaRoutes)
+// sign-in provider, identity and settings routes, the self-service
+// session routes, the passkey routes and the second-factor routes.
+var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{

@@ -65,7 +65,7 @@ func (p Payload) String(name string) string {
 
 // LoginInfo describes a login in progress.
 type LoginInfo struct {
-	Method string // "code", "password" or "oauth"
+	Method string // "code", "password", "oauth" or "passkey"
 	// Provider names the sign-in provider when Method is "oauth" ("google", ...).
 	Provider string
 	SSAID    string
@@ -224,4 +224,23 @@ type Event struct {
 	Factor string
 	// FactorName is the user's name of the factor (a TOTP authenticator's), if any.
 	FactorName string
+	// Passkey is the passkey concerned (PasskeyAdded, PasskeyRemoved; a
+	// LoginFailed with Reason "passkey" refused for its signature counter).
+	Passkey *PasskeyRef
+}
+
+// Passkey events.
+const (
+	// PasskeyAdded: the user registered a passkey (Event.Passkey;
+	// UserID is set, User is nil).
+	PasskeyAdded = "PasskeyAdded"
+	// PasskeyRemoved: the user removed a passkey (Event.Passkey; UserID is
+	// set, User is nil).
+	PasskeyRemoved = "PasskeyRemoved"
+)
+
+// PasskeyRef names a passkey in an event.
+type PasskeyRef struct {
+	ID   string // the credential id, base64url without padding (as the API lists it)
+	Name string // the user's name for it
 }

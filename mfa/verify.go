@@ -150,14 +150,17 @@ func ChallengeFactors(d *session.Data) []string {
 	return out
 }
 
-// Login decides whether a sign-in of userID into a session needs the
-// second factor: MFA is on, provider (the sign-in provider, "" for code
-// and password) is not in Config.SkipForProviders, and deviceToken is not
-// a valid, unrevoked trusted-device token of userID. It also returns the
+// Login decides whether a sign-in of userID by method amr (RFC 8176) into
+// a session needs the second factor: MFA is on, the method is not already
+// a strong one (a passkey: "hwk" or "swk", possession plus the user's PIN
+// or biometrics), provider (the sign-in provider, "" for code and
+// password) is not in Config.SkipForProviders, and deviceToken is not a
+// valid, unrevoked trusted-device token of userID. It also returns the
 // account's factor state, for the session.
-func (m *Service) Login(ctx context.Context, userID int64, provider, deviceToken string) (State, bool, error) {
+func (m *Service) Login(ctx context.Context, userID int64, amr, provider, deviceToken string) (State, bool, error) {
 	st, err := m.State(ctx, userID)
-	if err != nil || !st.Enabled || m.SkipsChallenge(provider) {
+	strong := amr == AMRHardware || amr == AMRSoftware
+	if err != nil || !st.Enabled || strong || m.SkipsChallenge(provider) {
 		return st, false, err
 	}
 	if deviceToken != "" {

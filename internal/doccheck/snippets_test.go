@@ -46,6 +46,7 @@ var imports = map[string]string{
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
+	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -105,6 +106,18 @@ var svc *simpleuser.Service
 var mux *http.ServeMux
 var secret []byte
 var send func(context.Context, hooks.SendCodeRequest) (string, error)
+`,
+	"docs/passkeys.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+var pool *pgxpool.Pool
+var codes code.Store
+var h hooks.Hooks
+var u *user.User
+var ssaid string
+var response []byte
+func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
 var ctx context.Context
