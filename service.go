@@ -93,6 +93,9 @@ func New(cfg Config) (*Service, error) {
 		now:     c.Now,
 		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
 	}
+	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
+		c.MFA.ExtraFactors = s.passkeyFactor // passkeys are second factors too
+	}
 	if s.mfa, err = mfa.New(c.MFA, s.mfaDeps()); err != nil {
 		return nil, err
 	}

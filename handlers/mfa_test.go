@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/base32"
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/softauthn"
 	"github.com/simpleuser/simpleuser/mfa"
 )
 
@@ -406,5 +408,53 @@ func TestMFACookieMode(t *testing.T) {
 		if _, ok := br.cookies["__Host-simpleuser_trusted_device"]; ok {
 			t.Fatalf("the trusted-device cookie survived its revocation: %v", br.cookies)
 		}
+	})
+}
+
+// A passkey is a second factor: it completes the challenge of a password
+// sign-in and re-authenticates a session; a usernameless passkey sign-in
+// is one strong step, never challenged; registering a passkey needs a
+// recent authentication.
+func TestPasskeyAsSecondFactor(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		e := newEnv(t, withBackend(b), withConfig(passkeysOn))
+		email, dev, pw := e.email("pk"), e.ssaid("dev"), "correct horse"
+		tok, _ := e.register(dev, email, pw)
+		a := softauthn.New(softauthn.Options{})
+		e.addPasskey(t, dev, tok, a, "Laptop").want(t, 200, "")
+		if m := e.me(dev, tok).want(t, 200, ""); !slices.Equal(m.strs("factors"), []string{"passkey"}) || m.data["mfaEnabled"] != false {
+			t.Fatalf("/me after adding a passkey: %s", m.raw)
+		}
+		e.do(rq{method: "POST", path: "/user-center/mfa/email", ssaid: dev, token: tok, body: map[string]any{"enabled": true}}).want(t, 200, "")
+
+		ch := e.challenge(dev, email, pw, "recovery", "email", "passkey")
+		begin := func(token string) *res {
+			return e.do(rq{method: "POST", path: "/user-center/mfa/passkey/begin", ssaid: dev, token: token}).want(t, 200, "")
+		}
+		bg := begin(ch)
+		r := e.do(rq{method: "POST", path: "/user-center/mfa/passkey/challenge", ssaid: dev, token: ch, body: map[string]any{
+			"challengeId": bg.str("challengeId"), "credential": json.RawMessage(a.Assert(t, page, optionsOf(t, bg)))}}).want(t, 200, "")
+		full := r.str("token")
+		e.me(dev, ch).want(t, 401, simpleuser.CodeInvalidToken)
+		if d, err := e.svc.Sessions().Get(context.Background(), full); err != nil || !slices.Equal(d.AMR, []string{"pwd", "hwk", "mfa"}) {
+			t.Fatalf("completed session: %+v, %v", d, err)
+		}
+
+		// A usernameless passkey sign-in into the MFA account is not challenged.
+		if s := e.passkeySignIn(t, e.ssaid("phone"), a, page).want(t, 200, ""); s.data["mfaRequired"] != nil {
+			t.Fatalf("passkey sign-in was challenged: %s", s.raw)
+		}
+
+		// Step-up: a passkey re-authenticates; registering another passkey needs it.
+		e.clock.Advance(11 * time.Minute)
+		e.do(rq{method: "POST", path: "/user-center/passkeys/register/begin", ssaid: dev, token: full}).want(t, 403, mfa.CodeReauthRequired)
+		bg = begin(full)
+		e.do(rq{method: "POST", path: "/user-center/reauth/passkey", ssaid: dev, token: full, body: map[string]any{
+			"challengeId": bg.str("challengeId"), "credential": json.RawMessage(a.Assert(t, page, optionsOf(t, bg)))}}).want(t, 200, "")
+		e.addPasskey(t, dev, full, softauthn.New(softauthn.Options{}), "Phone").want(t, 200, "")
+		// The challenge endpoint refuses a full session.
+		bg = begin(full)
+		e.do(rq{method: "POST", path: "/user-center/mfa/passkey/challenge", ssaid: dev, token: full, body: map[string]any{
+			"challengeId": bg.str("challengeId"), "credential": json.RawMessage(a.Assert(t, page, optionsOf(t, bg)))}}).want(t, 409, mfa.CodeNotInChallenge)
 	})
 }

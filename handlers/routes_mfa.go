@@ -350,6 +350,12 @@ func completeChallenge(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.completed(done), nil
+}
+
+// completed answers a completed challenge as a login: the session cookie
+// (cookie mode) replaced, the trusted-device cookie set when asked.
+func (c *call) completed(done *mfa.Completion) *loginData {
 	res := &simpleuser.LoginResult{Token: done.Token, ExpiresAt: done.ExpiresAt, UserID: done.UserID}
 	c.setSessionCookie(res)
 	if done.DeviceToken != "" && c.s.browser.CookieMode {
@@ -361,7 +367,7 @@ func completeChallenge(c *call) (any, error) {
 	if done.DeviceToken != "" {
 		out.DeviceToken, out.DeviceTokenExpiresAt = done.DeviceToken, formatTime(done.DeviceExpiresAt)
 	}
-	return out, nil
+	return out
 }
 
 // clearTrustedCookie drops the trusted-device cookie (cookie mode) once

@@ -141,7 +141,7 @@ func (m *Service) ConfirmTOTP(ctx context.Context, u *user.User, id, code string
 	if err != nil {
 		return nil, err
 	}
-	m.refresh(ctx, u.ID)
+	m.Refresh(ctx, u.ID)
 	return codes, nil
 }
 
@@ -218,7 +218,7 @@ func (m *Service) RemoveTOTP(ctx context.Context, u *user.User, id string) error
 		return mapStore(m.store.RemoveAuthenticator(ctx, u.ID, id))
 	})
 	if err == nil {
-		m.refresh(ctx, u.ID)
+		m.Refresh(ctx, u.ID)
 	}
 	return err
 }
@@ -270,7 +270,7 @@ func (m *Service) RegenerateRecoveryCodes(ctx context.Context, u *user.User) ([]
 	if err != nil {
 		return nil, err
 	}
-	m.refresh(ctx, u.ID)
+	m.Refresh(ctx, u.ID)
 	return codes, nil
 }
 
@@ -308,7 +308,7 @@ func (m *Service) SetEmailFactor(ctx context.Context, u *user.User, on bool) ([]
 	if err != nil {
 		return nil, err
 	}
-	m.refresh(ctx, u.ID)
+	m.Refresh(ctx, u.ID)
 	return codes, nil
 }
 
@@ -366,7 +366,7 @@ func (m *Service) Reset(ctx context.Context, u *user.User) error {
 		return nil
 	})
 	if err == nil {
-		m.refresh(ctx, u.ID)
+		m.Refresh(ctx, u.ID)
 	}
 	return err
 }

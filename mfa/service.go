@@ -228,11 +228,12 @@ func (m *Service) SkipsChallenge(provider string) bool {
 // ChallengeTTL returns the lifetime of a challenge-stage session.
 func (m *Service) ChallengeTTL() time.Duration { return m.cfg.ChallengeTTL }
 
-// refresh writes the account's factor state into every live session of
+// Refresh writes the account's factor state into every live session of
 // userID (session.Data.MFA and Factors), so that requests keep answering
 // from the session alone. It runs after the change committed; a failure
-// is logged (the sessions show the old list until they are renewed).
-func (m *Service) refresh(ctx context.Context, userID int64) {
+// is logged (the sessions show the old list until they are renewed). A
+// package keeping factors of its own (passkeys) calls it after a change.
+func (m *Service) Refresh(ctx context.Context, userID int64) {
 	st, err := m.State(ctx, userID)
 	if err == nil {
 		_, err = m.d.Sessions.UpdateUser(ctx, userID, func(d *session.Data) {

@@ -135,7 +135,7 @@ func (m *Service) verifyRecovery(ctx context.Context, u *user.User, code string)
 		return false, err
 	}
 	m.d.Emit(ctx, hooks.Event{Type: hooks.RecoveryCodeUsed, User: u, Factor: FactorRecovery})
-	m.refresh(ctx, u.ID) // the last code gone: no longer a factor
+	m.Refresh(ctx, u.ID) // the last code gone: no longer a factor
 	return true, nil
 }
 
