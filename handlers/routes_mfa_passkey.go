@@ -14,17 +14,17 @@ import (
 var mfaPasskeyRoutes = []route{
 	{
 		method: http.MethodPost, path: "/user-center/mfa/passkey/begin",
-		summary: "Begin a passkey check of the signed-in user",
+		summary:     "Begin a passkey check of the signed-in user",
 		description: "For a session waiting for its second factor, or for re-authentication: a WebAuthn assertion challenge listing the user's passkeys (user verification preferred), bound to the device's ssaid; finish it with POST /user-center/mfa/passkey/challenge or POST /user-center/reauth/passkey.",
-		tags: []string{"mfa"}, ssaid: true, token: tokenRequired, data: new(passkeyChallengeData),
+		tags:        []string{"mfa"}, ssaid: true, token: tokenRequired, data: new(passkeyChallengeData),
 		errors: []routeError{errInput, errSession, {http.StatusNotFound, "Passkeys are not enabled (PASSKEYS_DISABLED), or the user has none (PASSKEY_NOT_FOUND)."}, errTooLarge, errMedia, errBackend},
 		handle: beginFactorPasskey,
 	},
 	{
 		method: http.MethodPost, path: "/user-center/mfa/passkey/challenge",
-		summary: "Complete a sign-in with a passkey as the second factor",
+		summary:     "Complete a sign-in with a passkey as the second factor",
 		description: "Verifies the response to POST /user-center/mfa/passkey/begin (one of the user's passkeys; signature counter checked) and completes the challenge exactly as POST /user-center/mfa/challenge does: a fresh token, the challenge session ended; with trustDevice, a device token.",
-		tags: []string{"mfa"}, ssaid: true, token: tokenRequired, body: new(passkeyFactorBody), bodyTypes: []string{jsonType}, data: new(loginData),
+		tags:        []string{"mfa"}, ssaid: true, token: tokenRequired, body: new(passkeyFactorBody), bodyTypes: []string{jsonType}, data: new(loginData),
 		errors: []routeError{errPasskeyBody, errSession,
 			{http.StatusForbidden, "The response did not verify or is not one of the user's passkeys (PASSKEY_REFUSED, PASSKEY_UNKNOWN, PASSKEY_COUNTER), or the account is disabled (ACCOUNT_DISABLED)."},
 			errPasskeysOff, {http.StatusConflict, "The session is not waiting for a second factor (NOT_IN_CHALLENGE)."}, errTooLarge, errPasskeyJSON, errBackend},
@@ -32,9 +32,9 @@ var mfaPasskeyRoutes = []route{
 	},
 	{
 		method: http.MethodPost, path: "/user-center/reauth/passkey",
-		summary: "Re-authenticate the session with a passkey (step-up)",
+		summary:     "Re-authenticate the session with a passkey (step-up)",
 		description: "Verifies the response to POST /user-center/mfa/passkey/begin and, as POST /user-center/reauth does, makes the session's authentication time now.",
-		tags: []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(passkeySignInBody), bodyTypes: []string{jsonType}, data: new(reauthData),
+		tags:        []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(passkeySignInBody), bodyTypes: []string{jsonType}, data: new(reauthData),
 		errors: []routeError{errPasskeyBody, errSession,
 			{http.StatusForbidden, "The response did not verify or is not one of the user's passkeys (PASSKEY_REFUSED, PASSKEY_UNKNOWN, PASSKEY_COUNTER), the account is disabled (ACCOUNT_DISABLED), or the session still needs its second factor (MFA_REQUIRED)."},
 			errPasskeysOff, errTooLarge, errPasskeyJSON, errBackend},
