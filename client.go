@@ -31,6 +31,10 @@ type Client struct {
 	// minted into it for this request (cookie mode); CSRF checks a
 	// token-less request identified that way too (login CSRF).
 	CookieSSAID bool
+	// TrustedDevice is the device token of "trust this device" (the
+	// x-client-trusted-device header, or in cookie mode the trusted-device
+	// cookie), if any: a sign-in with a valid one skips the second factor.
+	TrustedDevice string
 }
 
 // check refuses (400) a malformed ssaid: Go callers fill Client

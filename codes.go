@@ -78,6 +78,14 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	if err := checkPurpose(purpose); err != nil {
 		return err
 	}
+	return s.sendCode(ctx, c, email, purpose)
+}
+
+// sendCode is SendCode for any purpose (SecondFactor included).
+func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
 	if err := c.check(); err != nil {
 		return err
 	}

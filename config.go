@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
@@ -140,6 +141,11 @@ type Config struct {
 	// Passkeys configures passkeys (WebAuthn): registration by signed-in
 	// users and usernameless sign-in. Default: off.
 	Passkeys PasskeyConfig
+
+	// MFA configures second factors, step-up and trusted devices (see
+	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
+	// users in PostgreSQL give it mfa/postgres.New on the same pool.
+	MFA mfa.Config
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow

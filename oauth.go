@@ -10,6 +10,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -87,7 +88,7 @@ func (s *Service) OAuthSignIn(ctx context.Context, c Client, provider, state, co
 		s.providerFailed(ctx, c, provider, prof, u, err)
 		return nil, err
 	}
-	res, err := s.issue(ctx, c, u)
+	res, err := s.issue(ctx, c, u, mfa.AMRFederate, prof.Provider)
 	if err != nil {
 		return nil, err
 	}

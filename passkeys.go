@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/passkey"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -70,6 +71,17 @@ func (s *Service) passkeyChanged(ctx context.Context, cred *passkey.Credential, 
 	}
 	e.UserID, e.Passkey = cred.UserID, &hooks.PasskeyRef{ID: passkey.EncodeID(cred.ID), Name: cred.Name}
 	s.emit(ctx, e)
+	s.mfa.Refresh(ctx, cred.UserID) // the sessions' factor list
+}
+
+// passkeyFactor lists FactorPasskey when userID has a passkey
+// (mfa.Config.ExtraFactors while passkeys are on).
+func (s *Service) passkeyFactor(ctx context.Context, userID int64) ([]string, error) {
+	list, err := s.passkeys.Store().List(ctx, userID)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return []string{mfa.FactorPasskey}, nil
 }
 
 // PasskeySignIn finishes a usernameless sign-in begun on the device c.SSAID
@@ -110,5 +122,5 @@ func (s *Service) PasskeySignIn(ctx context.Context, c Client, challengeID strin
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, c, u)
+	return s.issue(ctx, c, u, mfa.AMRHardware, "") // one strong step: never challenged
 }

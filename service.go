@@ -18,6 +18,8 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/mfa"
+	mfamemory "github.com/simpleuser/simpleuser/mfa/memory"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/passkey"
 	passkeymemory "github.com/simpleuser/simpleuser/passkey/memory"
@@ -43,6 +45,7 @@ type Service struct {
 	now      func() time.Time
 	flow     *oauth.Flow           // nil when no provider is configured
 	passkeys *passkey.RelyingParty // nil when passkeys are off
+	mfa      *mfa.Service
 	pingers  []pingTarget
 }
 
@@ -57,6 +60,11 @@ func New(cfg Config) (*Service, error) {
 		m := usermemory.New()
 		m.Now = c.Now
 		c.Users = m
+	} else if _, mem := c.Users.(*usermemory.Store); !mem && c.MFA.Store == nil {
+		c.Logger.Warn("simpleuser: Config.MFA.Store is not set: second factors are kept in memory and lost on restart (use mfa/postgres)")
+	}
+	if c.MFA.Store == nil {
+		c.MFA.Store = mfamemory.New()
 	}
 	if c.Codes == nil {
 		m := codememory.New()
@@ -85,6 +93,13 @@ func New(cfg Config) (*Service, error) {
 		now:     c.Now,
 		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
 	}
+	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
+		c.MFA.ExtraFactors = s.passkeyFactor // passkeys are second factors too
+	}
+	if s.mfa, err = mfa.New(c.MFA, s.mfaDeps()); err != nil {
+		return nil, err
+	}
+	s.cfg.MFA = s.mfa.Config()
 	if len(c.OAuth.Providers) > 0 {
 		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{
 			StateTTL: c.OAuth.StateTTL, AllowedRedirects: c.OAuth.AllowedRedirects,
@@ -113,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
+
+// MFA returns the second-factor flows (package mfa).
+func (s *Service) MFA() *mfa.Service { return s.mfa }
 
 // Hooks returns the configured hooks.
 func (s *Service) Hooks() hooks.Hooks { return s.hooks }

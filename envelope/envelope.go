@@ -34,6 +34,9 @@ type Envelope struct {
 type ErrorData struct {
 	Code       string `json:"code,omitempty"`
 	WaitTimeMs *int64 `json:"waitTimeMs,omitempty"`
+	// Factors are the factor kinds a client may use (MFA_REQUIRED,
+	// REAUTH_REQUIRED); nil: no field, [] an empty list.
+	Factors []string `json:"factors,omitzero"`
 }
 
 // Now is the clock of the timestamp field (replaceable in tests).
@@ -151,6 +154,19 @@ func encodeData(buf *bytes.Buffer, data any) error {
 			b = append(b, `"waitTimeMs":`...)
 			b = strconv.AppendInt(b, *e.WaitTimeMs, 10)
 		}
+		if e.Factors != nil {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(b, `"factors":[`...)
+			for i, f := range e.Factors {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = AppendString(b, f)
+			}
+			b = append(b, ']')
+		}
 		buf.Write(append(b, '}'))
 		return nil
 	}
@@ -197,7 +213,7 @@ func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
 // to log, or to slog.Default() when log is nil, with r's context.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := simpleuser.AsError(err)
-	data := ErrorData{Code: e.Code}
+	data := ErrorData{Code: e.Code, Factors: e.Factors}
 	if e.Wait > 0 {
 		ms := e.Wait.Milliseconds()
 		if ms < 1 {

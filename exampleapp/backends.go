@@ -10,6 +10,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
+	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
 	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
@@ -33,6 +34,7 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 			return fmt.Errorf("migrations: %w", err)
 		}
 		cfg.Users = postgres.New(pool)
+		cfg.MFA.Store = mfapostgres.New(pool) // second factors beside the users
 		a.appUsers = newPGAppUsers(pool)
 		names = append(names, "postgres")
 	} else {

@@ -33,6 +33,7 @@ var tagDescriptions = []struct{ name, description string }{
 	{"user-center", "The current user (an account or the device's anonymous user): profile, password, address, settings, linked sign-in accounts, sessions, logout."},
 	{"sign-in", "Sign-in with OAuth 2.0 / OpenID Connect providers (authorization code with PKCE)."},
 	{"passkeys", "Passkeys (WebAuthn): sign in with one without typing an address; register, list, rename and remove the user's passkeys."},
+	{"mfa", "Second factors (TOTP authenticators, recovery codes, a code by email), the challenge that completes a sign-in into an account with MFA on, and trusted devices."},
 }
 
 // openAPI builds the OpenAPI 3.1 document of the route table (indented JSON).

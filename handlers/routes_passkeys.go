@@ -47,9 +47,9 @@ var passkeyRoutes = []route{
 		method: http.MethodPost, path: "/user-center/passkeys/register/begin",
 		summary: "Begin registering a passkey",
 		description: "Starts registering a passkey for the signed-in user: a discoverable credential (residentKey required) with user verification required, so it can later sign in alone. The user's registered passkeys are excluded, so one authenticator is not registered twice. " +
-			"The authenticator shows the user's address as the account name; the user handle it stores is random, not the address or id.",
+			"The authenticator shows the user's address as the account name; the user handle it stores is random, not the address or id. Needs a recent authentication (step-up).",
 		tags: []string{"passkeys"}, ssaid: true, token: tokenRequired, data: new(passkeyChallengeData),
-		errors: []routeError{errInput, errSession, errPasskeyAnon, errDisabled, errPasskeysOff,
+		errors: []routeError{errInput, errSession, errPasskeyAnon, errStepUp, errPasskeysOff,
 			{http.StatusConflict, "The user has the most passkeys allowed, 20 by default (TOO_MANY_PASSKEYS)."},
 			errTooLarge, errMedia, errBackend},
 		handle: beginPasskeyRegistration,
@@ -85,9 +85,9 @@ var passkeyRoutes = []route{
 	{
 		method: http.MethodDelete, path: "/user-center/passkeys/{id}",
 		summary:     "Remove a passkey",
-		description: "Removes one of the user's passkeys: it no longer signs in (the browser may keep offering it; the sign-in is then refused with PASSKEY_UNKNOWN). No session is revoked.",
+		description: "Removes one of the user's passkeys: it no longer signs in (the browser may keep offering it; the sign-in is then refused with PASSKEY_UNKNOWN). No session is revoked. Needs a recent authentication (step-up).",
 		tags:        []string{"passkeys"}, ssaid: true, token: tokenRequired, query: new(passkeyPath),
-		errors: []routeError{errInput, errSession, errPasskeyAnon, errDisabled, errPasskeyMissing, errBackend},
+		errors: []routeError{errInput, errSession, errPasskeyAnon, errStepUp, errPasskeyMissing, errBackend},
 		handle: removePasskey,
 	},
 }
@@ -154,6 +154,9 @@ func finishPasskeySignIn(c *call) (any, error) {
 // account's address, or "Account <id>" for one without.
 func beginPasskeyRegistration(c *call) (any, error) {
 	rp, u, err := c.passkeyUser(nil)
+	if err == nil {
+		err = c.s.svc.StepUp(c.r.Context()) // a new way to sign in: a sensitive action
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +225,9 @@ func renamePasskey(c *call) (any, error) {
 // DELETE /user-center/passkeys/{id}
 func removePasskey(c *call) (any, error) {
 	rp, u, err := c.passkeyUser(nil)
+	if err == nil {
+		err = c.s.svc.StepUp(c.r.Context()) // managing factors: a sensitive action
+	}
 	if err != nil {
 		return nil, err
 	}

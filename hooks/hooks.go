@@ -24,6 +24,10 @@ const (
 	PurposeResetPassword = "ResetPassword"
 	PurposeChangeEmail   = "ChangeEmail"
 	PurposeUnregister    = "Unregister"
+	// PurposeSecondFactor is a code sent to the account's own address as
+	// a second factor or to re-authenticate (never through
+	// /send-code/send: the factor endpoints send it).
+	PurposeSecondFactor = "SecondFactor"
 )
 
 // SendCodeRequest is what SendCode receives.
@@ -177,6 +181,18 @@ const (
 	IdentityLinked = "IdentityLinked"
 	// IdentityUnlinked: the user removed a sign-in provider account (Event.Identity).
 	IdentityUnlinked = "IdentityUnlinked"
+	// MFAEnabled: the account's first second factor turned MFA on.
+	MFAEnabled = "MFAEnabled"
+	// MFADisabled: the user turned MFA off (proven by a current factor);
+	// every factor of the account was removed.
+	MFADisabled = "MFADisabled"
+	// FactorAdded: a factor was added (Event.Factor; for TOTP,
+	// Event.FactorName), or the recovery codes regenerated ("recovery").
+	FactorAdded = "FactorAdded"
+	// FactorRemoved: a factor was removed (Event.Factor, Event.FactorName).
+	FactorRemoved = "FactorRemoved"
+	// RecoveryCodeUsed: a recovery code was spent (sign-in, re-authentication).
+	RecoveryCodeUsed = "RecoveryCodeUsed"
 )
 
 // Event is something that happened, delivered after commit.
@@ -203,6 +219,11 @@ type Event struct {
 	Identity *user.Identity
 	// Provider names the sign-in provider of a provider sign-in ("" otherwise).
 	Provider string
+	// Factor is the factor kind of FactorAdded, FactorRemoved and
+	// RecoveryCodeUsed ("totp", "recovery", "email", "passkey").
+	Factor string
+	// FactorName is the user's name of the factor (a TOTP authenticator's), if any.
+	FactorName string
 	// Passkey is the passkey concerned (PasskeyAdded, PasskeyRemoved; a
 	// LoginFailed with Reason "passkey" refused for its signature counter).
 	Passkey *PasskeyRef

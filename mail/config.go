@@ -86,7 +86,8 @@ type Config struct {
 	// one (DefaultMessages).
 	Messages Messages
 	// Translations are the messages in other languages, by BCP 47 tag
-	// ("de", "pt-BR"), each giving all four purposes. The language of a
+	// ("de", "pt-BR"), each giving all four purposes (and, optionally,
+	// SecondFactor: without it that message is sent in English). The language of a
 	// message is the best match of the request's Accept-Language among
 	// English and these (golang.org/x/text/language's Matcher); English
 	// when nothing matches. Use Messages, not a tag "en", to change English.
@@ -241,5 +242,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// purposes are the code purposes, in the order messages are checked.
+// purposes are the code purposes every language gives, in the order
+// messages are checked.
 var purposes = []string{hooks.PurposeLogin, hooks.PurposeResetPassword, hooks.PurposeChangeEmail, hooks.PurposeUnregister}
+
+// optionalPurposes may be left out of a translation: its messages then
+// fall back to English (hooks.PurposeSecondFactor came after translations
+// were written against the four above).
+var optionalPurposes = []string{hooks.PurposeSecondFactor}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -133,6 +134,10 @@ func (s *Sender) Send(ctx context.Context, req hooks.SendCodeRequest, codeValue 
 func (s *Sender) Render(req hooks.SendCodeRequest, codeValue string) (Rendered, error) {
 	l := s.locale(req.AcceptLanguage)
 	m, ok := l.messages[req.Purpose]
+	if !ok && slices.Contains(optionalPurposes, req.Purpose) {
+		l = s.locales[0] // a translation without it: English
+		m, ok = l.messages[req.Purpose]
+	}
 	if !ok {
 		return Rendered{}, fmt.Errorf("mail: unknown code purpose %q", req.Purpose)
 	}

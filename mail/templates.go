@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"maps"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 
@@ -38,7 +39,7 @@ type Data struct {
 	// Minutes is the code's lifetime in whole minutes, rounded up (10 for
 	// the default 10 min); 0 when the caller gave no TTL.
 	Minutes int
-	Purpose string // the code purpose: "Login", "ResetPassword", "ChangeEmail" or "Unregister"
+	Purpose string // the code purpose: "Login", "ResetPassword", "ChangeEmail", "Unregister" or "SecondFactor"
 	Email   string // the recipient
 	// Language is the BCP 47 tag of the message's language ("en", "de"),
 	// for <html lang>.
@@ -70,8 +71,11 @@ func compileLocale(tag language.Tag, field string, ms Messages) (*locale, error)
 		}
 	}
 	l := &locale{tag: tag, messages: map[string]compiled{}}
-	for _, p := range purposes {
+	for _, p := range slices.Concat(purposes, optionalPurposes) {
 		m, ok := ms[p]
+		if !ok && slices.Contains(optionalPurposes, p) {
+			continue // Render falls back to English
+		}
 		if !ok {
 			return nil, fmt.Errorf("mail: Config.%s lacks the %s message", field, p)
 		}
@@ -142,12 +146,7 @@ func (c compiled) render(d Data) (Rendered, error) {
 }
 
 func validPurpose(p string) bool {
-	for _, q := range purposes {
-		if p == q {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(purposes, p) || slices.Contains(optionalPurposes, p)
 }
 
 // DefaultMessages returns the built-in English messages, a copy the caller
@@ -179,6 +178,11 @@ var english = func() Messages {
 			subject: "Confirm deleting your {{.AppName}} account",
 			lead:    "Use this code to confirm that you want to delete your {{.AppName}} account:",
 			ignore:  "If you did not ask to delete your account, ignore this message: your account stays as it is.",
+		},
+		hooks.PurposeSecondFactor: {
+			subject: "{{.Code}} is your {{.AppName}} verification code",
+			lead:    "Use this code to confirm it is you signing in to {{.AppName}}:",
+			ignore:  "If you did not just sign in, someone knows your password or holds your session: change your password now.",
 		},
 	}
 	const expires = "{{if .Minutes}}It expires in {{.Minutes}} minute{{if ne .Minutes 1}}s{{end}}. {{end}}"

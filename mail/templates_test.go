@@ -176,3 +176,31 @@ func TestSubjectIsOneLine(t *testing.T) {
 		t.Fatalf("subject %q", r.Subject)
 	}
 }
+
+// The SecondFactor code (issue 16: an email code as a second factor) has a
+// built-in English message; a translation may leave it out, and it is
+// then sent in English, or give it.
+func TestSecondFactorMessage(t *testing.T) {
+	cfg := baseConfig()
+	cfg.Translations = map[string]mail.Messages{"de": german}
+	s, err := mail.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := hooks.SendCodeRequest{Purpose: hooks.PurposeSecondFactor, AcceptLanguage: "de", TTL: 10 * time.Minute}
+	r, err := s.Render(req, "246810")
+	if err != nil || r.Language != "en" || r.Subject != "246810 is your Example verification code" || !strings.Contains(r.Text, "confirm it is you signing in") {
+		t.Fatalf("SecondFactor without a German message: %+v, %v", r, err)
+	}
+	withIt := mail.Messages{hooks.PurposeSecondFactor: {Subject: "Bestätigungscode {{.Code}}", Text: "Code: {{.Code}}"}}
+	for k, v := range german {
+		withIt[k] = v
+	}
+	cfg.Translations = map[string]mail.Messages{"de": withIt}
+	if s, err = mail.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Render(req, "246810"); err != nil || r.Language != "de" || r.Subject != "Bestätigungscode 246810" {
+		t.Fatalf("SecondFactor with a German message: %+v, %v", r, err)
+	}
+}

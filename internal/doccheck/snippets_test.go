@@ -44,6 +44,8 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
@@ -97,6 +99,13 @@ var mc mail.Config
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+`,
+	"docs/factors.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var secret []byte
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/passkeys.md": `
 var ctx context.Context
