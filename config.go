@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
@@ -37,7 +38,7 @@ type Config struct {
 	// Hooks are the app's extension points; Hooks.SendCode is required.
 	Hooks hooks.Hooks
 	// Logger receives structured logs (never codes, passwords, tokens or hashes).
-	// Default: slog.Default(). New wraps its handler with LogHandler, so
+	// Default: slog.Default(). New wraps its handler with logging.Handler, so
 	// each line logged for a request carries its request id.
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
@@ -228,7 +229,7 @@ func (c Config) withDefaults() (Config, error) {
 	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
 		bad("SessionIndex", "must be set together with Config.SessionStore")
 	}
-	c.Logger = Logger(c.Logger) // every line carries its request's id
+	c.Logger = logging.Logger(c.Logger) // every line carries its request's id
 	if c.Now == nil {
 		c.Now = time.Now
 	}

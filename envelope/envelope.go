@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // Envelope is the body of every response.
@@ -209,7 +210,7 @@ func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
 // 429 and 503 with a wait, data.waitTimeMs and a Retry-After header.
 //
 // A 5xx is always logged, at level Error, with its status, data.code,
-// method, path and cause, and the request id (see simpleuser.LogHandler):
+// method, path and cause, and the request id (see logging.Handler):
 // to log, or to slog.Default() when log is nil, with r's context.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := simpleuser.AsError(err)
@@ -239,5 +240,5 @@ func logFailure(r *http.Request, log *slog.Logger, status int, code string, caus
 	if cause != nil {
 		attrs = append(attrs, slog.String("cause", cause.Error()))
 	}
-	simpleuser.Logger(log).LogAttrs(ctx, slog.LevelError, "simpleuser: request failed", attrs...)
+	logging.Logger(log).LogAttrs(ctx, slog.LevelError, "simpleuser: request failed", attrs...)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/realbackends"
 	"github.com/simpleuser/simpleuser/internal/smtptest"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/mail"
 	"github.com/simpleuser/simpleuser/password"
 )
@@ -183,7 +184,7 @@ func TestCodesAndPasswordsNeverLogged(t *testing.T) {
 		return c, err
 	}
 	svc := newService(t, false, record, logs)
-	ctx := simpleuser.WithRequestID(context.Background(), "rid-mail")
+	ctx := logging.WithRequestID(context.Background(), "rid-mail")
 	tls := func(c *mail.Config) { c.RootCAs = srv.RootCAs }
 	steps := []struct {
 		sender *mail.Sender

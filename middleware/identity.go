@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // Request headers read by Identity.
@@ -28,7 +29,7 @@ type Options struct {
 	// is inside one of them (see ClientIP). Default: none.
 	TrustedProxies []netip.Prefix
 	// Logger receives server-side failures, each line with its request id
-	// (simpleuser.LogHandler). Default: slog.Default().
+	// (logging.Handler). Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -65,7 +66,7 @@ type Options struct {
 // When the context already carries a client (an outer Identity ran), the
 // request passes through unchanged, so stacking Identity twice is harmless.
 func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Handler {
-	log := simpleuser.Logger(opts.Logger)
+	log := logging.Logger(opts.Logger)
 	trusted := append([]netip.Prefix(nil), opts.TrustedProxies...)
 	browser := svc.Config().Browser
 	return func(next http.Handler) http.Handler {
