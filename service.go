@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
@@ -46,7 +47,7 @@ type Service struct {
 	flow     *oauth.Flow           // nil when no provider is configured
 	passkeys *passkey.RelyingParty // nil when passkeys are off
 	mfa      *mfa.Service
-	pingers  []pingTarget
+	backends *backend.Checker
 }
 
 // New validates cfg, applies defaults (in-memory stores where none are
@@ -87,11 +88,11 @@ func New(cfg Config) (*Service, error) {
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
 			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
-		hasher:  password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
-		hooks:   c.Hooks,
-		log:     c.Logger,
-		now:     c.Now,
-		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
+		hasher:   password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
+		hooks:    c.Hooks,
+		log:      c.Logger,
+		now:      c.Now,
+		backends: backend.NewChecker(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
 	}
 	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
 		c.MFA.ExtraFactors = s.passkeyFactor // passkeys are second factors too
