@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -380,7 +381,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 		}
 	}
 	now := s.now()
-	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: cleanUserAgent(c.UserAgent),
+	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
 		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors}
 	exp := now.Add(s.cfg.SessionLifetime)
 	if challenge {
