@@ -47,6 +47,10 @@ type settings struct {
 	browser        browserSettings
 	log            logSettings
 	mail           mailSettings
+	factors        factorSettings
+	// now is the service's clock (Config.Now), for tests only (no flag);
+	// nil: time.Now.
+	now func() time.Time
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -65,6 +69,7 @@ func parseFlags(args []string) (settings, error) {
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
 	defineMailFlags(fs, &s.mail)
+	defineFactorFlags(fs, &s.factors)
 	return s, fs.Parse(args)
 }
 
