@@ -66,7 +66,9 @@ func (pg *page) recoveryCodes() []string {
 // radios are the values of the radio buttons named factor.
 func (pg *page) radios() []string {
 	var out []string
-	for _, in := range all(pg.doc, func(n *html.Node) bool { return n.Data == "input" && attr(n, "type") == "radio" && attr(n, "name") == "factor" }) {
+	for _, in := range all(pg.doc, func(n *html.Node) bool {
+		return n.Data == "input" && attr(n, "type") == "radio" && attr(n, "name") == "factor"
+	}) {
 		out = append(out, attr(in, "value"))
 	}
 	return out
