@@ -284,7 +284,7 @@ func TestPageStepUp(t *testing.T) {
 			}
 			two.get("/account").want(200, "/account") // nothing happened
 
-			one.post("/account/reauth", form("factor", "password", "password", "wrong-password")).wantError(403, "Wrong")
+			one.post("/account/reauth", form("factor", "password", "password", "wrong-password")).wantError(403, "Your current password is wrong")
 			acc := one.post("/account/reauth", form("factor", "password", "password", pw)).want(200, "/account")
 			if !strings.Contains(acc.notice(), "For the next 10 minutes") {
 				t.Fatalf("notice %q", acc.notice())

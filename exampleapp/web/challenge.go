@@ -270,6 +270,9 @@ func (h *handler) reauth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.svc.MFA().Reauth(r.Context(), client(r).Token, d, factor, code); err != nil {
+		if errors.Is(err, simpleuser.ErrInvalidPassword) {
+			err = simpleuser.ErrWrongCurrentPassword // "Your current password is wrong."
+		}
 		h.fail(w, r, "reauth", h.reauthView(u, d, "", factor), err)
 		return
 	}
