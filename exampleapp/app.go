@@ -57,8 +57,12 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		Logger:           log,
 		DisableAnonymous: !s.allowAnonymous,
 		Hooks:            hooks.Hooks{SendCode: send},
+		Now:              s.now,
 	}
 	if err := configureBrowser(s, &cfg); err != nil {
+		return nil, err
+	}
+	if err := configureFactors(s, &cfg, log); err != nil {
 		return nil, err
 	}
 	if err := a.configureBackends(ctx, s, log, &cfg); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
+	passkeypostgres "github.com/simpleuser/simpleuser/passkey/postgres"
 	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
@@ -35,6 +36,9 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 		}
 		cfg.Users = postgres.New(pool)
 		cfg.MFA.Store = mfapostgres.New(pool) // second factors beside the users
+		if cfg.Passkeys.Enabled {
+			cfg.Passkeys.Store = passkeypostgres.New(pool) // and the passkeys
+		}
 		a.appUsers = newPGAppUsers(pool)
 		names = append(names, "postgres")
 	} else {

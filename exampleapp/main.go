@@ -3,11 +3,17 @@
 // given. Codes are mailed through -smtp-url from -mail-from (package mail),
 // or without them printed to stderr by a development sender. Sign-in
 // providers are enabled by their client credentials. GET / is a small web
-// page (package web): sign up and sign in by email code, by password or
-// with each configured provider, then an account page (profile, sessions,
-// linked sign-in accounts, settings, password, email address, deletion,
-// log out). For plain http on localhost, add -addr 127.0.0.1:8080
-// -insecure-cookies.
+// page (package web): sign up and sign in by email code, by password, with
+// each configured provider or with a passkey; the second step of a sign-in
+// into an account with two-step verification; then an account page
+// (profile, sessions, linked sign-in accounts, passkeys, two-step
+// verification, settings, password, email address, deletion, log out).
+// For plain http on localhost, add -addr 127.0.0.1:8080 -insecure-cookies
+// and open http://localhost:8080/. Passkeys are on by default; their
+// relying party defaults to localhost and http://localhost:PORT for a
+// loopback -addr, and is set with -passkey-rp-id and -passkey-origins
+// otherwise. -secret sets the app's secret (stored codes, sealed TOTP
+// secrets, trusted-device tokens).
 // GET /healthz and GET /readyz are the liveness and readiness probes; logs
 // go to stderr (-log-level, -log-format), each line of a request with its
 // request id.
@@ -47,6 +53,10 @@ type settings struct {
 	browser        browserSettings
 	log            logSettings
 	mail           mailSettings
+	factors        factorSettings
+	// now is the service's clock (Config.Now), for tests only (no flag);
+	// nil: time.Now.
+	now func() time.Time
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -65,6 +75,7 @@ func parseFlags(args []string) (settings, error) {
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
 	defineMailFlags(fs, &s.mail)
+	defineFactorFlags(fs, &s.factors)
 	return s, fs.Parse(args)
 }
 

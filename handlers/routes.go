@@ -12,6 +12,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/middleware"
 )
 
 // route is one endpoint: what mounts it and what documents it. The one
@@ -80,7 +81,7 @@ func (s *server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, rt: &rt, w: w, r: r}
 		c.client, _ = simpleuser.ClientFrom(r.Context())
-		c.client.TrustedDevice = s.trustedDevice(r)
+		c.client.TrustedDevice = middleware.TrustedDevice(r, s.svc)
 		if rt.ssaid && c.client.SSAID == "" {
 			envelope.Error(w, r, s.log, simpleuser.ErrSSAIDRequired)
 			return

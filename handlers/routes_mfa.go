@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/middleware"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -18,13 +18,6 @@ var (
 	errTooMany  = routeError{http.StatusTooManyRequests, "Too many wrong codes or passwords (TOO_MANY_FACTOR_ATTEMPTS, TOO_MANY_CODE_ATTEMPTS, TOO_MANY_PASSWORD_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."}
 	errNoSuch   = routeError{http.StatusNotFound, "The user has no authenticator or trusted device of that id (FACTOR_NOT_FOUND)."}
 	errLastOne  = routeError{http.StatusConflict, "It is the last second factor while MFA is on (LAST_FACTOR): turn MFA off with POST /user-center/mfa/disable instead."}
-)
-
-// The trusted-device token's header, and its cookie (cookie mode; with
-// the __Host- prefix unless the kit's cookies are insecure).
-const (
-	trustedHdr   = "x-client-trusted-device"
-	trustedCooky = "simpleuser_trusted_device"
 )
 
 // mfaRoutes are the second-factor endpoints: the user's factors (each
@@ -124,29 +117,6 @@ var mfaRoutes = []route{
 		errors: []routeError{errNoFactor, errSession, errFactor, errTooLarge, errMedia, errTooMany, errBackend},
 		handle: reauth,
 	},
-}
-
-// trustedDevice is the request's trusted-device token: the
-// x-client-trusted-device header, else (cookie mode) the cookie.
-func (s *server) trustedDevice(r *http.Request) string {
-	if v := r.Header.Get(trustedHdr); v != "" {
-		return v
-	}
-	if s.browser.CookieMode {
-		if ck, err := r.Cookie(s.trustedCookieName()); err == nil {
-			return ck.Value
-		}
-	}
-	return ""
-}
-
-// trustedCookieName is the trusted-device cookie's name: __Host- prefixed
-// when the kit's cookies are Secure (as the session cookie's default).
-func (s *server) trustedCookieName() string {
-	if s.browser.InsecureCookies {
-		return trustedCooky
-	}
-	return "__Host-" + trustedCooky
 }
 
 // GET /user-center/mfa
@@ -358,11 +328,7 @@ func completeChallenge(c *call) (any, error) {
 func (c *call) completed(done *mfa.Completion) *loginData {
 	res := &simpleuser.LoginResult{Token: done.Token, ExpiresAt: done.ExpiresAt, UserID: done.UserID}
 	c.setSessionCookie(res)
-	if done.DeviceToken != "" && c.s.browser.CookieMode {
-		http.SetCookie(c.w, &http.Cookie{Name: c.s.trustedCookieName(), Value: done.DeviceToken, Path: "/",
-			MaxAge:   int(c.s.svc.MFA().Config().TrustDeviceFor / time.Second),
-			HttpOnly: true, Secure: !c.s.browser.InsecureCookies, SameSite: http.SameSiteLaxMode})
-	}
+	middleware.SetTrustedDeviceCookie(c.w, c.s.svc, done.DeviceToken, done.DeviceExpiresAt)
 	out := loginDataOf(res)
 	if done.DeviceToken != "" {
 		out.DeviceToken, out.DeviceTokenExpiresAt = done.DeviceToken, formatTime(done.DeviceExpiresAt)
@@ -373,13 +339,7 @@ func (c *call) completed(done *mfa.Completion) *loginData {
 // clearTrustedCookie drops the trusted-device cookie (cookie mode) once
 // the trust it carried was revoked.
 func (c *call) clearTrustedCookie() {
-	if !c.s.browser.CookieMode {
-		return
-	}
-	if _, err := c.r.Cookie(c.s.trustedCookieName()); err == nil {
-		http.SetCookie(c.w, &http.Cookie{Name: c.s.trustedCookieName(), Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: !c.s.browser.InsecureCookies, SameSite: http.SameSiteLaxMode})
-	}
+	middleware.ClearTrustedDeviceCookie(c.w, c.r, c.s.svc)
 }
 
 // POST /user-center/reauth
