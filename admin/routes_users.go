@@ -1,0 +1,216 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/internal/mergepatch"
+	"github.com/simpleuser/simpleuser/user"
+)
+
+func (h *Handler) patchMetadata(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	var patch map[string]any
+	if err := decode(r, &patch); err != nil {
+		return nil, err
+	}
+	var u *user.User
+	fields := make([]string, 0, len(patch))
+	for k := range patch {
+		fields = append(fields, k)
+	}
+	slices.Sort(fields)
+	err = h.audited(r.Context(), a, Entry{Action: ActionUserMetadata, TargetUserID: id, Detail: map[string]any{"fields": fields}},
+		func(ctx context.Context, _ *Entry) error {
+			u, err = h.cfg.Service.UpdateMetadata(ctx, id, func(m map[string]any) error {
+				merged, _ := mergepatch.Apply(m, patch).(map[string]any)
+				clear(m)
+				for k, v := range merged {
+					m[k] = v
+				}
+				return nil
+			})
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return view(u), nil
+}
+
+// DisableBody is the optional body of POST /users/{id}/disable.
+type DisableBody struct {
+	// Reason is recorded in the audit entry (at most MaxReasonLength bytes).
+	Reason string `json:"reason,omitempty"`
+}
+
+func (h *Handler) setDisabled(disabled bool) func(r *http.Request, a actor) (any, error) {
+	return func(r *http.Request, a actor) (any, error) {
+		id, err := userID(r)
+		if err != nil {
+			return nil, err
+		}
+		var b DisableBody
+		if r.ContentLength != 0 {
+			if err := decode(r, &b); err != nil {
+				return nil, err
+			}
+		}
+		if err := text("reason", b.Reason, MaxReasonLength); err != nil {
+			return nil, err
+		}
+		e := Entry{Action: ActionUserEnable, TargetUserID: id}
+		if disabled {
+			e.Action = ActionUserDisable
+		}
+		if b.Reason != "" {
+			e.Detail = map[string]any{"reason": b.Reason}
+		}
+		err = h.audited(r.Context(), a, e, func(ctx context.Context, _ *Entry) error {
+			return h.cfg.Service.SetDisabled(ctx, id, disabled)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"id": id, "disabled": disabled}, nil
+	}
+}
+
+func (h *Handler) deleteUser(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	err = h.audited(r.Context(), a, Entry{Action: ActionUserDelete, TargetUserID: id}, func(ctx context.Context, _ *Entry) error {
+		return h.cfg.Service.DeleteUser(ctx, id)
+	})
+	return nil, err
+}
+
+// SessionView is one live session of a user.
+type SessionView struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	LastSeen  time.Time `json:"lastSeen,omitzero"`
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"userAgent,omitempty"`
+	AMR       []string  `json:"amr,omitempty"`
+}
+
+func (h *Handler) listSessions(r *http.Request, _ actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.cfg.Service.GetUser(r.Context(), id); err != nil {
+		return nil, err
+	}
+	ss, err := h.cfg.Service.Sessions().List(r.Context(), id, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionView, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, SessionView{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, LastSeen: s.LastSeen, IP: s.IP, UserAgent: s.UserAgent, AMR: s.AMR})
+	}
+	return out, nil
+}
+
+func (h *Handler) endSession(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	sid := r.PathValue("sid")
+	err = h.audited(r.Context(), a, Entry{Action: ActionSessionEnd, TargetUserID: id, Target: sid}, func(ctx context.Context, _ *Entry) error {
+		d, err := h.cfg.Service.Sessions().EndID(ctx, id, sid)
+		if err == nil && d == nil {
+			return errNoSession
+		}
+		return err
+	})
+	return nil, err
+}
+
+func (h *Handler) endSessions(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	err = h.audited(r.Context(), a, Entry{Action: ActionSessionEndAll, TargetUserID: id}, func(ctx context.Context, e *Entry) error {
+		if _, err := h.cfg.Service.GetUser(ctx, id); err != nil {
+			return err
+		}
+		n, err = h.cfg.Service.RevokeSessions(ctx, id)
+		e.Detail = map[string]any{"ended": n}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ended": n}, nil
+}
+
+func (h *Handler) listIdentities(r *http.Request, _ actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.cfg.Service.GetUser(r.Context(), id); err != nil {
+		return nil, err
+	}
+	ids, err := h.cfg.Service.Identities(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	type identity struct {
+		Provider string    `json:"provider"`
+		Subject  string    `json:"subject"`
+		Email    string    `json:"email,omitempty"`
+		LinkedAt time.Time `json:"linkedAt,omitzero"`
+	}
+	out := make([]identity, 0, len(ids))
+	for _, i := range ids {
+		out = append(out, identity{Provider: i.Provider, Subject: i.Subject, Email: i.Email, LinkedAt: i.CreatedAt})
+	}
+	return out, nil
+}
+
+func (h *Handler) unlink(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	p, s := r.PathValue("provider"), r.PathValue("subject")
+	err = h.audited(r.Context(), a, Entry{Action: ActionIdentityUnlink, TargetUserID: id, Target: p + ":" + s}, func(ctx context.Context, _ *Entry) error {
+		return h.cfg.Service.UnlinkIdentity(ctx, id, p, s)
+	})
+	return nil, err
+}
+
+func (h *Handler) resetFactors(r *http.Request, a actor) (any, error) {
+	id, err := userID(r)
+	if err != nil {
+		return nil, err
+	}
+	m := h.cfg.Service.MFA()
+	if m == nil {
+		return nil, simpleuser.NewError(http.StatusNotFound, "MFA_NOT_CONFIGURED", "Second factors are not configured")
+	}
+	err = h.audited(r.Context(), a, Entry{Action: ActionFactorsReset, TargetUserID: id}, func(ctx context.Context, _ *Entry) error {
+		u, err := h.cfg.Service.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		return m.Reset(ctx, u)
+	})
+	return nil, err
+}
