@@ -5,10 +5,12 @@ package admintest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/simpleuser/simpleuser/admin"
+	"github.com/simpleuser/simpleuser/user"
 )
 
 // Run runs the suite; newStore is called once per subtest and must return
@@ -128,4 +130,89 @@ func testKeys(t *testing.T, s admin.Store) {
 	if err := s.RevokeKey(ctx, "nope", now); !errors.Is(err, admin.ErrNotFound) {
 		t.Errorf("RevokeKey(unknown) = %v, want ErrNotFound", err)
 	}
+}
+
+// SearchHarness is a Searcher and the user store it searches.
+type SearchHarness struct {
+	Searcher admin.Searcher
+	Users    user.Store
+}
+
+// RunSearch runs the search suite on an empty user store.
+func RunSearch(t *testing.T, h SearchHarness) {
+	ctx := t.Context()
+	var ids []int64
+	for i := range 7 {
+		u := &user.User{Email: fmt.Sprintf("Search%d@Example.com", i), Disabled: i%3 == 0}
+		if err := h.Users.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := h.Users.GetOrCreateAnonymous(ctx, "search-anon", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := h.Searcher.SearchUsers(ctx, admin.UserQuery{})
+	if err != nil || len(all) != 7 {
+		t.Fatalf("SearchUsers: %d users, %v; want the 7 registered", len(all), err)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.CreatedAt.Before(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID) {
+			t.Fatalf("not newest first at %d: %+v then %+v", i, a, b)
+		}
+	}
+	if all[0].ID != ids[6] || all[0].Email != "Search6@Example.com" || !all[len(all)-1].Disabled {
+		t.Errorf("first %+v, last %+v", all[0], all[len(all)-1])
+	}
+	var seen []int64
+	q := admin.UserQuery{Limit: 3}
+	for range 10 {
+		page, err := h.Searcher.SearchUsers(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, u := range page {
+			seen = append(seen, u.ID)
+		}
+		last := page[len(page)-1]
+		q.After = &admin.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(idsOf(all)) {
+		t.Errorf("paging by 3 saw %v, want %v", seen, idsOf(all))
+	}
+	withAnon, _ := h.Searcher.SearchUsers(ctx, admin.UserQuery{Anonymous: true})
+	if len(withAnon) != 8 {
+		t.Errorf("with anonymous users: %d, want 8", len(withAnon))
+	}
+	first := all[len(all)-1].CreatedAt
+	cases := []struct {
+		name string
+		q    admin.UserQuery
+		want int
+	}{
+		{"email, any case", admin.UserQuery{Email: "search4@example.COM"}, 1},
+		{"disabled", admin.UserQuery{Status: admin.StatusDisabled}, 3},
+		{"active", admin.UserQuery{Status: admin.StatusActive}, 4},
+		{"created from the first", admin.UserQuery{CreatedFrom: first}, 7},
+		{"created before the first", admin.UserQuery{CreatedTo: first}, 0},
+		{"unknown email", admin.UserQuery{Email: "none@example.com"}, 0},
+	}
+	for _, c := range cases {
+		got, err := h.Searcher.SearchUsers(ctx, c.q)
+		if err != nil || len(got) != c.want {
+			t.Errorf("%s: %d users, %v; want %d", c.name, len(got), err, c.want)
+		}
+	}
+}
+
+func idsOf(us []admin.UserSummary) []int64 {
+	out := make([]int64, len(us))
+	for i, u := range us {
+		out[i] = u.ID
+	}
+	return out
 }

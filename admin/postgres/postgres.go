@@ -240,7 +240,9 @@ func searchSQL(q admin.UserQuery) (string, []any) {
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if q.Email != "" {
-		where = append(where, "lower(email) = lower("+arg(q.Email)+")")
+		// The canonical key (user.EmailKey, SPEC §3) and its unique index;
+		// an address without a key matches nobody.
+		where = append(where, "email_key = "+arg(nz(user.EmailKey(q.Email)))+"::text")
 	}
 	switch q.Status {
 	case admin.StatusActive:
