@@ -22,24 +22,43 @@ const MaxBodyBytes = 64 << 10
 // MaxReasonLength bounds a disable reason, in bytes.
 const MaxReasonLength = 500
 
+// route is one admin endpoint: the mux pattern, what the OpenAPI
+// document says of it (openapi.go), and the function that serves it.
+type route struct {
+	method, path, id, summary string
+	path2                     any   // path parameters (a struct with path tags), nil for none
+	query, body, data         any   // the query, body and data types, nil for none
+	errs                      []int // error statuses beyond 400, 401, 403 and 503
+	fn                        func(r *http.Request, a actor) (any, error)
+}
+
+func (h *Handler) table() []route {
+	return []route{
+		{"GET", "/users", "searchUsers", "Search users, newest first (keyset cursor)", nil, new(searchQuery), nil, new(UserPage), nil, h.searchUsers},
+		{"POST", "/users", "createUser", "Create a registered user", nil, nil, new(CreateUserBody), new(UserView), []int{409}, h.createUser},
+		{"GET", "/users/{id}", "getUser", "Get a user", new(userPath), nil, nil, new(UserView), []int{404}, h.getUser},
+		{"PATCH", "/users/{id}/metadata", "patchUserMetadata", "Merge-patch a user's metadata (RFC 7386)", new(userPath), nil, new(map[string]any), new(UserView), []int{404, 409}, h.patchMetadata},
+		{"POST", "/users/{id}/disable", "disableUser", "Disable a user and end all its sessions", new(userPath), nil, new(DisableBody), new(DisabledView), []int{404}, h.setDisabled(true)},
+		{"POST", "/users/{id}/enable", "enableUser", "Enable a disabled user", new(userPath), nil, new(DisableBody), new(DisabledView), []int{404}, h.setDisabled(false)},
+		{"DELETE", "/users/{id}", "deleteUser", "Delete a user (hard delete)", new(userPath), nil, nil, nil, []int{404}, h.deleteUser},
+		{"GET", "/users/{id}/sessions", "listUserSessions", "List a user's live sessions", new(userPath), nil, nil, new([]SessionView), []int{404}, h.listSessions},
+		{"DELETE", "/users/{id}/sessions", "endUserSessions", "End every session of a user", new(userPath), nil, nil, new(EndedView), []int{404}, h.endSessions},
+		{"DELETE", "/users/{id}/sessions/{sid}", "endUserSession", "End one session of a user by its id", new(sessionPath), nil, nil, nil, []int{404}, h.endSession},
+		{"GET", "/users/{id}/identities", "listUserIdentities", "List a user's sign-in accounts", new(userPath), nil, nil, new([]IdentityView), []int{404}, h.listIdentities},
+		{"DELETE", "/users/{id}/identities/{provider}/{subject}", "unlinkUserIdentity", "Unlink a sign-in account from a user", new(identityPath), nil, nil, nil, []int{404, 409}, h.unlink},
+		{"DELETE", "/users/{id}/factors", "resetUserFactors", "Remove every second factor of a user", new(userPath), nil, nil, nil, []int{404}, h.resetFactors},
+		{"GET", "/audit", "listAudit", "Query the audit log, newest first", nil, new(auditQuery), nil, new(EntryPage), nil, h.audit},
+		{"GET", "/keys", "listKeys", "List API keys", nil, nil, nil, new([]APIKey), nil, h.listKeys},
+		{"POST", "/keys", "createKey", "Create an API key (shown once)", nil, nil, new(CreateKeyBody), new(NewKeyView), nil, h.createKey},
+		{"DELETE", "/keys/{id}", "revokeKey", "Revoke an API key", new(keyPath), nil, nil, nil, []int{404}, h.revokeKey},
+	}
+}
+
 func (h *Handler) routes() {
-	h.handle("GET /users", h.searchUsers)
-	h.handle("POST /users", h.createUser)
-	h.handle("GET /users/{id}", h.getUser)
-	h.handle("PATCH /users/{id}/metadata", h.patchMetadata)
-	h.handle("POST /users/{id}/disable", h.setDisabled(true))
-	h.handle("POST /users/{id}/enable", h.setDisabled(false))
-	h.handle("DELETE /users/{id}", h.deleteUser)
-	h.handle("GET /users/{id}/sessions", h.listSessions)
-	h.handle("DELETE /users/{id}/sessions", h.endSessions)
-	h.handle("DELETE /users/{id}/sessions/{sid}", h.endSession)
-	h.handle("GET /users/{id}/identities", h.listIdentities)
-	h.handle("DELETE /users/{id}/identities/{provider}/{subject}", h.unlink)
-	h.handle("DELETE /users/{id}/factors", h.resetFactors)
-	h.handle("GET /audit", h.audit)
-	h.handle("GET /keys", h.listKeys)
-	h.handle("POST /keys", h.createKey)
-	h.handle("DELETE /keys/{id}", h.revokeKey)
+	for _, rt := range h.table() {
+		h.handle(rt.method+" "+rt.path, rt.fn)
+	}
+	h.mux.HandleFunc("GET /openapi.json", h.serveDocument)
 }
 
 // mapErr maps the errors of the stores that AsError leaves as 500.

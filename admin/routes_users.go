@@ -78,7 +78,7 @@ func (h *Handler) setDisabled(disabled bool) func(r *http.Request, a actor) (any
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"id": id, "disabled": disabled}, nil
+		return DisabledView{ID: id, Disabled: disabled}, nil
 	}
 }
 
@@ -156,7 +156,7 @@ func (h *Handler) endSessions(r *http.Request, a actor) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ended": n}, nil
+	return EndedView{Ended: n}, nil
 }
 
 func (h *Handler) listIdentities(r *http.Request, _ actor) (any, error) {
@@ -171,15 +171,9 @@ func (h *Handler) listIdentities(r *http.Request, _ actor) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type identity struct {
-		Provider string    `json:"provider"`
-		Subject  string    `json:"subject"`
-		Email    string    `json:"email,omitempty"`
-		LinkedAt time.Time `json:"linkedAt,omitzero"`
-	}
-	out := make([]identity, 0, len(ids))
+	out := make([]IdentityView, 0, len(ids))
 	for _, i := range ids {
-		out = append(out, identity{Provider: i.Provider, Subject: i.Subject, Email: i.Email, LinkedAt: i.CreatedAt})
+		out = append(out, IdentityView{Provider: i.Provider, Subject: i.Subject, Email: i.Email, LinkedAt: i.CreatedAt})
 	}
 	return out, nil
 }
