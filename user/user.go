@@ -42,6 +42,12 @@ type User struct {
 	SSAID        string // set only while the user is anonymous
 	PasswordHash string // PHC string; "" when no password is set
 	Disabled     bool
+	// MustChangePassword: an administrator requires a new password; every
+	// session of the user carries it (session.Data.MustChangePassword) and
+	// the guarded routes answer 403 MUST_CHANGE_PASSWORD until the user
+	// sets one (NIST SP 800-63B §5.1.1.2 allows forcing a change on
+	// evidence of compromise).
+	MustChangePassword bool
 	Metadata     map[string]any // app-writable JSON object; never nil when read from a Store
 	// Settings is the user's own JSON object (preferences), writable by the
 	// user (PATCH /user-center/settings) and by the app; never nil when read

@@ -28,7 +28,7 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	u := &t.u
 	err := row.Scan(&u.ID, &t.email, &t.ssaid, &t.hash, &u.Disabled, &t.meta,
 		&t.registerIP, &t.registerTime, &t.loginIP, &t.loginTime, &t.lastActiveIP, &t.lastActiveTime,
-		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings)
+		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings, &u.MustChangePassword)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"Delete", testDelete},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Settings", testSettings},
+		{"MustChangePassword", testMustChangePassword},
 		{"IdentityRoundTrip", testIdentityRoundTrip},
 		{"IdentityUniqueness", testIdentityUniqueness},
 		{"IdentityUnlinkTouch", testIdentityUnlinkTouch},
@@ -321,5 +322,26 @@ func testMetadata(t *testing.T, s user.Store) {
 	empty := create(t, s, &user.User{Email: "b@x.com"})
 	if m := get(t, s, empty.ID).Metadata; m == nil || len(m) != 0 {
 		t.Errorf("Metadata of a user created without = %#v, want empty non-nil map", m)
+	}
+}
+
+// The must-change-password flag is stored by Create and Update and read
+// back by every Get.
+func testMustChangePassword(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	u := &user.User{Email: "mcp@example.com", MustChangePassword: true}
+	if err := s.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetByEmail(ctx, "mcp@example.com")
+	if err != nil || !got.MustChangePassword {
+		t.Fatalf("after Create: %+v, %v; want the flag set", got, err)
+	}
+	got.MustChangePassword = false
+	if err := s.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, u.ID); err != nil || got.MustChangePassword {
+		t.Errorf("after Update: %+v, %v; want the flag cleared", got, err)
 	}
 }

@@ -44,3 +44,7 @@ CREATE TABLE simpleuser_admin_keys (
 -- is an index range scan whatever the table's size.
 CREATE INDEX simpleuser_users_created_idx
     ON simpleuser_users (created_at DESC, id DESC);
+
+-- Operational flag (admin API): the user must set a new password before
+-- any guarded route answers; copied into each new session at sign-in.
+ALTER TABLE simpleuser_users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
