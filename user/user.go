@@ -48,7 +48,7 @@ type User struct {
 	// sets one (NIST SP 800-63B §5.1.1.2 allows forcing a change on
 	// evidence of compromise).
 	MustChangePassword bool
-	Metadata     map[string]any // app-writable JSON object; never nil when read from a Store
+	Metadata           map[string]any // app-writable JSON object; never nil when read from a Store
 	// Settings is the user's own JSON object (preferences), writable by the
 	// user (PATCH /user-center/settings) and by the app; never nil when read
 	// from a Store.
