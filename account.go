@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -66,14 +67,18 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 	}
 	return s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
-			u, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil })
+			var forced bool
+			u, err := s.update(ctx, id, func(u *user.User) error {
+				u.PasswordHash, forced, u.MustChangePassword = hash, u.MustChangePassword, false
+				return nil
+			})
 			if err != nil {
 				return err
 			}
 			if keepToken == "" {
 				_, err = s.sessions.RevokeUser(ctx, id)
-			} else {
-				_, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			} else if _, err = s.sessions.RevokeUserExcept(ctx, id, keepToken); err == nil && forced {
+				_, err = s.sessions.Update(ctx, keepToken, func(d *session.Data) { d.MustChangePassword = false })
 			}
 			if err != nil {
 				return err

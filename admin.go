@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -193,6 +194,28 @@ func (s *Service) RefreshSessionUserData(ctx context.Context, id int64) (int, er
 		return 0, err
 	}
 	return s.sessions.SetUserData(ctx, id, raw)
+}
+
+// SetMustChangePassword sets or clears the user's must-change-password
+// flag (admin) and, at once, in every live session of theirs: the routes
+// middleware.Require* guards answer 403 MUST_CHANGE_PASSWORD, with no store
+// read, until the user sets a password (which clears it). 400
+// EMAIL_REQUIRED when setting it on a user without an address (who could
+// not change a password); user.ErrNotFound when absent.
+func (s *Service) SetMustChangePassword(ctx context.Context, id int64, on bool) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		_, err := s.update(ctx, id, func(u *user.User) error {
+			if on && u.Email == "" {
+				return ErrEmailRequired
+			}
+			u.MustChangePassword = on
+			return nil
+		})
+		if err == nil {
+			_, err = s.sessions.UpdateUser(ctx, id, func(d *session.Data) { d.MustChangePassword = on })
+		}
+		return err
+	})
 }
 
 // RevokeSessions ends every session of the user and returns how many there were.

@@ -29,6 +29,7 @@ var codes = []string{
 	CodeEmailTaken,
 	CodeConflict,
 	CodeAccountDisabled,
+	CodeMustChangePassword,
 	CodeSendFailed,
 	CodeUnavailable,
 	CodeBusy,

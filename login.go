@@ -382,7 +382,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	}
 	now := s.now()
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
-		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors}
+		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, MustChangePassword: u.MustChangePassword}
 	exp := now.Add(s.cfg.SessionLifetime)
 	if challenge {
 		exp = now.Add(s.mfa.ChallengeTTL())

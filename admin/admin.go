@@ -26,17 +26,19 @@ var ErrNotFound = errors.New("admin: not found")
 
 // Actions recorded in Entry.Action.
 const (
-	ActionUserCreate     = "user.create"
-	ActionUserMetadata   = "user.metadata"
-	ActionUserDisable    = "user.disable"
-	ActionUserEnable     = "user.enable"
-	ActionUserDelete     = "user.delete"
-	ActionSessionEnd     = "session.end"
-	ActionSessionEndAll  = "session.end_all"
-	ActionIdentityUnlink = "identity.unlink"
-	ActionFactorsReset   = "factors.reset"
-	ActionKeyCreate      = "key.create"
-	ActionKeyRevoke      = "key.revoke"
+	ActionUserCreate      = "user.create"
+	ActionUserMetadata    = "user.metadata"
+	ActionUserDisable     = "user.disable"
+	ActionUserEnable      = "user.enable"
+	ActionUserDelete      = "user.delete"
+	ActionMustChange      = "user.must_change_password"
+	ActionMustChangeClear = "user.must_change_password_clear"
+	ActionSessionEnd      = "session.end"
+	ActionSessionEndAll   = "session.end_all"
+	ActionIdentityUnlink  = "identity.unlink"
+	ActionFactorsReset    = "factors.reset"
+	ActionKeyCreate       = "key.create"
+	ActionKeyRevoke       = "key.revoke"
 )
 
 // Entry is one audit record: who (ActorUserID for an admin session,

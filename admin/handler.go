@@ -102,8 +102,8 @@ var (
 	errKeyInvalid = simpleuser.NewError(http.StatusUnauthorized, simpleuser.CodeInvalidToken, "Invalid or revoked API key")
 	errDenied     = simpleuser.NewError(http.StatusForbidden, CodePermissionDenied, "The admin permission is required")
 	errNoUser     = simpleuser.NewError(http.StatusNotFound, simpleuser.CodeUserNotFound, "No such user")
-	errNoKey      = simpleuser.NewError(http.StatusNotFound, "KEY_NOT_FOUND", "No such API key")
-	errNoSession  = simpleuser.NewError(http.StatusNotFound, "SESSION_NOT_FOUND", "No such live session of the user")
+	errNoKey      = simpleuser.NewError(http.StatusNotFound, simpleuser.CodeNotFound, "No such API key")
+	errNoSession  = simpleuser.NewError(http.StatusNotFound, simpleuser.CodeNotFound, "No such live session of the user")
 	errNoSearch   = simpleuser.NewError(http.StatusServiceUnavailable, simpleuser.CodeUnavailable, "admin user search unavailable: Config.Search is not set")
 )
 

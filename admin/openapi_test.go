@@ -38,7 +38,7 @@ func TestDocument(t *testing.T) {
 		t.Errorf("servers %v", doc.Servers)
 	}
 	want := []string{"get /users", "post /users", "get /users/{id}", "patch /users/{id}/metadata", "post /users/{id}/disable",
-		"post /users/{id}/enable", "delete /users/{id}", "get /users/{id}/sessions", "delete /users/{id}/sessions",
+		"post /users/{id}/enable", "post /users/{id}/must-change-password", "delete /users/{id}/must-change-password", "delete /users/{id}", "get /users/{id}/sessions", "delete /users/{id}/sessions",
 		"delete /users/{id}/sessions/{sid}", "get /users/{id}/identities", "delete /users/{id}/identities/{provider}/{subject}",
 		"delete /users/{id}/factors", "get /audit", "get /keys", "post /keys", "delete /keys/{id}"}
 	n := 0

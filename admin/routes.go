@@ -40,6 +40,8 @@ func (h *Handler) table() []route {
 		{"PATCH", "/users/{id}/metadata", "patchUserMetadata", "Merge-patch a user's metadata (RFC 7386)", new(userPath), nil, new(map[string]any), new(UserView), []int{404, 409}, h.patchMetadata},
 		{"POST", "/users/{id}/disable", "disableUser", "Disable a user and end all its sessions", new(userPath), nil, new(DisableBody), new(DisabledView), []int{404}, h.setDisabled(true)},
 		{"POST", "/users/{id}/enable", "enableUser", "Enable a disabled user", new(userPath), nil, new(DisableBody), new(DisabledView), []int{404}, h.setDisabled(false)},
+		{"POST", "/users/{id}/must-change-password", "requirePasswordChange", "Require a new password before any guarded route (403 MUST_CHANGE_PASSWORD)", new(userPath), nil, nil, new(MustChangeView), []int{404}, h.setMustChange(true)},
+		{"DELETE", "/users/{id}/must-change-password", "clearPasswordChange", "Clear the must-change-password flag", new(userPath), nil, nil, new(MustChangeView), []int{404}, h.setMustChange(false)},
 		{"DELETE", "/users/{id}", "deleteUser", "Delete a user (hard delete)", new(userPath), nil, nil, nil, []int{404}, h.deleteUser},
 		{"GET", "/users/{id}/sessions", "listUserSessions", "List a user's live sessions", new(userPath), nil, nil, new([]SessionView), []int{404}, h.listSessions},
 		{"DELETE", "/users/{id}/sessions", "endUserSessions", "End every session of a user", new(userPath), nil, nil, new(EndedView), []int{404}, h.endSessions},
@@ -186,6 +188,7 @@ type UserView struct {
 	Email        string         `json:"email,omitempty"`
 	Anonymous    bool           `json:"anonymous"`
 	Disabled     bool           `json:"disabled"`
+	MustChange   bool           `json:"mustChangePassword"`
 	PasswordSet  bool           `json:"passwordSet"`
 	Metadata     map[string]any `json:"metadata"`
 	RegisterIP   string         `json:"registerIp,omitempty"`
@@ -198,7 +201,7 @@ type UserView struct {
 }
 
 func view(u *user.User) UserView {
-	return UserView{ID: u.ID, Email: u.Email, Anonymous: !u.Registered(), Disabled: u.Disabled, PasswordSet: u.PasswordSet(),
+	return UserView{ID: u.ID, Email: u.Email, Anonymous: !u.Registered(), Disabled: u.Disabled, MustChange: u.MustChangePassword, PasswordSet: u.PasswordSet(),
 		Metadata: u.Metadata, RegisterIP: u.RegisterIP, LoginIP: u.LoginIP, LoginTime: u.LoginTime,
 		LastActive: u.LastActiveTime, Unregistered: u.UnregisterTime, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }

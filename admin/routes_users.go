@@ -197,7 +197,7 @@ func (h *Handler) resetFactors(r *http.Request, a actor) (any, error) {
 	}
 	m := h.cfg.Service.MFA()
 	if m == nil {
-		return nil, simpleuser.NewError(http.StatusNotFound, "MFA_NOT_CONFIGURED", "Second factors are not configured")
+		return nil, simpleuser.NewError(http.StatusNotFound, simpleuser.CodeNotFound, "Second factors are not configured")
 	}
 	err = h.audited(r.Context(), a, Entry{Action: ActionFactorsReset, TargetUserID: id}, func(ctx context.Context, _ *Entry) error {
 		u, err := h.cfg.Service.GetUser(ctx, id)
@@ -207,4 +207,24 @@ func (h *Handler) resetFactors(r *http.Request, a actor) (any, error) {
 		return m.Reset(ctx, u)
 	})
 	return nil, err
+}
+
+func (h *Handler) setMustChange(on bool) func(r *http.Request, a actor) (any, error) {
+	return func(r *http.Request, a actor) (any, error) {
+		id, err := userID(r)
+		if err != nil {
+			return nil, err
+		}
+		e := Entry{Action: ActionMustChangeClear, TargetUserID: id}
+		if on {
+			e.Action = ActionMustChange
+		}
+		err = h.audited(r.Context(), a, e, func(ctx context.Context, _ *Entry) error {
+			return h.cfg.Service.SetMustChangePassword(ctx, id, on)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return MustChangeView{ID: id, MustChangePassword: on}, nil
+	}
 }

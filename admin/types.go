@@ -51,6 +51,12 @@ type DisabledView struct {
 	Disabled bool  `json:"disabled"`
 }
 
+// MustChangeView answers the must-change-password routes.
+type MustChangeView struct {
+	ID                 int64 `json:"id"`
+	MustChangePassword bool  `json:"mustChangePassword"`
+}
+
 // EndedView answers DELETE /users/{id}/sessions.
 type EndedView struct {
 	Ended int `json:"ended" description:"How many sessions were ended."`
