@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -140,11 +141,35 @@ func (s *Service) UpdateMetadata(ctx context.Context, id int64, fn func(m map[st
 // anonymous ssaid) and the linking of providers. Emits UserDisabled or
 // UserEnabled (nothing when the flag does not change).
 func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	st := user.StatusActive
+	if disabled {
+		st = user.StatusDisabled
+	}
+	return s.SetStatus(ctx, id, st, "")
+}
+
+// SetStatus sets the account status (user.StatusActive, StatusDisabled or
+// StatusSuspended) with a reason (at most 500 bytes, kept on the user,
+// cleared on re-enabling): suspended is disabled (every rule of
+// SetDisabled) told apart for the operator. The UserDisabled and
+// UserEnabled events carry the user with its status and reason; a change
+// of status or reason alone between disabled and suspended emits nothing.
+func (s *Service) SetStatus(ctx context.Context, id int64, status, reason string) error {
+	if len(reason) > 500 || !textcheck.String(reason) {
+		return InvalidInput("reason must be valid UTF-8 text of at most 500 bytes without NUL")
+	}
+	if status != user.StatusActive && status != user.StatusDisabled && status != user.StatusSuspended {
+		return InvalidInput("status must be active, disabled or suspended")
+	}
+	disabled := status != user.StatusActive
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		changed := false
 		u, err := s.update(ctx, id, func(u *user.User) error {
 			changed = u.Disabled != disabled
-			u.Disabled = disabled
+			u.Disabled, u.Suspended, u.StatusReason = disabled, status == user.StatusSuspended, reason
+			if !disabled {
+				u.StatusReason = ""
+			}
 			return nil
 		})
 		if err != nil || !changed {

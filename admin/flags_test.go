@@ -92,3 +92,38 @@ func TestMustChangePassword(t *testing.T) {
 		}
 	})
 }
+
+// Suspending is disabling told apart: it ends every session, keeps the
+// reason on the user, which the UserDisabled event carries, and the search
+// finds it by status; re-enabling clears the reason.
+func TestSuspend(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		uid, tok := e.user(nil)
+		path := fmt.Sprintf("/users/%d", uid)
+		if code, d := e.do("POST", path+"/disable", e.admin, map[string]any{"status": "suspended", "reason": "fraud review"}); code != 200 || d["status"] != "suspended" {
+			t.Fatalf("suspend = %d %v", code, d)
+		}
+		if _, err := e.svc.Sessions().Get(ctx, tok); err == nil {
+			t.Error("the suspended user's session still works")
+		}
+		if code, d := e.do("GET", path, e.admin, nil); code != 200 || d["status"] != "suspended" || d["statusReason"] != "fraud review" || d["disabled"] != true {
+			t.Errorf("GET = %d %v", code, d)
+		}
+		if ev := e.events(); len(ev) == 0 || ev[len(ev)-1] != "UserDisabled suspended fraud review" {
+			t.Errorf("events %v", ev)
+		}
+		if code, d := e.do("GET", "/users?status=suspended", e.admin, nil); code != 200 || len(d["users"].([]any)) != 1 {
+			t.Errorf("search suspended = %d %v", code, d)
+		}
+		if code, _ := e.do("POST", path+"/disable", e.admin, map[string]any{"status": "banished"}); code != 400 {
+			t.Errorf("unknown status = %d, want 400", code)
+		}
+		if code, d := e.do("POST", path+"/enable", e.admin, nil); code != 200 || d["status"] != "active" {
+			t.Errorf("enable = %d %v", code, d)
+		}
+		if u, _ := e.svc.GetUser(ctx, uid); u.Status() != "active" || u.StatusReason != "" || u.Suspended {
+			t.Errorf("after enable: %s %q", u.Status(), u.StatusReason)
+		}
+	})
+}

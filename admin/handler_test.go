@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -31,6 +33,15 @@ type env struct {
 	h     http.Handler
 	admin string // a session token of a user holding the admin permission
 	pg    bool
+
+	mu  sync.Mutex
+	evs []string // "type status reason" of every event
+}
+
+func (e *env) events() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.evs)
 }
 
 var seq atomic.Int64
@@ -60,6 +71,14 @@ func newEnv(t *testing.T, real bool) *env {
 		},
 	}
 	e := &env{t: t, pg: real}
+	cfg.Hooks.OnEvent = func(_ context.Context, ev hooks.Event) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if ev.User != nil {
+			e.evs = append(e.evs, ev.Type+" "+ev.User.Status()+" "+ev.User.StatusReason)
+		}
+		return nil
+	}
 	var search admin.Searcher
 	if real {
 		realbackends.Configure(t, &cfg)

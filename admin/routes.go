@@ -144,8 +144,8 @@ func (h *Handler) searchUsers(r *http.Request, _ actor) (any, error) {
 	if err := text("email", uq.Email, 320); err != nil {
 		return nil, err
 	}
-	if uq.Status != "" && uq.Status != StatusActive && uq.Status != StatusDisabled {
-		return nil, invalid("status must be %q or %q", StatusActive, StatusDisabled)
+	if uq.Status != "" && uq.Status != StatusActive && uq.Status != StatusDisabled && uq.Status != StatusSuspended {
+		return nil, invalid("status must be %q, %q or %q", StatusActive, StatusDisabled, StatusSuspended)
 	}
 	var err error
 	if uq.CreatedFrom, err = timeParam(r, "createdFrom"); err != nil {
@@ -189,6 +189,8 @@ type UserView struct {
 	Anonymous    bool           `json:"anonymous"`
 	Disabled     bool           `json:"disabled"`
 	MustChange   bool           `json:"mustChangePassword"`
+	Status       string         `json:"status" enum:"active,disabled,suspended"`
+	StatusReason string         `json:"statusReason,omitempty"`
 	PasswordSet  bool           `json:"passwordSet"`
 	Metadata     map[string]any `json:"metadata"`
 	RegisterIP   string         `json:"registerIp,omitempty"`
@@ -201,7 +203,7 @@ type UserView struct {
 }
 
 func view(u *user.User) UserView {
-	return UserView{ID: u.ID, Email: u.Email, Anonymous: !u.Registered(), Disabled: u.Disabled, MustChange: u.MustChangePassword, PasswordSet: u.PasswordSet(),
+	return UserView{ID: u.ID, Email: u.Email, Anonymous: !u.Registered(), Disabled: u.Disabled, MustChange: u.MustChangePassword, Status: u.Status(), StatusReason: u.StatusReason, PasswordSet: u.PasswordSet(),
 		Metadata: u.Metadata, RegisterIP: u.RegisterIP, LoginIP: u.LoginIP, LoginTime: u.LoginTime,
 		LastActive: u.LastActiveTime, Unregistered: u.UnregisterTime, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }

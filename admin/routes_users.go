@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -46,8 +47,12 @@ func (h *Handler) patchMetadata(r *http.Request, a actor) (any, error) {
 
 // DisableBody is the optional body of POST /users/{id}/disable.
 type DisableBody struct {
-	// Reason is recorded in the audit entry (at most MaxReasonLength bytes).
-	Reason string `json:"reason,omitempty"`
+	// Reason is kept on the user (user.User.StatusReason, carried by the
+	// UserDisabled event) and in the audit entry (at most MaxReasonLength bytes).
+	Reason string `json:"reason,omitempty" maxLength:"500"`
+	// Status is "disabled" (the default) or "suspended"; both block every
+	// sign-in and end every session.
+	Status string `json:"status,omitempty" enum:"disabled,suspended"`
 }
 
 func (h *Handler) setDisabled(disabled bool) func(r *http.Request, a actor) (any, error) {
@@ -65,20 +70,25 @@ func (h *Handler) setDisabled(disabled bool) func(r *http.Request, a actor) (any
 		if err := text("reason", b.Reason, MaxReasonLength); err != nil {
 			return nil, err
 		}
+		status := user.StatusActive
 		e := Entry{Action: ActionUserEnable, TargetUserID: id}
 		if disabled {
-			e.Action = ActionUserDisable
-		}
-		if b.Reason != "" {
-			e.Detail = map[string]any{"reason": b.Reason}
+			e.Action, status = ActionUserDisable, cmp.Or(b.Status, user.StatusDisabled)
+			if status != user.StatusDisabled && status != user.StatusSuspended {
+				return nil, invalid("status must be %q or %q", user.StatusDisabled, user.StatusSuspended)
+			}
+			e.Detail = map[string]any{"status": status}
+			if b.Reason != "" {
+				e.Detail["reason"] = b.Reason
+			}
 		}
 		err = h.audited(r.Context(), a, e, func(ctx context.Context, _ *Entry) error {
-			return h.cfg.Service.SetDisabled(ctx, id, disabled)
+			return h.cfg.Service.SetStatus(ctx, id, status, b.Reason)
 		})
 		if err != nil {
 			return nil, err
 		}
-		return DisabledView{ID: id, Disabled: disabled}, nil
+		return DisabledView{ID: id, Disabled: disabled, Status: status}, nil
 	}
 }
 

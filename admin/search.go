@@ -10,8 +10,9 @@ import (
 
 // Statuses a UserQuery selects by.
 const (
-	StatusActive   = "active"   // registered, not disabled
-	StatusDisabled = "disabled" // disabled by an administrator
+	StatusActive    = "active"    // registered, not disabled
+	StatusDisabled  = "disabled"  // disabled by an administrator, suspended included
+	StatusSuspended = "suspended" // suspended by an administrator
 )
 
 // UserQuery selects users for the admin search, newest first (created_at
@@ -20,7 +21,7 @@ const (
 type UserQuery struct {
 	// Email matches the address case-insensitively (whole address).
 	Email string
-	// Status is "", StatusActive or StatusDisabled.
+	// Status is "", StatusActive, StatusDisabled or StatusSuspended.
 	Status string
 	// CreatedFrom and CreatedTo bound the creation time: [From, To).
 	CreatedFrom, CreatedTo time.Time

@@ -26,7 +26,7 @@ type keyPath struct {
 
 type searchQuery struct {
 	Email       string    `query:"email" description:"The whole address, compared by its canonical key (case-insensitive)."`
-	Status      string    `query:"status" enum:"active,disabled" description:"active: not disabled; disabled: disabled by an administrator."`
+	Status      string    `query:"status" enum:"active,disabled,suspended" description:"active: not disabled; disabled: disabled by an administrator (suspended included); suspended: suspended only."`
 	CreatedFrom time.Time `query:"createdFrom" description:"Created at or after (RFC 3339)."`
 	CreatedTo   time.Time `query:"createdTo" description:"Created before (RFC 3339)."`
 	Anonymous   bool      `query:"anonymous" description:"Include anonymous users (no address, still on their device id)."`
@@ -47,8 +47,9 @@ type auditQuery struct {
 
 // DisabledView answers disable and enable.
 type DisabledView struct {
-	ID       int64 `json:"id"`
-	Disabled bool  `json:"disabled"`
+	ID       int64  `json:"id"`
+	Disabled bool   `json:"disabled"`
+	Status   string `json:"status" enum:"active,disabled,suspended"`
 }
 
 // MustChangeView answers the must-change-password routes.

@@ -143,7 +143,7 @@ func RunSearch(t *testing.T, h SearchHarness) {
 	ctx := t.Context()
 	var ids []int64
 	for i := range 7 {
-		u := &user.User{Email: fmt.Sprintf("Search%d@Example.com", i), Disabled: i%3 == 0}
+		u := &user.User{Email: fmt.Sprintf("Search%d@Example.com", i), Disabled: i%3 == 0, Suspended: i == 3}
 		if err := h.Users.Create(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -197,6 +197,7 @@ func RunSearch(t *testing.T, h SearchHarness) {
 		{"email, any case", admin.UserQuery{Email: "search4@example.COM"}, 1},
 		{"disabled", admin.UserQuery{Status: admin.StatusDisabled}, 3},
 		{"active", admin.UserQuery{Status: admin.StatusActive}, 4},
+		{"suspended", admin.UserQuery{Status: admin.StatusSuspended}, 1},
 		{"created from the first", admin.UserQuery{CreatedFrom: first}, 7},
 		{"created before the first", admin.UserQuery{CreatedTo: first}, 0},
 		{"unknown email", admin.UserQuery{Email: "none@example.com"}, 0},

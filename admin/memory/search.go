@@ -26,6 +26,7 @@ func (s Searcher) SearchUsers(ctx context.Context, q admin.UserQuery) ([]admin.U
 		case q.Email != "" && (u.Email == "" || user.EmailKey(u.Email) != ek),
 			q.Status == admin.StatusActive && u.Disabled,
 			q.Status == admin.StatusDisabled && !u.Disabled,
+			q.Status == admin.StatusSuspended && !(u.Disabled && u.Suspended),
 			anon && !q.Anonymous,
 			!q.CreatedFrom.IsZero() && u.CreatedAt.Before(q.CreatedFrom),
 			!q.CreatedTo.IsZero() && !u.CreatedAt.Before(q.CreatedTo),

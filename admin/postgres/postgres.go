@@ -249,6 +249,8 @@ func searchSQL(q admin.UserQuery) (string, []any) {
 		where = append(where, "NOT disabled")
 	case admin.StatusDisabled:
 		where = append(where, "disabled")
+	case admin.StatusSuspended:
+		where = append(where, "disabled AND suspended")
 	}
 	if !q.Anonymous {
 		where = append(where, "(email IS NOT NULL OR ssaid IS NULL)")

@@ -7,7 +7,7 @@ package postgres
 // userColumns is the column list every read returns, in scanUser's order.
 const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
 	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-	unregister_time, created_at, updated_at, version, settings, must_change_password`
+	unregister_time, created_at, updated_at, version, settings, must_change_password, suspended, status_reason`
 
 var (
 	// Get. Primary key.
@@ -45,8 +45,8 @@ var (
 	// Create: $1.. see Store.Create; $15 is the address's key.
 	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
 		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-		unregister_time, created_at, updated_at, version, settings, email_key, must_change_password)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16)
+		unregister_time, created_at, updated_at, version, settings, email_key, must_change_password, suspended, status_reason)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16, $17, $18)
 	RETURNING id`
 
 	// Update: optimistic version check on the primary key. $1 id, $2 the
@@ -58,7 +58,7 @@ var (
 	sqlUpdate = `UPDATE simpleuser_users SET
 		email = $4, ssaid = $5, password_hash = $6, disabled = $7, metadata = $8,
 		register_ip = $9, register_time = $10, login_ip = $11, login_time = $12,
-		unregister_time = $13, settings = $14, must_change_password = $16,
+		unregister_time = $13, settings = $14, must_change_password = $16, suspended = $17, status_reason = $18,
 		email_key = CASE WHEN email IS NOT DISTINCT FROM $4 THEN email_key ELSE $15 END,
 		version = version + 1, updated_at = $3
 	WHERE id = $1 AND version = $2

@@ -20,19 +20,19 @@ import (
 func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	// One allocation for every scan target (each escapes through Scan).
 	var t struct {
-		u                                                     user.User
-		email, ssaid, hash, registerIP, loginIP, lastActiveIP pgtype.Text
-		registerTime, loginTime, lastActiveTime, unregisterAt pgtype.Timestamptz
-		meta, settings                                        []byte
+		u                                                             user.User
+		email, ssaid, hash, registerIP, loginIP, lastActiveIP, reason pgtype.Text
+		registerTime, loginTime, lastActiveTime, unregisterAt         pgtype.Timestamptz
+		meta, settings                                                []byte
 	}
 	u := &t.u
 	err := row.Scan(&u.ID, &t.email, &t.ssaid, &t.hash, &u.Disabled, &t.meta,
 		&t.registerIP, &t.registerTime, &t.loginIP, &t.loginTime, &t.lastActiveIP, &t.lastActiveTime,
-		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings, &u.MustChangePassword)
+		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings, &u.MustChangePassword, &u.Suspended, &t.reason)
 	if err != nil {
 		return nil, err
 	}
-	u.Email, u.SSAID, u.PasswordHash = t.email.String, t.ssaid.String, t.hash.String
+	u.Email, u.SSAID, u.PasswordHash, u.StatusReason = t.email.String, t.ssaid.String, t.hash.String, t.reason.String
 	u.RegisterIP, u.LoginIP, u.LastActiveIP = t.registerIP.String, t.loginIP.String, t.lastActiveIP.String
 	u.RegisterTime, u.LoginTime = utc(t.registerTime), utc(t.loginTime)
 	u.LastActiveTime, u.UnregisterTime = utc(t.lastActiveTime), utc(t.unregisterAt)

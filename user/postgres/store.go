@@ -165,7 +165,7 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
 			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
-			metadata(u.Settings), nullString(key), u.MustChangePassword,
+			metadata(u.Settings), nullString(key), u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&id)
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 		return q.QueryRow(ctx, sqlUpdate, u.ID, u.Version, s.now(),
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
-			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)), u.MustChangePassword,
+			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)), u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&version, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -48,3 +48,9 @@ CREATE INDEX simpleuser_users_created_idx
 -- Operational flag (admin API): the user must set a new password before
 -- any guarded route answers; copied into each new session at sign-in.
 ALTER TABLE simpleuser_users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+
+-- Account status (admin API, Service.SetStatus): disabled stays the switch
+-- every check reads; suspended tells a suspension from a plain disabling,
+-- status_reason is the administrator's reason while disabled.
+ALTER TABLE simpleuser_users ADD COLUMN suspended boolean NOT NULL DEFAULT false;
+ALTER TABLE simpleuser_users ADD COLUMN status_reason text;
