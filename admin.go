@@ -149,17 +149,12 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) erro
 }
 
 // SetStatus sets the account status (user.StatusActive, StatusDisabled or
-// StatusSuspended) with a reason (at most 500 bytes, kept on the user,
-// cleared on re-enabling): suspended is disabled (every rule of
-// SetDisabled) told apart for the operator. The UserDisabled and
-// UserEnabled events carry the user with its status and reason; a change
-// of status or reason alone between disabled and suspended emits nothing.
+// StatusSuspended: disabled told apart, every rule of SetDisabled) with a
+// reason (≤ 500 bytes, kept on the user while disabled) that the
+// UserDisabled event's user carries. 400 for another status or reason.
 func (s *Service) SetStatus(ctx context.Context, id int64, status, reason string) error {
-	if len(reason) > 500 || !textcheck.String(reason) {
-		return InvalidInput("reason must be valid UTF-8 text of at most 500 bytes without NUL")
-	}
-	if status != user.StatusActive && status != user.StatusDisabled && status != user.StatusSuspended {
-		return InvalidInput("status must be active, disabled or suspended")
+	if len(reason) > 500 || !textcheck.String(reason) || (status != user.StatusActive && status != user.StatusDisabled && status != user.StatusSuspended) {
+		return InvalidInput("status must be active, disabled or suspended; reason valid UTF-8 text of at most 500 bytes without NUL")
 	}
 	disabled := status != user.StatusActive
 	return s.WithTx(ctx, func(ctx context.Context) error {
@@ -168,7 +163,7 @@ func (s *Service) SetStatus(ctx context.Context, id int64, status, reason string
 			changed = u.Disabled != disabled
 			u.Disabled, u.Suspended, u.StatusReason = disabled, status == user.StatusSuspended, reason
 			if !disabled {
-				u.StatusReason = ""
+				u.StatusReason = "" // enabling clears the reason
 			}
 			return nil
 		})

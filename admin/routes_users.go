@@ -21,6 +21,9 @@ func (h *Handler) patchMetadata(r *http.Request, a actor) (any, error) {
 	if err := decode(r, &patch); err != nil {
 		return nil, err
 	}
+	if patch == nil { // RFC 7386 would replace the whole metadata with null
+		return nil, invalid("body must be a JSON object (a merge patch of the metadata)")
+	}
 	var u *user.User
 	fields := make([]string, 0, len(patch))
 	for k := range patch {

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"testing"
@@ -23,6 +24,9 @@ func TestUserLifecycle(t *testing.T) {
 		if code, d := e.do("PATCH", path+"/metadata", e.admin, map[string]any{"plan": "pro", "n": nil}); code != 200 ||
 			fmt.Sprint(d["metadata"]) != "map[plan:pro]" {
 			t.Errorf("PATCH metadata = %d %v", code, d)
+		}
+		if code, d := e.do("PATCH", path+"/metadata", e.admin, json.RawMessage("null")); code != 400 {
+			t.Errorf("PATCH metadata null = %d %v, want 400 (it would erase the metadata)", code, d)
 		}
 		if code, d := e.do("GET", path, e.admin, nil); code != 200 || fmt.Sprint(d["metadata"]) != "map[plan:pro]" {
 			t.Errorf("GET = %d %v", code, d)
