@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -50,6 +51,16 @@ type LoginResult struct {
 // ACCOUNT_DISABLED, 404 unknown email with a password only, 429 blocked,
 // 503 backend unavailable or hasher busy.
 func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
+	res, err := s.login(ctx, c, in)
+	method := metrics.MethodPassword
+	if in.Code != "" {
+		method = metrics.MethodCode
+	}
+	s.observeLogin(method, "", err)
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
 	if err := checkEmail(in.Email); err != nil {
 		return nil, err
 	}
@@ -355,9 +366,11 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 // issue creates a session for u and revokes the token the client presented.
 func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResult, error) {
 	if c.Token != "" {
-		if err := s.sessions.Revoke(ctx, c.Token); err != nil {
+		ended, err := s.sessions.End(ctx, c.Token)
+		if err != nil {
 			return nil, err
 		}
+		s.sessionsEnded(metrics.EndedReplaced, btoi(ended != nil))
 	}
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: cleanUserAgent(c.UserAgent)}
 	if s.hooks.GetSessionUserData != nil {
@@ -371,6 +384,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 	if err != nil {
 		return nil, err
 	}
+	s.obs.SessionCreated()
 	return &LoginResult{Token: tok, ExpiresAt: s.now().Add(s.cfg.SessionLifetime).UTC(), UserID: u.ID, User: u}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
@@ -41,6 +42,8 @@ type Service struct {
 	now      func() time.Time
 	flow     *oauth.Flow // nil when no provider is configured
 	pingers  []pingTarget
+	obs      metrics.Observer
+	obsOn    bool // obs is not metrics.Nop
 }
 
 // New validates cfg, applies defaults (in-memory stores where none are
@@ -66,6 +69,11 @@ func New(cfg Config) (*Service, error) {
 	if c.SessionStore == nil {
 		c.SessionStore, c.SessionIndex = sessionmemory.New()
 	}
+	_, nop := c.Metrics.(metrics.Nop)
+	var hashOpts []password.Option
+	if !nop {
+		hashOpts = append(hashOpts, password.WithObserver(c.Metrics))
+	}
 	s := &Service{
 		cfg:   c,
 		users: c.Users,
@@ -76,11 +84,15 @@ func New(cfg Config) (*Service, error) {
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
 			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
-		hasher:  password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
+		hasher:  password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait, hashOpts...),
 		hooks:   c.Hooks,
 		log:     c.Logger,
 		now:     c.Now,
 		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
+		obs:     c.Metrics, obsOn: !nop,
+	}
+	if !nop {
+		s.sessions.Evicted = func(n int) { s.sessionsEnded(metrics.EndedMaxSessions, n) }
 	}
 	if len(c.OAuth.Providers) > 0 {
 		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 )
 
@@ -69,6 +70,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 	if d == nil {
 		return ErrSessionNotFound
 	}
+	s.sessionsEnded(metrics.EndedByUser, 1)
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: userID, IP: d.IP})
 	return nil
 }
@@ -77,5 +79,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 // (all of them when keepToken names none of the user's) and returns how
 // many it ended. RevokeSessions ends them all.
 func (s *Service) EndOtherSessions(ctx context.Context, userID int64, keepToken string) (int, error) {
-	return s.sessions.RevokeUserExcept(ctx, userID, keepToken)
+	n, err := s.sessions.RevokeUserExcept(ctx, userID, keepToken)
+	s.sessionsEnded(metrics.EndedLogoutAll, n)
+	return n, err
 }

@@ -7,7 +7,8 @@
 // linked sign-in accounts, settings, password, email address, deletion,
 // log out). For plain http on localhost, add -addr 127.0.0.1:8080
 // -insecure-cookies.
-// GET /healthz and GET /readyz are the liveness and readiness probes; logs
+// GET /healthz and GET /readyz are the liveness and readiness probes, GET
+// /metrics the Prometheus metrics (-metrics=false turns it off); logs
 // go to stderr (-log-level, -log-format), each line of a request with its
 // request id.
 //
@@ -44,6 +45,7 @@ type settings struct {
 	providers      providerSettings
 	browser        browserSettings
 	log            logSettings
+	metrics        metricsSettings
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -61,6 +63,7 @@ func parseFlags(args []string) (settings, error) {
 	defineProviderFlags(fs, &s.providers)
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
+	defineMetricsFlags(fs, &s.metrics)
 	return s, fs.Parse(args)
 }
 

@@ -145,13 +145,13 @@ const (
 const (
 	EndedLogout         = "logout"          // the holder logged out (POST /user-center/logout)
 	EndedByUser         = "ended_by_user"   // the user ended one session by id
-	EndedLogoutOthers   = "logout_others"   // the user ended every other session
+	EndedLogoutAll      = "logout_all"      // the user ended their other sessions (POST /user-center/logout-all)
 	EndedPasswordChange = "password_change" // a password change ended the other sessions (SetPassword: all)
 	EndedPasswordReset  = "password_reset"  // a reset by code ended them all
 	EndedUnregister     = "unregister"      // the account unregistered
 	EndedDisabled       = "disabled"        // an administrator disabled the account
 	EndedDeleted        = "deleted"         // the account was deleted (DeleteUser, a purge)
-	EndedRevoked        = "revoked"         // RevokeSessions (the Go API)
+	EndedRevoked        = "revoked"         // RevokeSessions: the Go API, and logout-all with includeCurrent
 	EndedReplaced       = "replaced"        // a login replaced the token the client presented
 	EndedMaxSessions    = "max_sessions"    // MaxSessionsPerUser ended the user's oldest
 )
