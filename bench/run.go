@@ -107,11 +107,19 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	app, err := startExampleApp(ctx, bin, dir, e)
+	app, err := startExampleApp(ctx, bin, dir, e, "exampleapp")
 	if err != nil {
 		return err
 	}
 	defer app.stop()
+	// The same app with its metrics off, for the metrics' cost (see side.plain).
+	var plain *proc
+	if o.metricsCompare && (o.has("load") || o.growth) {
+		if plain, err = startExampleApp(ctx, bin, dir, e, "exampleapp-nometrics", "-metrics=false", "-purge-interval=0"); err != nil {
+			return err
+		}
+		defer plain.stop()
+	}
 	if err := e.detectAppTable(ctx); err != nil {
 		return err
 	}
@@ -130,6 +138,9 @@ func cmdRun(args []string) error {
 	defer ref.stop()
 	if ld != nil {
 		ld.sampler = &sampler{servers: []int{app.cmd.Process.Pid, ref.cmd.Process.Pid}, redisCPU: []func() float64{e.redisCPUFunc(ctx)}}
+		if plain != nil {
+			ld.sampler.servers = append(ld.sampler.servers, plain.cmd.Process.Pid)
+		}
 		if f := ld.sampler.waitQuiet(); f > foreignLimitCores {
 			fmt.Printf("note: other processes keep %.2f cores busy; ratios of disturbed pairs are set aside (see docs/performance.md)\n", f)
 		}
@@ -141,7 +152,7 @@ func cmdRun(args []string) error {
 	// With -growth the small database's load runs later, side by side with
 	// the grown one's (see runLoad).
 	if o.has("load") && !o.growth {
-		if err := runLoad(ctx, ld, dir, side{small, e, app, ref}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, e, app, ref, plain}); err != nil {
 			return err
 		}
 	}
@@ -188,7 +199,7 @@ func cmdRun(args []string) error {
 		grown := &phaseResult{Label: "grown", Users: o.growthUsers, Sessions: o.growthSessions, SeedTimes: e.seedTimes}
 		grown.PGBytes, grown.RedisUsed = e.sizes(ctx)
 		res.Phases = append(res.Phases, grown)
-		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref}, side{grown, e, app, ref}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref, nil}, side{grown, e, app, ref, plain}); err != nil {
 			return err
 		}
 		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
@@ -234,6 +245,10 @@ type side struct {
 	ph       *phaseResult
 	e        *env
 	app, ref *proc
+	// plain, if set, is the example app with its metrics off (-metrics=false)
+	// on the same backends: the hot paths also run on it and on app pair by
+	// pair, the ratio being the cost of the metrics (metricsBudget).
+	plain *proc
 }
 
 // runLoad runs the alternating load rounds over the sides' paths, side by
@@ -272,6 +287,14 @@ func runLoad(ctx context.Context, ld *loader, dir string, sides ...side) error {
 	return nil
 }
 
+// metricsPaths are the hot paths measured with the metrics on and off
+// (side.plain); the names lack their closing parenthesis.
+var metricsPaths = []struct{ name, path, mode string }{
+	{"whoami (token", "/app/whoami", "token"},
+	{"me (token", "/api/user-center/me", "token"},
+	{"me (anonymous ssaid", "/api/user-center/me", "ssaid"},
+}
+
 // targets are the side's limits and app paths.
 func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 	e, app, ref := sd.e, sd.app, sd.ref
@@ -293,6 +316,20 @@ func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 			before: prime("token", e.hotTokenUsers)},
 		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, pprof: app.pprof, pid: app.cmd.Process.Pid,
 			before: prime("anonymous", e.hotAnonUsers)},
+	}
+	if p := sd.plain; p != nil {
+		for _, t := range metricsPaths {
+			off := target{Name: t.name + ", metrics off)", URL: "http://" + p.addr + t.path, Mode: t.mode, pprof: p.pprof, pid: p.cmd.Process.Pid}
+			on := target{Name: t.name + ", metrics on)", URL: "http://" + app.addr + t.path, Mode: t.mode, Limit: off.Name, pprof: app.pprof, pid: app.cmd.Process.Pid}
+			off.values, on.values = tokens, tokens
+			if t.mode == "ssaid" {
+				off.values, on.values = ssaids, ssaids
+				off.before, on.before = prime("anonymous", e.hotAnonUsers), prime("anonymous", e.hotAnonUsers)
+			} else if t.path != "/app/whoami" {
+				off.before, on.before = prime("token", e.hotTokenUsers), prime("token", e.hotTokenUsers)
+			}
+			ts = append(ts, off, on)
+		}
 	}
 	for i := range ts {
 		ts[i].Phase, ts[i].redisCPU = sd.ph.Label, rcpu
