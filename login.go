@@ -370,7 +370,9 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 		if err != nil {
 			return nil, err
 		}
-		s.sessionsEnded(metrics.EndedReplaced, btoi(ended != nil))
+		if ended != nil {
+			s.sessionsEnded(metrics.EndedReplaced, 1)
+		}
 	}
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: cleanUserAgent(c.UserAgent)}
 	if s.hooks.GetSessionUserData != nil {

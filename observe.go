@@ -124,39 +124,25 @@ func (s *Service) takeRisk(ctx context.Context, limits []risk.Limit, id string, 
 	return wait, err
 }
 
-// ruleOf names the rule of a rate-limit key (built by sendLimits,
-// verifyKey, passwordLimits and createAnonymous).
+// ruleOf names the rule of a rate-limit key by its prefix (built by
+// sendLimits, verifyKey, passwordLimits and createAnonymous).
 func ruleOf(key string) string {
 	kind, rest, _ := strings.Cut(key, ":")
-	if kind == "s" { // s:<purpose>:<e|s|b>:<hash>
+	switch kind {
+	case "v":
+		return metrics.RuleCodeAttempts
+	case "s": // s:<purpose>:<e|s|b>:<hash>
 		_, rest, _ = strings.Cut(rest, ":")
 	}
 	sub, _, _ := strings.Cut(rest, ":")
-	switch kind + sub {
-	case "se":
-		return metrics.RuleSendCooldownEmail
-	case "ss":
-		return metrics.RuleSendCooldownDevice
-	case "sb":
-		return metrics.RuleSendAddressBudget
-	case "pu":
-		return metrics.RulePasswordAttemptsAccount
-	case "ps":
-		return metrics.RulePasswordAttemptsDevice
-	case "pb":
-		return metrics.RulePasswordAttemptsAddress
-	case "ab":
-		return metrics.RuleAnonymousAddressBudget
-	}
-	if kind == "v" {
-		return metrics.RuleCodeAttempts
+	if r, ok := keyRules[kind+":"+sub]; ok {
+		return r
 	}
 	return metrics.RuleOther
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+var keyRules = map[string]string{
+	"s:e": metrics.RuleSendCooldownEmail, "s:s": metrics.RuleSendCooldownDevice, "s:b": metrics.RuleSendAddressBudget,
+	"p:u": metrics.RulePasswordAttemptsAccount, "p:s": metrics.RulePasswordAttemptsDevice,
+	"p:b": metrics.RulePasswordAttemptsAddress, "a:b": metrics.RuleAnonymousAddressBudget,
 }

@@ -43,6 +43,11 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"prommetrics":  "github.com/simpleuser/simpleuser/metrics/prommetrics",
+	"metrics":      "github.com/simpleuser/simpleuser/metrics",
+	"prometheus":   "github.com/prometheus/client_golang/prometheus",
+	"collectors":   "github.com/prometheus/client_golang/prometheus/collectors",
+	"promhttp":     "github.com/prometheus/client_golang/prometheus/promhttp",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -99,6 +104,7 @@ func backfill(ctx context.Context, tx pgx.Tx) error { return nil }
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/sign-in-methods.md": `
 var ctx context.Context
