@@ -89,7 +89,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.revokeCount, "revoke-sessions", 1000, "sessions of the user whose sessions are all revoked")
 	fs.IntVar(&o.memSessions, "mem-sessions", 100_000, "sessions added to measure Redis memory per session")
 	fs.StringVar(&o.phases, "phases", "load,logins,revoke,memory", "phases to run (load, logins, revoke, memory); with -growth the load runs on the small twin and the grown database side by side whatever this says, and revoke runs on the grown one too")
-	fs.BoolVar(&o.metricsCompare, "metrics-compare", true, "also load the hot paths of a second example app started with -metrics=false, pair by pair with the app (metrics on): the cost of the Prometheus metrics (on the grown database with -growth, else the small one)")
+	fs.BoolVar(&o.metricsCompare, "metrics-compare", true, "also load the hot paths on two more example apps, one with -metrics=false, pair by pair: the cost of the Prometheus metrics (on the grown database with -growth, else the small one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench database and Redis keys at the end")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print every load run")
