@@ -3,9 +3,9 @@
 // reference server doing the minimum work of each path, on the same
 // machine, backends and load generator, in alternating rounds.
 //
-//	go run ./bench                        # the full run (about 9 minutes)
-//	go run ./bench -rounds 7 -growth=false # quicker (about 2 minutes)
-//	go run ./bench -growth=false           # small database only (about 4.5 minutes)
+//	go run ./bench                        # the full run (about 12 minutes)
+//	go run ./bench -rounds 7 -growth=false # quicker (about 3 minutes)
+//	go run ./bench -growth=false           # small database only (about 7.5 minutes)
 //	go run ./bench seed -users 1000000 -sessions 1000000   # seed and keep
 //	go run ./bench clean                  # drop the bench database and keys
 //

@@ -48,15 +48,18 @@ func New(pool *redis.Pool, prefix string) *Store {
 }
 
 // take: KEYS = the keys; ARGV = id, now ms, then for each key its max and
-// window ms. Returns {wait in ms, then the 1-based positions of the keys
-// that refused}: {0} when the entry was recorded under every key. Safe to run twice (redisconn.Idempotent): an entry id already
+// window ms, then "1" to explain (nothing otherwise). Returns the wait in ms (0 when the entry
+// was recorded under every key); explaining, {wait, then the 1-based
+// positions of the keys that refused}. Safe to run twice (redisconn.Idempotent): an entry id already
 // recorded means an earlier run of this very call recorded it under every
 // key (the script is atomic), so it answers 0 again and counts nothing
 // twice.
 var take = redisconn.Idempotent(redis.NewScript(-1, `
 local id, now = ARGV[1], tonumber(ARGV[2])
+local explain = ARGV[3 + 2*#KEYS] == '1'
 if redis.call('ZSCORE', KEYS[1], id) then
-  return {0}
+  if explain then return {0} end
+  return 0
 end
 local wait, out = 0, {0}
 for i, k in ipairs(KEYS) do
@@ -72,6 +75,7 @@ for i, k in ipairs(KEYS) do
   end
 end
 if wait > 0 then
+  if not explain then return wait end
   out[1] = wait
   return out
 end
@@ -79,7 +83,8 @@ for i, k in ipairs(KEYS) do
   redis.call('ZADD', k, now, id)
   redis.call('PEXPIRE', k, tonumber(ARGV[2 + 2*i]))
 end
-return {0}
+if explain then return {0} end
+return 0
 `))
 
 // release: KEYS = the keys; ARGV[1] = id. Safe to run twice.
@@ -91,34 +96,23 @@ return 0
 // Take implements risk.Store in one script call. Limits that are off are
 // left out of the call; with none on, Take returns 0 without a round trip.
 func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
-	wait, _, err := s.TakeExplain(ctx, limits, id, now)
-	return wait, err
+	args := s.takeArgs(limits, id, now, false)
+	if args == nil {
+		return 0, nil
+	}
+	ms, err := redis.Int64(redisconn.Eval(ctx, s.pool, take, args...))
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // TakeExplain implements risk.Explainer: Take, naming the limits that
 // refused, in the same script call.
 func (s *Store) TakeExplain(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, []int, error) {
-	n := 0
-	for _, l := range limits {
-		if l.On() {
-			n++
-		}
-	}
-	if n == 0 {
+	args := s.takeArgs(limits, id, now, true)
+	if args == nil {
 		return 0, nil, nil
-	}
-	args := make([]any, 0, 1+n+2+2*n)
-	args = append(args, n)
-	for _, l := range limits {
-		if l.On() {
-			args = append(args, s.prefix+l.Key)
-		}
-	}
-	args = append(args, id, now.UnixMilli())
-	for _, l := range limits {
-		if l.On() {
-			args = append(args, l.Max, l.Window.Milliseconds())
-		}
 	}
 	reply, err := redis.Int64s(redisconn.Eval(ctx, s.pool, take, args...))
 	if err != nil {
@@ -140,6 +134,36 @@ func (s *Store) TakeExplain(ctx context.Context, limits []risk.Limit, id string,
 		}
 	}
 	return time.Duration(reply[0]) * time.Millisecond, refused, nil
+}
+
+// takeArgs are the arguments of the take script, nil when no limit is on.
+func (s *Store) takeArgs(limits []risk.Limit, id string, now time.Time, explain bool) []any {
+	n := 0
+	for _, l := range limits {
+		if l.On() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+n+2+2*n+1) // + the explain flag
+	args = append(args, n)
+	for _, l := range limits {
+		if l.On() {
+			args = append(args, s.prefix+l.Key)
+		}
+	}
+	args = append(args, id, now.UnixMilli())
+	for _, l := range limits {
+		if l.On() {
+			args = append(args, l.Max, l.Window.Milliseconds())
+		}
+	}
+	if explain {
+		args = append(args, "1")
+	}
+	return args
 }
 
 // Release implements risk.Store in one script call.
