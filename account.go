@@ -98,7 +98,8 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 // PasswordMaxLength (before any hashing); 402 for an anonymous user; 400
 // EMAIL_REQUIRED for an account without an email address (one that signed
 // up through a provider), since password login is by email: it adds an
-// address with ChangeEmail first.
+// address with ChangeEmail first. Without a current password (none set),
+// the session needs a recent authentication (StepUp: 403 REAUTH_REQUIRED).
 func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, newPassword, currentPassword string) error {
 	if !u.Registered() {
 		return ErrAnonymousPassword
@@ -112,10 +113,12 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 	if err := s.checkPasswordMax("currentPassword", currentPassword); err != nil {
 		return err
 	}
-	if u.PasswordSet() {
+	if u.PasswordSet() { // the current password is a fresh authentication: no step-up
 		if _, err := s.checkPassword(ctx, c, u, currentPassword, ErrWrongCurrentPassword); err != nil {
 			return err
 		}
+	} else if err := s.StepUp(ctx); err != nil {
+		return err
 	}
 	return s.setPassword(ctx, u.ID, newPassword, hooks.PasswordChanged, nil, c.Token)
 }
@@ -126,8 +129,9 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 // an anonymous user; 403 ACCOUNT_DISABLED when the account was disabled
 // since u was read; 409 when another live account
 // holds the address (checked before the code is consumed, and again
-// atomically by the store's unique index). Sessions are indexed by user id,
-// so they follow the account.
+// atomically by the store's unique index); 403 REAUTH_REQUIRED when the
+// session did not authenticate recently (StepUp). Sessions are indexed by
+// user id, so they follow the account.
 func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeValue string) error {
 	if !u.Registered() {
 		return ErrAnonymousEmail
@@ -137,6 +141,9 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 	}
 	if codeValue == "" {
 		return InvalidInput("code should not be empty")
+	}
+	if err := s.StepUp(ctx); err != nil {
+		return err
 	}
 	newEmail = user.NormalizeEmail(newEmail)
 	ek := user.EmailKey(newEmail)
@@ -202,8 +209,12 @@ func (s *Service) emailFree(ctx context.Context, ek string, selfID int64) error 
 // once. OnUnregister runs inside the transaction; sessions are revoked
 // inside it too, so a failure leaves the account as it was. A disabled
 // account cannot unregister itself: 403 ACCOUNT_DISABLED (unregistering
-// would let its address be reused once the grace period is over).
+// would let its address be reused once the grace period is over). 403
+// REAUTH_REQUIRED when the session did not authenticate recently (StepUp).
 func (s *Service) Unregister(ctx context.Context, u *user.User) error {
+	if err := s.StepUp(ctx); err != nil {
+		return err
+	}
 	return s.unregister(ctx, u, nil)
 }
 

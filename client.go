@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/netip"
+	"strings"
 )
 
 // Client identifies who is calling: the device id, the address and the
@@ -14,6 +15,12 @@ type Client struct {
 	IP        netip.Addr // client address (IPv4-mapped IPv6 unmapped)
 	UserAgent string
 	Token     string // the session token (x-client-token, Authorization: Bearer or the session cookie), if any
+	// AcceptLanguage is the request's Accept-Language header (RFC 9110
+	// §12.5.4), handed to the SendCode hook
+	// (hooks.SendCodeRequest.AcceptLanguage, cut to MaxAcceptLanguageLength
+	// bytes) so that a code is mailed in the reader's language. "" means no
+	// preference.
+	AcceptLanguage string
 
 	// CookieToken reports that Token came from the session cookie (cookie
 	// mode, Config.Browser), not from a header. A browser attaches the
@@ -24,6 +31,10 @@ type Client struct {
 	// minted into it for this request (cookie mode); CSRF checks a
 	// token-less request identified that way too (login CSRF).
 	CookieSSAID bool
+	// TrustedDevice is the device token of "trust this device" (the
+	// x-client-trusted-device header, or in cookie mode the trusted-device
+	// cookie), if any: a sign-in with a valid one skips the second factor.
+	TrustedDevice string
 }
 
 // check refuses (400) a malformed ssaid: Go callers fill Client
@@ -33,6 +44,26 @@ func (c Client) check() error {
 		return ErrInvalidSSAID
 	}
 	return nil
+}
+
+// MaxAcceptLanguageLength is the longest Accept-Language value the
+// SendCode hook receives, in bytes: a longer Client.AcceptLanguage is cut
+// after its last whole language range that fits (a range is at most a few
+// dozen bytes; 256 leave room for about twenty).
+const MaxAcceptLanguageLength = 256
+
+// acceptLanguage returns v cut to MaxAcceptLanguageLength bytes at a comma,
+// so that no language range is truncated into another one ("de-CH" into
+// "de-C").
+func acceptLanguage(v string) string {
+	if len(v) <= MaxAcceptLanguageLength {
+		return v
+	}
+	v = v[:MaxAcceptLanguageLength+1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		return v[:i]
+	}
+	return ""
 }
 
 // MaxSSAIDLength is the longest accepted ssaid.

@@ -79,6 +79,14 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	if err := checkPurpose(purpose); err != nil {
 		return err
 	}
+	return s.sendCode(ctx, c, email, purpose)
+}
+
+// sendCode is SendCode for any purpose (SecondFactor included).
+func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
 	if err := c.check(); err != nil {
 		return err
 	}
@@ -96,7 +104,8 @@ func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string)
 	if wait > 0 {
 		return cooldownError(wait)
 	}
-	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c)})
+	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
+		AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
 	if err != nil || sent == "" {
 		if err == nil {
 			err = errors.New("SendCode returned an empty code")

@@ -9,7 +9,9 @@ import (
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
@@ -37,7 +39,7 @@ type Config struct {
 	// Hooks are the app's extension points; Hooks.SendCode is required.
 	Hooks hooks.Hooks
 	// Logger receives structured logs (never codes, passwords, tokens or hashes).
-	// Default: slog.Default(). New wraps its handler with LogHandler, so
+	// Default: slog.Default(). New wraps its handler with logging.Handler, so
 	// each line logged for a request carries its request id.
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
@@ -144,6 +146,15 @@ type Config struct {
 	// the CSRF check (see BrowserConfig). Default: cookie mode off, no
 	// trusted origin.
 	Browser BrowserConfig
+
+	// Passkeys configures passkeys (WebAuthn): registration by signed-in
+	// users and usernameless sign-in. Default: off.
+	Passkeys PasskeyConfig
+
+	// MFA configures second factors, step-up and trusted devices (see
+	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
+	// users in PostgreSQL give it mfa/postgres.New on the same pool.
+	MFA mfa.Config
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow
@@ -226,7 +237,7 @@ func (c Config) withDefaults() (Config, error) {
 	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
 		bad("SessionIndex", "must be set together with Config.SessionStore")
 	}
-	c.Logger = Logger(c.Logger) // every line carries its request's id
+	c.Logger = logging.Logger(c.Logger) // every line carries its request's id
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -301,7 +312,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OAuth.StateTTL < 0 {
 		bad("OAuth.StateTTL", "must not be negative")
 	}
-	c.Browser = c.Browser.withDefaults(bad)
+	c.Browser = c.Browser.WithDefaults(bad)
+	if err := c.Passkeys.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("simpleuser: Config.Passkeys.%w", err))
+	}
 	return c, errors.Join(errs...)
 }
 

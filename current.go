@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -30,6 +31,9 @@ func (s *Service) session(ctx context.Context, token string) (*session.Data, err
 func (s *Service) ResolveUser(ctx context.Context, c Client) (*user.User, error) {
 	if c.Token != "" {
 		d, err := s.session(ctx, c.Token)
+		if err == nil {
+			err = fullSession(d)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -194,9 +198,26 @@ func transient(err error) bool {
 
 // CurrentSession returns the session of the request's x-client-token,
 // reading the session store once per request and never the user store.
-// It returns (nil, nil) when the request carries no token and
-// ErrInvalidToken when the token is unknown, expired or revoked.
+// It returns (nil, nil) when the request carries no token,
+// ErrInvalidToken when the token is unknown, expired or revoked, and 403
+// MFA_REQUIRED (with the factors that can complete it) for a sign-in that
+// still needs its second factor: such a session opens nothing but the
+// factor endpoints (PendingSession) and logout.
 func CurrentSession(ctx context.Context) (*session.Data, error) {
+	d, err := PendingSession(ctx)
+	if err == nil && d != nil {
+		err = fullSession(d)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// PendingSession is CurrentSession that also returns a session in the
+// challenge stage (d.Stage == session.StageMFA), for the endpoints that
+// complete it.
+func PendingSession(ctx context.Context) (*session.Data, error) {
 	r := fromContext(ctx)
 	if r == nil || r.client.Token == "" {
 		return nil, nil
@@ -204,6 +225,14 @@ func CurrentSession(ctx context.Context) (*session.Data, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.sessionLocked(ctx)
+}
+
+// fullSession refuses (403 MFA_REQUIRED) a session in the challenge stage.
+func fullSession(d *session.Data) error {
+	if d.Stage != "" {
+		return mfa.MFARequired(mfa.ChallengeFactors(d))
+	}
+	return nil
 }
 
 func (r *request) sessionLocked(ctx context.Context) (*session.Data, error) {
@@ -236,7 +265,9 @@ func CurrentUser(ctx context.Context) (*user.User, error) {
 	if r.client.Token != "" {
 		var d *session.Data
 		if d, err = r.sessionLocked(ctx); err == nil {
-			u, err = r.svc.userOfSession(ctx, r.client, d)
+			if err = fullSession(d); err == nil {
+				u, err = r.svc.userOfSession(ctx, r.client, d)
+			}
 		}
 	} else {
 		u, err = r.svc.anonymousUser(ctx, r.client)

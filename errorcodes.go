@@ -1,6 +1,10 @@
 package simpleuser
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/simpleuser/simpleuser/mfa"
+)
 
 // CodeRejected is the data.code of a hook's refusal that names no code of
 // its own: hooks.Reject, or a hooks.Error with an empty Code.
@@ -48,11 +52,20 @@ var codes = []string{
 	CodeOAuthUnavailable,
 	CodeOAuthFailed,
 	CodeRejected,
+	CodePasskeysDisabled,
+	CodePasskeyChallenge,
+	CodePasskeyRefused,
+	CodePasskeyUnknown,
+	CodePasskeyCounter,
+	CodePasskeyExists,
+	CodePasskeyNotFound,
+	CodeTooManyPasskeys,
 }
 
 // Codes returns every machine code the kit itself sends in data.code (the
-// Code* constants: "INVALID_INPUT", "ACCOUNT_DISABLED"...), each once, as
-// a new slice the caller may change. A hook that fails with a hooks.Error
+// Code* constants: "INVALID_INPUT", "ACCOUNT_DISABLED"..., then those of
+// the factor flows, mfa.Codes), each once, as a new slice the caller may
+// change. A hook that fails with a hooks.Error
 // of its own Code adds codes the kit cannot know; the OpenAPI document
 // lists those from handlers.Options.ErrorCodes.
-func Codes() []string { return slices.Clone(codes) }
+func Codes() []string { return slices.Concat(codes, mfa.Codes()) }

@@ -9,8 +9,10 @@ import (
 
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -23,6 +25,10 @@ type Error struct {
 	Message string        // human-readable, safe to show the client
 	Wait    time.Duration // for 429 (and busy 503): how long until a retry can succeed
 	Err     error         // cause, for logs; never shown to the client
+	// Factors are, for MFA_REQUIRED and REAUTH_REQUIRED, the factor kinds
+	// the client may use ("password", "totp", "recovery", "email"...), sent
+	// as data.factors.
+	Factors []string
 }
 
 func (e *Error) Error() string {
@@ -159,6 +165,10 @@ func AsError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	var me *mfa.Error
+	if errors.As(err, &me) {
+		return &Error{Status: me.Status, Code: me.Code, Message: me.Message, Wait: me.Wait, Factors: me.Factors, Err: err}
+	}
 	var he *hooks.Error
 	if errors.As(err, &he) {
 		code := he.Code
@@ -167,10 +177,16 @@ func AsError(err error) *Error {
 		}
 		return &Error{Status: he.Status, Code: code, Message: he.Message, Err: err}
 	}
+	if errors.Is(err, session.ErrNotFound) { // a session ended while a flow used it
+		return &Error{Status: ErrInvalidToken.Status, Code: ErrInvalidToken.Code, Message: ErrInvalidToken.Message, Err: err}
+	}
 	if name := backend.Name(err); name != "" {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: name + " unavailable", Wait: time.Second, Err: err}
 	}
 	if e := oauthError(err); e != nil && !errors.Is(err, context.Canceled) {
+		return e
+	}
+	if e := passkeyError(err); e != nil {
 		return e
 	}
 	switch {

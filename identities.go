@@ -17,13 +17,18 @@ func (s *Service) Identities(ctx context.Context, userID int64) ([]user.Identity
 // Unlink removes the provider account (provider, subject) from u. It is
 // refused with 409 LAST_SIGN_IN_METHOD when it would leave u no way to sign
 // in (no email address and no other provider account), and with 404
-// IDENTITY_NOT_FOUND when u has no such account. It emits IdentityUnlinked
-// and revokes nothing: sessions opened with that provider stay valid.
+// IDENTITY_NOT_FOUND when u has no such account, 403 REAUTH_REQUIRED when
+// the session did not authenticate recently (StepUp). It emits
+// IdentityUnlinked and revokes nothing: sessions opened with that provider
+// stay valid.
 //
 // The user's row is written first (its version bumped), which serialises
 // concurrent unlinks of one user: two of them can never each remove one of
 // the last two sign-in accounts.
 func (s *Service) Unlink(ctx context.Context, u *user.User, provider, subject string) error {
+	if err := s.StepUp(ctx); err != nil {
+		return err
+	}
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		cur, err := s.update(ctx, u.ID, func(*user.User) error { return nil })
 		if errors.Is(err, user.ErrNotFound) {

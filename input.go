@@ -2,8 +2,6 @@ package simpleuser
 
 import (
 	"encoding/json"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
@@ -49,33 +47,3 @@ func checkStorable(field string, m map[string]any) error {
 	}
 	return nil
 }
-
-// maxStoredUserAgent is the longest user agent kept in a session, in bytes
-// (middleware.MaxUserAgentLength cuts HTTP requests' to the same length).
-const maxStoredUserAgent = 512
-
-// cleanUserAgent makes a client's user agent storable: cut to
-// maxStoredUserAgent bytes on a character boundary, invalid UTF-8 replaced
-// with U+FFFD and control characters dropped. It is informational (shown
-// in a user's list of sessions), so it is tidied rather than refused.
-func cleanUserAgent(ua string) string {
-	if len(ua) > maxStoredUserAgent {
-		cut := maxStoredUserAgent
-		for cut > 0 && !utf8.RuneStart(ua[cut]) {
-			cut--
-		}
-		ua = ua[:cut]
-	}
-	if textcheck.String(ua) && !strings.ContainsFunc(ua, isControl) {
-		return ua
-	}
-	ua = strings.ToValidUTF8(ua, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return -1
-		}
-		return r
-	}, ua)
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

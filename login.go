@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -30,6 +32,12 @@ type LoginResult struct {
 	UserID    int64
 	User      *user.User
 	Created   bool // the login registered the account
+	// MFARequired: the account has MFA on, so Token names a challenge-stage
+	// session (short-lived; it opens only the factor endpoints and logout)
+	// until a second factor completes it (mfa.Service.Complete); Factors
+	// are the kinds that can (mfa.ChallengeFactors).
+	MFARequired bool
+	Factors     []string
 }
 
 // Login logs a user in by code or password and issues a session.
@@ -56,7 +64,7 @@ func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 	if in.Code != "" {
 		method = metrics.MethodCode
 	}
-	s.observeLogin(method, "", err)
+	s.observeLogin(method, "", res, err)
 	return res, err
 }
 
@@ -110,7 +118,11 @@ func (s *Service) login(ctx context.Context, c Client, in LoginInput) (*LoginRes
 		s.loginFailed(ctx, c, email, existing, err)
 		return nil, err
 	}
-	res, err := s.issue(ctx, c, u)
+	amr := mfa.AMRPassword
+	if in.Code != "" {
+		amr = mfa.AMREmail
+	}
+	res, err := s.issue(ctx, c, u, amr, "")
 	if err != nil {
 		s.restore(ctx, claim) // committed, but no session: the retry must succeed
 		return nil, err
@@ -363,8 +375,17 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 	return out, nil
 }
 
-// issue creates a session for u and revokes the token the client presented.
-func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResult, error) {
+// issue creates a session for u, signed in by a method (RFC 8176 amr) with
+// provider ("" but for a provider sign-in), and revokes the token the
+// client presented. The session carries the account's factor state; when
+// the account has MFA on (and the sign-in is neither by a provider the app
+// exempted nor from a trusted device, mfa.Service.Login) it is a
+// challenge-stage session living Config.MFA.ChallengeTTL.
+func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provider string) (*LoginResult, error) {
+	st, challenge, err := s.mfa.Login(ctx, u.ID, amr, provider, c.TrustedDevice)
+	if err != nil {
+		return nil, err
+	}
 	if c.Token != "" {
 		ended, err := s.sessions.End(ctx, c.Token)
 		if err != nil {
@@ -374,7 +395,14 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 			s.sessionsEnded(metrics.EndedReplaced, 1)
 		}
 	}
-	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: cleanUserAgent(c.UserAgent)}
+	now := s.now()
+	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
+		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors}
+	exp := now.Add(s.cfg.SessionLifetime)
+	if challenge {
+		exp = now.Add(s.mfa.ChallengeTTL())
+		d.Stage, d.ExpiresAt = session.StageMFA, exp
+	}
 	if s.hooks.GetSessionUserData != nil {
 		raw, err := s.sessionUserData(ctx, u)
 		if err != nil {
@@ -387,7 +415,11 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User) (*LoginResu
 		return nil, err
 	}
 	s.obs.SessionCreated()
-	return &LoginResult{Token: tok, ExpiresAt: s.now().Add(s.cfg.SessionLifetime).UTC(), UserID: u.ID, User: u}, nil
+	res := &LoginResult{Token: tok, ExpiresAt: exp.UTC(), UserID: u.ID, User: u, MFARequired: challenge}
+	if challenge {
+		res.Factors = mfa.ChallengeFactors(&d)
+	}
+	return res, nil
 }
 
 func (s *Service) sessionUserData(ctx context.Context, u *user.User) (json.RawMessage, error) {

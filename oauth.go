@@ -11,6 +11,7 @@ import (
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -66,7 +67,7 @@ func (s *Service) OAuthStart(ctx context.Context, c Client, provider, redirectUR
 // token or nonce), 502/503 OAUTH_PROVIDER_UNAVAILABLE, 404 UNKNOWN_PROVIDER.
 func (s *Service) OAuthSignIn(ctx context.Context, c Client, provider, state, code, errParam string) (*LoginResult, error) {
 	res, err := s.oauthSignIn(ctx, c, provider, state, code, errParam)
-	s.observeLogin(metrics.MethodOAuth, provider, err)
+	s.observeLogin(metrics.MethodOAuth, provider, res, err)
 	return res, err
 }
 
@@ -94,7 +95,7 @@ func (s *Service) oauthSignIn(ctx context.Context, c Client, provider, state, co
 		s.providerFailed(ctx, c, provider, prof, u, err)
 		return nil, err
 	}
-	res, err := s.issue(ctx, c, u)
+	res, err := s.issue(ctx, c, u, mfa.AMRFederate, prof.Provider)
 	if err != nil {
 		return nil, err
 	}

@@ -38,15 +38,20 @@ func (s *Service) observeError(err error) {
 	}
 }
 
-// observeLogin reports a login by method (and provider) that ended with err.
-func (s *Service) observeLogin(method, provider string, err error) {
+// observeLogin reports a login by method (and provider) that ended with
+// res and err: a challenge-stage session is ResultMFARequired.
+func (s *Service) observeLogin(method, provider string, res *LoginResult, err error) {
 	if !s.obsOn {
 		return
 	}
 	if method == metrics.MethodOAuth && !slices.Contains(s.OAuthProviders(), provider) {
 		provider = metrics.ProviderUnknown // the name comes from the request path
 	}
-	s.obs.Login(method, provider, resultOf(err))
+	result := resultOf(err)
+	if err == nil && res != nil && res.MFARequired {
+		result = metrics.ResultMFARequired
+	}
+	s.obs.Login(method, provider, result)
 }
 
 // resultOf is the result label of err: success, or its kit code in lower

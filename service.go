@@ -15,11 +15,16 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/mfa"
+	mfamemory "github.com/simpleuser/simpleuser/mfa/memory"
 	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/passkey"
+	passkeymemory "github.com/simpleuser/simpleuser/passkey/memory"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
@@ -40,8 +45,10 @@ type Service struct {
 	hooks    hooks.Hooks
 	log      *slog.Logger
 	now      func() time.Time
-	flow     *oauth.Flow // nil when no provider is configured
-	pingers  []pingTarget
+	flow     *oauth.Flow           // nil when no provider is configured
+	passkeys *passkey.RelyingParty // nil when passkeys are off
+	mfa      *mfa.Service
+	backends *backend.Checker
 	obs      metrics.Observer
 	obsOn    bool // obs is not metrics.Nop
 }
@@ -57,6 +64,11 @@ func New(cfg Config) (*Service, error) {
 		m := usermemory.New()
 		m.Now = c.Now
 		c.Users = m
+	} else if _, mem := c.Users.(*usermemory.Store); !mem && c.MFA.Store == nil {
+		c.Logger.Warn("simpleuser: Config.MFA.Store is not set: second factors are kept in memory and lost on restart (use mfa/postgres)")
+	}
+	if c.MFA.Store == nil {
+		c.MFA.Store = mfamemory.New()
 	}
 	if c.Codes == nil {
 		m := codememory.New()
@@ -84,16 +96,23 @@ func New(cfg Config) (*Service, error) {
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
 			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
-		hasher:  password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait, hashOpts...),
-		hooks:   c.Hooks,
-		log:     c.Logger,
-		now:     c.Now,
-		pingers: pingTargets(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
-		obs:     c.Metrics, obsOn: !nop,
+		hasher:   password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait, hashOpts...),
+		hooks:    c.Hooks,
+		log:      c.Logger,
+		now:      c.Now,
+		backends: backend.NewChecker(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
+		obs:      c.Metrics, obsOn: !nop,
 	}
 	if !nop {
 		s.sessions.Evicted = func(n int) { s.sessionsEnded(metrics.EndedMaxSessions, n) }
 	}
+	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
+		c.MFA.ExtraFactors = s.passkeyFactor // passkeys are second factors too
+	}
+	if s.mfa, err = mfa.New(c.MFA, s.mfaDeps()); err != nil {
+		return nil, err
+	}
+	s.cfg.MFA = s.mfa.Config()
 	if len(c.OAuth.Providers) > 0 {
 		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{
 			StateTTL: c.OAuth.StateTTL, AllowedRedirects: c.OAuth.AllowedRedirects,
@@ -103,6 +122,12 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("simpleuser: Config.OAuth: %w", err)
 		}
 		s.flow = flow
+	}
+	newStore := func() passkey.Store { return passkeymemory.New() }
+	if s.passkeys, err = c.Passkeys.RelyingParty(c.Codes, c.Now, newStore); err != nil {
+		return nil, fmt.Errorf("simpleuser: Config.Passkeys: %w", err)
+	} else if s.passkeys != nil {
+		s.passkeys.OnChange = s.passkeyChanged
 	}
 	if len(c.InitialUsers) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -116,6 +141,9 @@ func New(cfg Config) (*Service, error) {
 
 // Config returns the effective configuration (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
+
+// MFA returns the second-factor flows (package mfa).
+func (s *Service) MFA() *mfa.Service { return s.mfa }
 
 // Hooks returns the configured hooks.
 func (s *Service) Hooks() hooks.Hooks { return s.hooks }

@@ -17,6 +17,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/testclock"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -300,7 +301,7 @@ func TestSecretsNeverLogged(t *testing.T) { forBackends(t, testSecretsNeverLogge
 
 func testSecretsNeverLogged(t *testing.T, newFixture fixtureMaker) {
 	f := newFixture(t, nil)
-	ctx := simpleuser.WithRequestID(context.Background(), "rid-secrets") // every line carries it
+	ctx := logging.WithRequestID(context.Background(), "rid-secrets") // every line carries it
 	c := client("log-dev")
 	res := f.login(t, c, "log@example.com")
 	u, _ := f.svc.Users().Get(ctx, res.UserID)

@@ -61,8 +61,15 @@ func (s *Service) ListSessions(ctx context.Context, userID int64, currentToken s
 // EndSession ends the session of userID whose SessionInfo.ID is id (the
 // caller's own included: that is a logout) and emits LoggedOut with that
 // session's IP. 404 SESSION_NOT_FOUND when userID has no live session of
-// that id, another user's included.
+// that id, another user's included; 403 REAUTH_REQUIRED when it is not
+// the caller's own session and the caller did not authenticate recently
+// (StepUp).
 func (s *Service) EndSession(ctx context.Context, userID int64, id string) error {
+	if c, _ := ClientFrom(ctx); c.Token == "" || s.sessions.ID(session.Key(c.Token)) != id {
+		if err := s.StepUp(ctx); err != nil { // another session: a sensitive action
+			return err
+		}
+	}
 	d, err := s.sessions.EndID(ctx, userID, id)
 	if err != nil {
 		return err
@@ -77,8 +84,12 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 
 // EndOtherSessions ends every session of userID but the one of keepToken
 // (all of them when keepToken names none of the user's) and returns how
-// many it ended. RevokeSessions ends them all.
+// many it ended (403 REAUTH_REQUIRED without a recent authentication:
+// StepUp). RevokeSessions ends them all.
 func (s *Service) EndOtherSessions(ctx context.Context, userID int64, keepToken string) (int, error) {
+	if err := s.StepUp(ctx); err != nil {
+		return 0, err
+	}
 	n, err := s.sessions.RevokeUserExcept(ctx, userID, keepToken)
 	s.sessionsEnded(metrics.EndedLogoutAll, n)
 	return n, err

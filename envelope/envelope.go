@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // Envelope is the body of every response.
@@ -34,6 +35,9 @@ type Envelope struct {
 type ErrorData struct {
 	Code       string `json:"code,omitempty"`
 	WaitTimeMs *int64 `json:"waitTimeMs,omitempty"`
+	// Factors are the factor kinds a client may use (MFA_REQUIRED,
+	// REAUTH_REQUIRED); nil: no field, [] an empty list.
+	Factors []string `json:"factors,omitzero"`
 }
 
 // Now is the clock of the timestamp field (replaceable in tests).
@@ -151,6 +155,19 @@ func encodeData(buf *bytes.Buffer, data any) error {
 			b = append(b, `"waitTimeMs":`...)
 			b = strconv.AppendInt(b, *e.WaitTimeMs, 10)
 		}
+		if e.Factors != nil {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(b, `"factors":[`...)
+			for i, f := range e.Factors {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = AppendString(b, f)
+			}
+			b = append(b, ']')
+		}
 		buf.Write(append(b, '}'))
 		return nil
 	}
@@ -193,7 +210,7 @@ func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
 // 429 and 503 with a wait, data.waitTimeMs and a Retry-After header.
 //
 // A 5xx is always logged, at level Error, with its status, data.code,
-// method, path and cause, and the request id (see simpleuser.LogHandler):
+// method, path and cause, and the request id (see logging.Handler):
 // to log, or to slog.Default() when log is nil, with r's context. An error
 // a backend caused is counted in the metrics of the request's service
 // (simpleuser.ObserveError).
@@ -202,7 +219,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if r != nil && e.Status == http.StatusServiceUnavailable {
 		simpleuser.ObserveError(r.Context(), err)
 	}
-	data := ErrorData{Code: e.Code}
+	data := ErrorData{Code: e.Code, Factors: e.Factors}
 	if e.Wait > 0 {
 		ms := e.Wait.Milliseconds()
 		if ms < 1 {
@@ -228,5 +245,5 @@ func logFailure(r *http.Request, log *slog.Logger, status int, code string, caus
 	if cause != nil {
 		attrs = append(attrs, slog.String("cause", cause.Error()))
 	}
-	simpleuser.Logger(log).LogAttrs(ctx, slog.LevelError, "simpleuser: request failed", attrs...)
+	logging.Logger(log).LogAttrs(ctx, slog.LevelError, "simpleuser: request failed", attrs...)
 }

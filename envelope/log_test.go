@@ -13,6 +13,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // captureDefault points slog.Default() at a buffer for the test.
@@ -47,7 +48,7 @@ func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 func TestErrorLogs5xxWithNilLogger(t *testing.T) {
 	def := captureDefault(t)
 	r := httptest.NewRequest("POST", "/api/login", nil)
-	r = r.WithContext(simpleuser.WithRequestID(r.Context(), "rid-5xx"))
+	r = r.WithContext(logging.WithRequestID(r.Context(), "rid-5xx"))
 	envelope.Error(httptest.NewRecorder(), r, nil, simpleuser.ErrInvalidCode)
 	if def.Len() != 0 {
 		t.Fatalf("a 4xx was logged: %s", def)
@@ -96,7 +97,7 @@ func TestWriteReturnsEncodeFailure(t *testing.T) {
 		t.Fatalf("err %v, answer %d %s", err, w.Code, w.Body)
 	}
 	r := httptest.NewRequest("GET", "/api/user-center/me", nil)
-	r = r.WithContext(simpleuser.WithRequestID(r.Context(), "rid-enc"))
+	r = r.WithContext(logging.WithRequestID(r.Context(), "rid-enc"))
 	envelope.LogEncodeFailure(r, nil, err)
 	envelope.LogEncodeFailure(r, nil, nil)
 	got := lines(t, def)

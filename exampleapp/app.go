@@ -37,8 +37,9 @@ func (a *app) Close() {
 	}
 }
 
-// newApp builds the service and the HTTP handler. Codes are written to
-// codeOut (the development sender: never do this in production).
+// newApp builds the service and the HTTP handler. Codes are mailed through
+// s.mail.smtpURL, or without it written to codeOut (the development
+// sender: never do this in production).
 func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer) (*app, error) {
 	trusted, err := middleware.ParseTrustedProxies(s.trustedProxies)
 	if err != nil {
@@ -47,17 +48,25 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	if s.fixedCode != "" {
 		log.Warn("every code is the fixed value from -fixed-code: for tests only, never in production")
 	}
+	send, err := codeSender(s, log, codeOut)
+	if err != nil {
+		return nil, err
+	}
 	a := &app{Backends: "memory"}
 	cfg := simpleuser.Config{
 		Logger:           log,
 		DisableAnonymous: !s.allowAnonymous,
-		Hooks:            hooks.Hooks{SendCode: devSender(s.fixedCode, codeOut)},
+		Hooks:            hooks.Hooks{SendCode: send},
+		Now:              s.now,
 	}
 	if err := configureBrowser(s, &cfg); err != nil {
 		return nil, err
 	}
 	metricsHandler, err := configureMetrics(s.metrics, log, &cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := configureFactors(s, &cfg, log); err != nil {
 		return nil, err
 	}
 	if err := a.configureBackends(ctx, s, log, &cfg); err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
+	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
+	passkeypostgres "github.com/simpleuser/simpleuser/passkey/postgres"
 	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
@@ -33,6 +35,10 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 			return fmt.Errorf("migrations: %w", err)
 		}
 		cfg.Users = postgres.New(pool)
+		cfg.MFA.Store = mfapostgres.New(pool) // second factors beside the users
+		if cfg.Passkeys.Enabled {
+			cfg.Passkeys.Store = passkeypostgres.New(pool) // and the passkeys
+		}
 		a.appUsers = newPGAppUsers(pool)
 		names = append(names, "postgres")
 	} else {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/browser"
 )
 
 // browserSettings are the flags of cookie mode and trusted origins
@@ -36,7 +37,7 @@ func configureBrowser(s settings, cfg *simpleuser.Config) error {
 	var origins []string
 	for _, o := range strings.Split(b.trustedOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			if err := simpleuser.CheckOrigin(o); err != nil {
+			if err := browser.CheckOrigin(o); err != nil {
 				return fmt.Errorf("-trusted-origins: %w", err)
 			}
 			origins = append(origins, o)

@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // logSettings are the logging flags.
@@ -24,7 +24,7 @@ func defineLogFlags(fs *flag.FlagSet, s *logSettings) {
 
 // newLogger returns the logger the flags describe, writing to out. Its
 // handler adds the request id to every line logged with a request's
-// context (simpleuser.LogHandler), the app's own lines as the kit's.
+// context (logging.Handler), the app's own lines as the kit's.
 func newLogger(s logSettings, out io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	switch strings.ToLower(s.level) {
@@ -49,7 +49,7 @@ func newLogger(s logSettings, out io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("-log-format %q: want json or text", s.format)
 	}
-	return slog.New(simpleuser.LogHandler(h)), nil
+	return slog.New(logging.Handler(h)), nil
 }
 
 // mustLogger is newLogger on stderr; a bad flag ends the process with

@@ -1,12 +1,19 @@
 // Command exampleapp serves simpleuser's API on :8080, on in-memory stores by
 // default or on PostgreSQL and Redis when -database-url and -redis-url are
-// given. Codes are printed to stderr by a development sender. Sign-in
+// given. Codes are mailed through -smtp-url from -mail-from (package mail),
+// or without them printed to stderr by a development sender. Sign-in
 // providers are enabled by their client credentials. GET / is a small web
-// page (package web): sign up and sign in by email code, by password or
-// with each configured provider, then an account page (profile, sessions,
-// linked sign-in accounts, settings, password, email address, deletion,
-// log out). For plain http on localhost, add -addr 127.0.0.1:8080
-// -insecure-cookies.
+// page (package web): sign up and sign in by email code, by password, with
+// each configured provider or with a passkey; the second step of a sign-in
+// into an account with two-step verification; then an account page
+// (profile, sessions, linked sign-in accounts, passkeys, two-step
+// verification, settings, password, email address, deletion, log out).
+// For plain http on localhost, add -addr 127.0.0.1:8080 -insecure-cookies
+// and open http://localhost:8080/. Passkeys are on by default; their
+// relying party defaults to localhost and http://localhost:PORT for a
+// loopback -addr, and is set with -passkey-rp-id and -passkey-origins
+// otherwise. -secret sets the app's secret (stored codes, sealed TOTP
+// secrets, trusted-device tokens).
 // GET /healthz and GET /readyz are the liveness and readiness probes, GET
 // /metrics the Prometheus metrics (-metrics=false turns it off); logs
 // go to stderr (-log-level, -log-format), each line of a request with its
@@ -14,6 +21,7 @@
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
+//	go run ./exampleapp -smtp-url smtp://127.0.0.1:1025?tls=none -mail-from 'Example <no-reply@example.com>'
 //	go run ./exampleapp -public-url https://app.example -google-client-id ID -google-client-secret SECRET
 package main
 
@@ -46,6 +54,11 @@ type settings struct {
 	browser        browserSettings
 	log            logSettings
 	metrics        metricsSettings
+	mail           mailSettings
+	factors        factorSettings
+	// now is the service's clock (Config.Now), for tests only (no flag);
+	// nil: time.Now.
+	now func() time.Time
 }
 
 func parseFlags(args []string) (settings, error) {
@@ -64,6 +77,8 @@ func parseFlags(args []string) (settings, error) {
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
 	defineMetricsFlags(fs, &s.metrics)
+	defineMailFlags(fs, &s.mail)
+	defineFactorFlags(fs, &s.factors)
 	return s, fs.Parse(args)
 }
 

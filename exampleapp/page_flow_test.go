@@ -16,9 +16,11 @@ import (
 
 // pageSettings turns s (a backend of backends(t)) into the page's
 // settings: cookie mode on plain http (a loopback -addr, so
-// -insecure-cookies is allowed), anonymous users, the fixed code 123456.
+// -insecure-cookies is allowed), anonymous users, the fixed code 123456,
+// passkeys on (as the flags' defaults have them: relying party localhost).
 func pageSettings(s settings) settings {
 	s.addr = "127.0.0.1:8080"
+	s.factors.passkeys, s.factors.rpName = true, "simpleuser example"
 	s.browser = browserSettings{cookieMode: true, insecureCookies: true}
 	s.fixedCode = "123456"
 	s.allowAnonymous = true

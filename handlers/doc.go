@@ -26,6 +26,13 @@
 //	GET  {prefix}/user-center/identities
 //	POST {prefix}/user-center/identities/{provider}/link
 //	DELETE {prefix}/user-center/identities/{provider}/{subject}
+//	POST {prefix}/login/passkey/begin
+//	POST {prefix}/login/passkey/finish
+//	POST {prefix}/user-center/passkeys/register/begin
+//	POST {prefix}/user-center/passkeys/register/finish
+//	GET  {prefix}/user-center/passkeys
+//	PATCH {prefix}/user-center/passkeys/{id}
+//	DELETE {prefix}/user-center/passkeys/{id}
 //	GET  {prefix}/openapi.json
 //	GET  {prefix}/docs (and {prefix}/docs/, its files under {prefix}/docs/)
 //

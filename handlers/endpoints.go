@@ -64,7 +64,7 @@ func login(c *call) (any, error) {
 		return nil, err
 	}
 	c.setSessionCookie(res)
-	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
+	return loginDataOf(res), nil
 }
 
 // POST /login/reset-password

@@ -12,6 +12,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/middleware"
 	"github.com/simpleuser/simpleuser/user"
@@ -45,7 +46,7 @@ type Options struct {
 	// taken from them only).
 	TrustedProxies []netip.Prefix
 	// Logger receives server-side failures (every 5xx) and recovered
-	// panics, each line with its request id (simpleuser.LogHandler).
+	// panics, each line with its request id (logging.Handler).
 	// Default: slog.Default().
 	Logger *slog.Logger
 	// Title and Version are the OpenAPI document's info. Defaults
@@ -142,7 +143,7 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 		mux:     http.NewServeMux(),
 		allowed: map[string][]string{},
 	}
-	s.log = simpleuser.Logger(s.log) // nil: slog.Default(); lines carry the request id
+	s.log = logging.Logger(s.log) // nil: slog.Default(); lines carry the request id
 	_, nop := svc.Metrics().(metrics.Nop)
 	s.timed = !nop
 	if s.maxBody == 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // DefaultReadyTimeout bounds the backend pings of Readyz when
@@ -71,7 +72,7 @@ func Readyz(svc *simpleuser.Service, opts ReadyOptions) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
 	}
-	log := simpleuser.Logger(opts.Logger)
+	log := logging.Logger(opts.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
 		defer cancel()

@@ -18,6 +18,11 @@ func me(c *call) (any, error) {
 		return nil, err
 	}
 	kit := meOf(u)
+	if d, _ := simpleuser.CurrentSession(ctx); d != nil && d.Factors != nil { // read by CurrentUser already
+		kit.MFAEnabled, kit.Factors = d.MFA, d.Factors
+	} else if d != nil {
+		kit.MFAEnabled = d.MFA
+	}
 	if c.s.opts.MeFields == nil {
 		return kit, nil
 	}
@@ -39,7 +44,7 @@ type meMerged struct {
 }
 
 // kitFields are the JSON names of meUser.
-var kitFields = []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt"}
+var kitFields = []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt", "mfaEnabled", "factors"}
 
 // MarshalJSON writes the kit's object, then the app's other fields.
 func (m *meMerged) MarshalJSON() ([]byte, error) { return m.AppendJSON(nil) }
@@ -96,7 +101,20 @@ func (m *meUser) AppendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, `,"createdAt":`...)
 	b = envelope.AppendString(b, m.CreatedAt)
-	return append(b, '}'), nil
+	b = append(b, `,"mfaEnabled":`...)
+	b = strconv.AppendBool(b, m.MFAEnabled)
+	b = append(b, `,"factors":`...)
+	if m.Factors == nil {
+		return append(b, "null}"...), nil
+	}
+	b = append(b, '[')
+	for i, f := range m.Factors {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = envelope.AppendString(b, f)
+	}
+	return append(b, ']', '}'), nil
 }
 
 // appendValue appends json.Marshal(v): common scalars and empty objects
@@ -148,5 +166,6 @@ func meOf(u *user.User) *meUser {
 	if m.Settings == nil {
 		m.Settings = map[string]any{}
 	}
+	m.Factors = []string{}
 	return m
 }

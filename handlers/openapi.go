@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/simpleuser/simpleuser"
+	browsercfg "github.com/simpleuser/simpleuser/browser"
 	"github.com/swaggest/jsonschema-go"
 	"github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
@@ -31,6 +32,8 @@ var tagDescriptions = []struct{ name, description string }{
 	{"login", "Log in with a code or a password, reset a password or unregister with a code, and whether an address has an account."},
 	{"user-center", "The current user (an account or the device's anonymous user): profile, password, address, settings, linked sign-in accounts, sessions, logout."},
 	{"sign-in", "Sign-in with OAuth 2.0 / OpenID Connect providers (authorization code with PKCE)."},
+	{"passkeys", "Passkeys (WebAuthn): sign in with one without typing an address; register, list, rename and remove the user's passkeys."},
+	{"mfa", "Second factors (TOTP authenticators, recovery codes, a code by email), the challenge that completes a sign-in into an account with MFA on, and trusted devices."},
 }
 
 // openAPI builds the OpenAPI 3.1 document of the route table (indented JSON).
@@ -147,7 +150,7 @@ func (s *server) securitySchemes(spec *openapi31.Spec) {
 // configured (Config.Browser.SessionCookie).
 func (s *server) sessionCookieName() string {
 	if s.browser.SessionCookie == "" { // a document built without a service (tests)
-		return "__Host-" + simpleuser.DefaultSessionCookie
+		return "__Host-" + browsercfg.DefaultSessionCookie
 	}
 	return s.browser.SessionCookie
 }

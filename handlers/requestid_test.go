@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/middleware"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -63,7 +64,7 @@ func TestLogLinesCarryRequestID(t *testing.T) {
 		t.Fatalf("want the service's and the handler's lines, got %v", lines)
 	}
 	for _, l := range lines {
-		if l[simpleuser.LogKeyRequestID] != id {
+		if l[logging.KeyRequestID] != id {
 			t.Errorf("line without the request id %q: %v", id, l)
 		}
 	}
@@ -76,7 +77,7 @@ func TestLogLinesCarryRequestID(t *testing.T) {
 		t.Fatalf("X-Request-Id %q, want the trusted proxy's", got)
 	}
 	lines = logLines(t, &logs)
-	if len(lines) != 1 || lines[0][simpleuser.LogKeyRequestID] != "proxy-abc-123" || lines[0]["status"] != float64(500) || lines[0]["path"] != "/api/user-center/me" {
+	if len(lines) != 1 || lines[0][logging.KeyRequestID] != "proxy-abc-123" || lines[0]["status"] != float64(500) || lines[0]["path"] != "/api/user-center/me" {
 		t.Fatalf("500 lines %v", lines)
 	}
 

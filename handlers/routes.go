@@ -12,6 +12,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/middleware"
 )
 
 // route is one endpoint: what mounts it and what documents it. The one
@@ -80,6 +81,7 @@ func (s *server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, rt: &rt, w: w, r: r}
 		c.client, _ = simpleuser.ClientFrom(r.Context())
+		c.client.TrustedDevice = middleware.TrustedDevice(r, s.svc)
 		if rt.ssaid && c.client.SSAID == "" {
 			envelope.Error(w, r, s.log, simpleuser.ErrSSAIDRequired)
 			return
@@ -201,9 +203,9 @@ var (
 )
 
 // routes is the route table: the account routes (nicot-simple-user's), the
-// sign-in provider, identity and settings routes, and the self-service
-// session routes.
-var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes)
+// sign-in provider, identity and settings routes, the self-service
+// session routes, the passkey routes and the second-factor routes.
+var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes, mfaPasskeyRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{
@@ -237,7 +239,7 @@ var accountRoutes = []route{
 	{
 		method: http.MethodPost, path: "/login",
 		summary:     "Log in with a code or a password",
-		description: "An existing account accepts a Login code (consumed) or its password. An unknown address needs a code: the anonymous user of the ssaid becomes the account (same id), with setPassword as its password if given. A token sent in x-client-token is revoked; a fresh one is returned.",
+		description: "An existing account accepts a Login code (consumed) or its password. An unknown address needs a code: the anonymous user of the ssaid becomes the account (same id), with setPassword as its password if given. A token sent in x-client-token is revoked; a fresh one is returned. For an account with MFA on, the answer adds mfaRequired and factors, and the token names a challenge session until POST /user-center/mfa/challenge completes it, unless the request carries a valid trusted-device token (header x-client-trusted-device, or its cookie in cookie mode).",
 		tags:        []string{"login"}, ssaid: true, token: tokenOptional, body: new(loginBody), data: new(loginData),
 		errors: []routeError{
 			{http.StatusBadRequest, "Invalid input, neither code nor password (INVALID_INPUT), or missing/malformed x-client-ssaid."},

@@ -92,6 +92,9 @@ func logoutAll(c *call) (any, error) {
 	ctx := c.r.Context()
 	var n int
 	if in.IncludeCurrent {
+		if err := c.s.svc.StepUp(ctx); err != nil {
+			return nil, err
+		}
 		n, err = c.s.svc.RevokeSessions(ctx, u.ID)
 	} else {
 		n, err = c.s.svc.EndOtherSessions(ctx, u.ID, c.client.Token)

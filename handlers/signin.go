@@ -122,7 +122,7 @@ func oauthCallback(c *call) (any, error) {
 		return nil, err
 	case page == "":
 		c.setSessionCookie(res)
-		return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID}, nil
+		return loginDataOf(res), nil
 	case err != nil:
 		return c.seeOtherError(page, err)
 	}

@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/simpleuser/simpleuser"
 )
 
 // Request bodies and query parameters. Field order is the order of the
@@ -83,6 +85,18 @@ type loginData struct {
 	Token          string `json:"token" required:"true" minLength:"64" maxLength:"64" description:"Session token; send it as x-client-token."`
 	TokenExpiresAt string `json:"tokenExpiresAt" required:"true" format:"date-time" description:"When the session ends (RFC 3339 UTC, milliseconds)."`
 	UserID         int64  `json:"userId" required:"true" description:"The account id."`
+	// Present only for an account with MFA on: the answer of any other
+	// account is byte for byte nicot-simple-user's.
+	MFARequired bool     `json:"mfaRequired,omitempty" description:"Present (true) when the account has MFA on: the token names a short-lived challenge session that opens only POST /user-center/mfa/challenge, POST /user-center/mfa/send-code and logout, until a second factor completes the sign-in."`
+	Factors     []string `json:"factors,omitempty" description:"With mfaRequired: the factor kinds that can complete the sign-in (totp, recovery, email, passkey)."`
+	// Set by POST /user-center/mfa/challenge with trustDevice.
+	DeviceToken          string `json:"deviceToken,omitempty" description:"With trustDevice: the trusted-device token; send it as x-client-trusted-device at later sign-ins (in cookie mode it is also set as a cookie) to skip the second factor on this device."`
+	DeviceTokenExpiresAt string `json:"deviceTokenExpiresAt,omitempty" format:"date-time" description:"When the trusted-device token expires."`
+}
+
+// loginDataOf renders a login result.
+func loginDataOf(res *simpleuser.LoginResult) *loginData {
+	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID, MFARequired: res.MFARequired, Factors: res.Factors}
 }
 
 // userExistsData is the data of GET /login/user-exists.
@@ -101,6 +115,8 @@ type meUser struct {
 	Metadata    map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
 	Settings    map[string]any `json:"settings" required:"true" nullable:"false" description:"The user's own JSON object (preferences): written with PATCH /user-center/settings (a merge patch) or by the app."`
 	CreatedAt   string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
+	MFAEnabled  bool           `json:"mfaEnabled" required:"true" description:"Whether a sign-in to the account needs a second factor (from the session: no store read)."`
+	Factors     []string       `json:"factors" required:"true" nullable:"false" description:"The factor kinds the account has (totp, recovery, email, passkey), from the session; empty for none."`
 }
 
 // sessionInfo is the data of GET /user-center/session.
@@ -127,7 +143,8 @@ type errorCode string
 
 // errorData is the data of an error envelope.
 type errorData struct {
-	Code errorCode `json:"code" required:"true" description:"Machine-readable error code, e.g. ACCOUNT_DISABLED, INVALID_INPUT."`
+	Code    errorCode `json:"code" required:"true" description:"Machine-readable error code, e.g. ACCOUNT_DISABLED, INVALID_INPUT."`
+	Factors []string  `json:"factors,omitempty" description:"With MFA_REQUIRED and REAUTH_REQUIRED: the factor kinds the client may use (password, totp, recovery, email, passkey); empty when none (sign in again)."`
 }
 
 // waitData is the data of a 429 (or retryable 503) envelope.

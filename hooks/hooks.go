@@ -24,6 +24,10 @@ const (
 	PurposeResetPassword = "ResetPassword"
 	PurposeChangeEmail   = "ChangeEmail"
 	PurposeUnregister    = "Unregister"
+	// PurposeSecondFactor is a code sent to the account's own address as
+	// a second factor or to re-authenticate (never through
+	// /send-code/send: the factor endpoints send it).
+	PurposeSecondFactor = "SecondFactor"
 )
 
 // SendCodeRequest is what SendCode receives.
@@ -32,6 +36,17 @@ type SendCodeRequest struct {
 	Purpose string // one of the Purpose constants
 	SSAID   string
 	IP      string
+	// AcceptLanguage is the raw Accept-Language header of the request that
+	// asked for the code (RFC 9110 §12.5.4, e.g. "de-CH, de;q=0.9, en;q=0.5"),
+	// at most simpleuser.MaxAcceptLanguageLength bytes; "" when the request
+	// had none or a Go caller filled no simpleuser.Client.AcceptLanguage.
+	// Choose the message's language from it with
+	// golang.org/x/text/language (ParseAcceptLanguage, a Matcher), as the
+	// mail package does.
+	AcceptLanguage string
+	// TTL is how long the code will stay valid once stored
+	// (Config.CodeTTL), for the message ("expires in 10 minutes").
+	TTL time.Duration
 }
 
 // Payload is the open-ended signup payload: every field of the POST /login
@@ -50,7 +65,7 @@ func (p Payload) String(name string) string {
 
 // LoginInfo describes a login in progress.
 type LoginInfo struct {
-	Method string // "code", "password" or "oauth"
+	Method string // "code", "password", "oauth" or "passkey"
 	// Provider names the sign-in provider when Method is "oauth" ("google", ...).
 	Provider string
 	SSAID    string
@@ -79,10 +94,13 @@ func Reject(status int, message string) error {
 type Hooks struct {
 	// SendCode delivers a one-time code to req.Email and returns the code it
 	// sent. Required. It runs outside any transaction, after the send
-	// cooldown was taken. An error (or an empty code) means nothing was
-	// delivered: no code is stored and the client gets 502 (or the status of
-	// a *Error it returns). The cooldown stays, so failing sends cannot be
-	// retried in a tight loop.
+	// limits were taken. An error (or an empty code) means nothing was
+	// delivered: no code is stored and the client gets 502 SEND_FAILED (or
+	// the status of a *Error it returns). The email and device cooldowns are
+	// given back, so the person can ask again at once; the send still counts
+	// against the client address's budget, so failing sends cannot call the
+	// hook without bound. The mail package's Sender.SendCode delivers over
+	// SMTP; code.Generate makes a code for a sender of the app's own.
 	SendCode func(ctx context.Context, req SendCodeRequest) (code string, err error)
 
 	// BeforeCreate runs inside the creation transaction when a registered
@@ -163,6 +181,18 @@ const (
 	IdentityLinked = "IdentityLinked"
 	// IdentityUnlinked: the user removed a sign-in provider account (Event.Identity).
 	IdentityUnlinked = "IdentityUnlinked"
+	// MFAEnabled: the account's first second factor turned MFA on.
+	MFAEnabled = "MFAEnabled"
+	// MFADisabled: the user turned MFA off (proven by a current factor);
+	// every factor of the account was removed.
+	MFADisabled = "MFADisabled"
+	// FactorAdded: a factor was added (Event.Factor; for TOTP,
+	// Event.FactorName), or the recovery codes regenerated ("recovery").
+	FactorAdded = "FactorAdded"
+	// FactorRemoved: a factor was removed (Event.Factor, Event.FactorName).
+	FactorRemoved = "FactorRemoved"
+	// RecoveryCodeUsed: a recovery code was spent (sign-in, re-authentication).
+	RecoveryCodeUsed = "RecoveryCodeUsed"
 )
 
 // Event is something that happened, delivered after commit.
@@ -189,4 +219,28 @@ type Event struct {
 	Identity *user.Identity
 	// Provider names the sign-in provider of a provider sign-in ("" otherwise).
 	Provider string
+	// Factor is the factor kind of FactorAdded, FactorRemoved and
+	// RecoveryCodeUsed ("totp", "recovery", "email", "passkey").
+	Factor string
+	// FactorName is the user's name of the factor (a TOTP authenticator's), if any.
+	FactorName string
+	// Passkey is the passkey concerned (PasskeyAdded, PasskeyRemoved; a
+	// LoginFailed with Reason "passkey" refused for its signature counter).
+	Passkey *PasskeyRef
+}
+
+// Passkey events.
+const (
+	// PasskeyAdded: the user registered a passkey (Event.Passkey;
+	// UserID is set, User is nil).
+	PasskeyAdded = "PasskeyAdded"
+	// PasskeyRemoved: the user removed a passkey (Event.Passkey; UserID is
+	// set, User is nil).
+	PasskeyRemoved = "PasskeyRemoved"
+)
+
+// PasskeyRef names a passkey in an event.
+type PasskeyRef struct {
+	ID   string // the credential id, base64url without padding (as the API lists it)
+	Name string // the user's name for it
 }

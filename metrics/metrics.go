@@ -26,9 +26,10 @@ import "time"
 // a later version has a default.
 type Observer interface {
 	// Login reports a login attempt that ended: method is MethodCode,
-	// MethodPassword or MethodOAuth; provider is the sign-in provider's
+	// MethodPassword, MethodOAuth or MethodPasskey; provider is the sign-in provider's
 	// name for MethodOAuth (ProviderUnknown for a name no configured
-	// provider has), "" otherwise; result is ResultSuccess or the
+	// provider has), "" otherwise; result is ResultSuccess,
+	// ResultMFARequired or the
 	// failure's machine code, lower case (Result): "invalid_code",
 	// "invalid_password", "user_not_found", "account_disabled",
 	// "too_many_password_attempts", "backend_unavailable", "busy",
@@ -106,13 +107,21 @@ const (
 	MethodCode     = "code"
 	MethodPassword = "password"
 	MethodOAuth    = "oauth"
+	MethodPasskey  = "passkey" // a usernameless passkey sign-in
 	// ProviderUnknown is the provider label of a provider sign-in naming
 	// no configured provider (the name comes from the request path).
 	ProviderUnknown = "unknown"
 )
 
-// ResultSuccess is the result of a login that issued a session.
-const ResultSuccess = "success"
+// Login results other than a failure's code.
+const (
+	// ResultSuccess: the login issued a full session.
+	ResultSuccess = "success"
+	// ResultMFARequired: the credentials were right and the account has
+	// two-step verification: a challenge-stage session was issued, which
+	// the second factor completes (that step is not counted here).
+	ResultMFARequired = "mfa_required"
+)
 
 // Results of CodeSend.
 const (

@@ -68,6 +68,74 @@ func SessionCookieToken(r *http.Request, svc *simpleuser.Service) string {
 	return cookieValue(r, b.SessionCookie)
 }
 
+// TrustedDeviceHeader is the header that carries a trusted-device token
+// (docs/factors.md, "Trusting a device") outside cookie mode.
+const TrustedDeviceHeader = "x-client-trusted-device"
+
+// TrustedDeviceCookieName is the name of the trusted-device cookie of
+// cookie mode: "__Host-simpleuser_trusted_device", or
+// "simpleuser_trusted_device" with Config.Browser.InsecureCookies (the
+// __Host- prefix needs Secure), as for the session cookie.
+func TrustedDeviceCookieName(svc *simpleuser.Service) string {
+	if svc.Config().Browser.InsecureCookies {
+		return "simpleuser_trusted_device"
+	}
+	return "__Host-simpleuser_trusted_device"
+}
+
+// TrustedDevice returns r's trusted-device token ("trust this device"):
+// the x-client-trusted-device header, else in cookie mode the
+// trusted-device cookie; "" when r carries none. An app that signs users
+// in through svc.Login in its own handler puts it in
+// simpleuser.Client.TrustedDevice, as the JSON API does, so that a trusted
+// browser skips the second factor.
+func TrustedDevice(r *http.Request, svc *simpleuser.Service) string {
+	if v := r.Header.Get(TrustedDeviceHeader); v != "" {
+		return v
+	}
+	if !svc.Config().Browser.CookieMode {
+		return ""
+	}
+	return cookieValue(r, TrustedDeviceCookieName(svc))
+}
+
+// SetTrustedDeviceCookie sets the trusted-device cookie of cookie mode on
+// w: token (mfa.Completion.DeviceToken), valid until expires
+// (DeviceExpiresAt). HttpOnly, SameSite=Lax, Path=/, Secure unless
+// InsecureCookies, like the session cookie. It does nothing when cookie
+// mode is off or token is "".
+func SetTrustedDeviceCookie(w http.ResponseWriter, svc *simpleuser.Service, token string, expires time.Time) {
+	cfg := svc.Config()
+	if !cfg.Browser.CookieMode || token == "" {
+		return
+	}
+	maxAge := int(expires.Sub(cfg.Now()) / time.Second)
+	if maxAge < 1 {
+		maxAge = 1
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: TrustedDeviceCookieName(svc), Value: token, Path: "/",
+		Expires: expires.UTC(), MaxAge: maxAge,
+		HttpOnly: true, Secure: !cfg.Browser.InsecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// ClearTrustedDeviceCookie drops r's trusted-device cookie (cookie mode)
+// once the trust it carried was revoked (MFA turned off, the devices
+// revoked). It does nothing when r sends no such cookie.
+func ClearTrustedDeviceCookie(w http.ResponseWriter, r *http.Request, svc *simpleuser.Service) {
+	b := svc.Config().Browser
+	name := TrustedDeviceCookieName(svc)
+	if !b.CookieMode || cookieValue(r, name) == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/",
+		Expires: time.Unix(0, 0).UTC(), MaxAge: -1,
+		HttpOnly: true, Secure: !b.InsecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
 // setsCookie reports whether h already has a Set-Cookie for name.
 func setsCookie(h http.Header, name string) bool {
 	for _, v := range h["Set-Cookie"] {

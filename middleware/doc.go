@@ -11,7 +11,7 @@
 //
 // RequestID gives each request an id (X-Request-Id, taken from a trusted
 // proxy or generated) that every log line of the request carries
-// (simpleuser.LogHandler); pass it and Identity the same trusted proxies.
+// (logging.Handler); pass it and Identity the same trusted proxies.
 // and guards its own endpoints with RequireUser, RequireRegistered or
 // RequireSession. Errors are answered in the kit's envelope (package
 // envelope).

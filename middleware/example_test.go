@@ -11,6 +11,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/middleware"
 )
 
@@ -58,7 +59,7 @@ func ExampleIdentity() {
 func ExampleRequestID() {
 	// The app's logger adds the request id to each line logged with the
 	// request's context, as the kit's own lines do.
-	logger := slog.New(simpleuser.LogHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+	logger := slog.New(logging.Handler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
 				return slog.Attr{} // stable output for the example

@@ -9,6 +9,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // Request headers read by Identity.
@@ -28,7 +29,7 @@ type Options struct {
 	// is inside one of them (see ClientIP). Default: none.
 	TrustedProxies []netip.Prefix
 	// Logger receives server-side failures, each line with its request id
-	// (simpleuser.LogHandler). Default: slog.Default().
+	// (logging.Handler). Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -47,6 +48,8 @@ type Options struct {
 //     API client's explicit token is never overridden by a cookie its
 //     browser happens to hold.
 //   - UserAgent (at most MaxUserAgentLength bytes) and IP = ClientIP(r, opts.TrustedProxies).
+//   - AcceptLanguage, the Accept-Language header, for the language of the
+//     codes mailed (hooks.SendCodeRequest.AcceptLanguage).
 //
 // In cookie mode (svc's Config.Browser.CookieMode), a request without
 // x-client-ssaid takes its ssaid from the device cookie; a browser request
@@ -63,7 +66,7 @@ type Options struct {
 // When the context already carries a client (an outer Identity ran), the
 // request passes through unchanged, so stacking Identity twice is harmless.
 func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Handler {
-	log := simpleuser.Logger(opts.Logger)
+	log := logging.Logger(opts.Logger)
 	trusted := append([]netip.Prefix(nil), opts.TrustedProxies...)
 	browser := svc.Config().Browser
 	return func(next http.Handler) http.Handler {
@@ -91,6 +94,8 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 				Token:     header(r.Header, tokenKey),
 				UserAgent: ua,
 				IP:        ClientIP(r, trusted),
+				// For the SendCode hook's choice of language.
+				AcceptLanguage: header(r.Header, acceptLanguageKey),
 			}
 			if c.Token == "" {
 				c.Token = bearerToken(r.Header)
@@ -112,6 +117,8 @@ func Identity(svc *simpleuser.Service, opts Options) func(http.Handler) http.Han
 var (
 	ssaidKey = http.CanonicalHeaderKey(HeaderSSAID)
 	tokenKey = http.CanonicalHeaderKey(HeaderToken)
+
+	acceptLanguageKey = http.CanonicalHeaderKey("Accept-Language")
 )
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

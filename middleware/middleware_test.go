@@ -18,6 +18,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -212,6 +213,11 @@ func TestRequire(t *testing.T) {
 		w.WriteHeader(299)
 	})
 	bad := strings.Repeat("Z", 64)
+	// A sign-in waiting for its second factor opens none of these.
+	pending, err := e.svc.Sessions().Create(context.Background(), session.Data{UserID: id, Stage: session.StageMFA, MFA: true, Factors: []string{"totp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		svc    *simpleuser.Service
@@ -233,6 +239,9 @@ func TestRequire(t *testing.T) {
 		{"session: token", e.svc, RequireSession, map[string]string{"x-client-token": tok}, 299, ""},
 		{"session: no token", e.svc, RequireSession, map[string]string{"x-client-ssaid": "d"}, 401, "AUTH_REQUIRED"},
 		{"session: bad token", e.svc, RequireSession, map[string]string{"x-client-token": bad}, 401, "INVALID_TOKEN"},
+		{"user: challenge stage", e.svc, RequireUser, map[string]string{"x-client-ssaid": "d", "x-client-token": pending}, 403, "MFA_REQUIRED"},
+		{"registered: challenge stage", e.svc, RequireRegistered, map[string]string{"x-client-token": pending}, 403, "MFA_REQUIRED"},
+		{"session: challenge stage", e.svc, RequireSession, map[string]string{"x-client-token": pending}, 403, "MFA_REQUIRED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := Identity(tc.svc, Options{})(tc.mw(ok))

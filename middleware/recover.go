@@ -11,6 +11,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // Recover returns middleware that turns a panic in next into a 500 envelope
@@ -22,7 +23,7 @@ import (
 // http.ErrAbortHandler is re-panicked, so net/http aborts the response
 // silently as it intends.
 func Recover(log *slog.Logger) func(http.Handler) http.Handler {
-	log = simpleuser.Logger(log) // nil: slog.Default(); lines carry the request id
+	log = logging.Logger(log) // nil: slog.Default(); lines carry the request id
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tw := &trackingWriter{ResponseWriter: w}

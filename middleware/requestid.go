@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 
-	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // HeaderRequestID is the header that carries a request's id: read from
@@ -20,8 +20,8 @@ const MaxRequestIDLength = 200
 var requestIDKey = http.CanonicalHeaderKey(HeaderRequestID)
 
 // RequestID returns middleware that gives every request an id, puts it in
-// the request context (simpleuser.RequestID reads it, and
-// simpleuser.LogHandler adds it to every line logged with that context as
+// the request context (logging.RequestID reads it, and
+// logging.Handler adds it to every line logged with that context as
 // request_id) and sets it on the response as X-Request-Id, before next
 // runs.
 //
@@ -43,7 +43,7 @@ func RequestID(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			if simpleuser.RequestID(ctx) != "" {
+			if logging.RequestID(ctx) != "" {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -57,7 +57,7 @@ func RequestID(trusted []netip.Prefix) func(http.Handler) http.Handler {
 				id = rand.Text()
 			}
 			w.Header().Set(HeaderRequestID, id)
-			next.ServeHTTP(w, r.WithContext(simpleuser.WithRequestID(ctx, id)))
+			next.ServeHTTP(w, r.WithContext(logging.WithRequestID(ctx, id)))
 		})
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/envelope"
+	"github.com/simpleuser/simpleuser/logging"
 )
 
 // seenID serves a request through RequestID(trusted) and returns the id
@@ -21,7 +21,7 @@ import (
 func seenID(t *testing.T, trusted []netip.Prefix, peer, header string) (ctxID, respID string) {
 	t.Helper()
 	h := RequestID(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctxID = simpleuser.RequestID(r.Context())
+		ctxID = logging.RequestID(r.Context())
 	}))
 	req := httptest.NewRequest("GET", "/", nil)
 	req.RemoteAddr = peer
@@ -80,7 +80,7 @@ func TestRequestID(t *testing.T) {
 func TestRequestIDStacked(t *testing.T) {
 	var inner string
 	h := RequestID(nil)(RequestID(nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		inner = simpleuser.RequestID(r.Context())
+		inner = logging.RequestID(r.Context())
 	})))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
@@ -107,7 +107,7 @@ func TestMiddlewareLogLinesCarryRequestID(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/p", nil))
 	id := w.Header().Get(HeaderRequestID)
 	lines := decodeLines(t, &logs)
-	if w.Code != 500 || len(lines) != 1 || lines[0][simpleuser.LogKeyRequestID] != id || id == "" {
+	if w.Code != 500 || len(lines) != 1 || lines[0][logging.KeyRequestID] != id || id == "" {
 		t.Fatalf("panic: status %d, id %q, lines %v", w.Code, id, lines)
 	}
 
@@ -118,7 +118,7 @@ func TestMiddlewareLogLinesCarryRequestID(t *testing.T) {
 	RequestID(nil)(down).ServeHTTP(w, httptest.NewRequest("GET", "/d", nil))
 	id = w.Header().Get(HeaderRequestID)
 	lines = decodeLines(t, &def)
-	if w.Code != 503 || len(lines) != 1 || lines[0][simpleuser.LogKeyRequestID] != id || lines[0]["path"] != "/d" {
+	if w.Code != 503 || len(lines) != 1 || lines[0][logging.KeyRequestID] != id || lines[0]["path"] != "/d" {
 		t.Fatalf("503 with no logger: status %d, id %q, slog.Default() got %v", w.Code, id, lines)
 	}
 }

@@ -22,20 +22,32 @@ import (
 //	         when packed an S2 block of it against dictionary 1 (uadict.go)
 //	rest     the app's user data (a JSON object), if any
 //
+// Version 3 is version 2 with the factor state between the user agent
+// and the user data: the stage (uvarint length and bytes), AuthAt
+// (relative, as expires), a flags byte (bit 0: MFA), then AMR and Factors,
+// each a uvarint count of strings (uvarint length and bytes). A session
+// with none of them set is written as version 2.
+//
 // Version 1 (the same record with the three times as Unix microseconds and
 // the user agent always raw) and the JSON rendering of Data, both written
 // by older versions of the kit, are still read.
 const (
 	codecV1 = 1
 	codecV2 = 2
+	codecV3 = 3
 )
 
 var errBadBody = errors.New("session: malformed body")
 
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
-	b := make([]byte, 0, 40+len(d.UserAgent)/4+len(d.UserData))
-	b = append(b, codecV2)
+	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || len(d.AMR) > 0 || len(d.Factors) > 0
+	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
+	if v3 {
+		b = append(b, codecV3)
+	} else {
+		b = append(b, codecV2)
+	}
 	b = binary.AppendUvarint(b, uint64(d.UserID))
 	base := unixMilli(d.CreatedAt)
 	b = binary.AppendVarint(b, base)
@@ -53,7 +65,26 @@ func Encode(d *Data) []byte {
 		b = appendString(b, d.IP)
 	}
 	b = appendUA(b, d.UserAgent)
+	if v3 {
+		b = appendString(b, d.Stage)
+		b = appendRel(b, d.AuthAt, base)
+		flags := byte(0)
+		if d.MFA {
+			flags |= 1
+		}
+		b = append(b, flags)
+		b = appendStrings(b, d.AMR)
+		b = appendStrings(b, d.Factors)
+	}
 	return append(b, d.UserData...)
+}
+
+func appendStrings(b []byte, list []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(list)))
+	for _, s := range list {
+		b = appendString(b, s)
+	}
+	return b
 }
 
 // Decode reads a body written by Encode (or, from older versions of the
@@ -65,14 +96,15 @@ func Decode(b []byte, d *Data) error {
 	}
 	r := reader{b: b}
 	v := r.byte()
-	if v != codecV1 && v != codecV2 {
+	if v != codecV1 && v != codecV2 && v != codecV3 {
 		return errBadBody
 	}
 	d.UserID = int64(r.uvarint())
+	var base int64
 	if v == codecV1 {
 		d.CreatedAt, d.ExpiresAt, d.LastSeen = r.time(), r.time(), r.time()
 	} else {
-		base := r.varint()
+		base = r.varint()
 		d.CreatedAt, d.ExpiresAt, d.LastSeen = fromMilli(base), r.rel(base), r.rel(base)
 	}
 	switch n := r.byte(); n {
@@ -90,6 +122,12 @@ func Decode(b []byte, d *Data) error {
 		d.UserAgent = r.string()
 	} else {
 		d.UserAgent = r.ua()
+	}
+	if v == codecV3 {
+		d.Stage = r.string()
+		d.AuthAt = r.rel(base)
+		d.MFA = r.byte()&1 != 0
+		d.AMR, d.Factors = r.strings(), r.strings()
 	}
 	if r.err {
 		return errBadBody
@@ -203,4 +241,55 @@ func (r *reader) string() string {
 		return ""
 	}
 	return string(r.bytes(int(n)))
+}
+
+// strings reads what appendStrings wrote (nil for none). The AMR and
+// factor values the kit writes are returned as constants, not copies: a
+// request decodes them on every session read.
+func (r *reader) strings() []string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)-r.i) { // each string takes a byte at least
+		r.err = true
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for range n {
+		l := r.uvarint()
+		if l > uint64(len(r.b)-r.i) {
+			r.err = true
+			return nil
+		}
+		out = append(out, intern(r.bytes(int(l))))
+	}
+	return out
+}
+
+// intern returns the well-known value b spells without allocating, else a copy.
+func intern(b []byte) string {
+	switch string(b) { // compiled without a conversion
+	case "pwd":
+		return "pwd"
+	case "otp":
+		return "otp"
+	case "mfa":
+		return "mfa"
+	case "email":
+		return "email"
+	case "fed":
+		return "fed"
+	case "hwk":
+		return "hwk"
+	case "swk":
+		return "swk"
+	case "totp":
+		return "totp"
+	case "recovery":
+		return "recovery"
+	case "passkey":
+		return "passkey"
+	}
+	return string(b)
 }

@@ -34,6 +34,14 @@ func TestCodecRoundTrip(t *testing.T) {
 		"short ua":     {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: "curl/8.5.0"},
 		"very long ua": {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: strings.Repeat(chromeUA, 50)},
 		"binary ua":    {UserID: 7, CreatedAt: sample().CreatedAt, UserAgent: "\x00\xff\xfe Mozilla/5.0 (Windows NT 10.0; Win64; x64)\x80"},
+		"factors": func() Data {
+			d := sample()
+			d.Stage, d.AuthAt, d.MFA = StageMFA, d.CreatedAt.Add(-time.Second), true
+			d.AMR, d.Factors = []string{"pwd", "otp", "mfa"}, []string{"totp", "recovery"}
+			return d
+		}(),
+		"auth at only":  {UserID: 7, CreatedAt: sample().CreatedAt, AuthAt: sample().CreatedAt},
+		"mfa flag only": {UserID: 7, MFA: true},
 	} {
 		var got Data
 		if err := Decode(Encode(&d), &got); err != nil {
@@ -41,6 +49,26 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, d) {
 			t.Errorf("%s: round trip\n got %+v\nwant %+v", name, got, d)
+		}
+	}
+}
+
+// A body without factor state is written as version 2, as before; one
+// with it as version 3.
+func TestCodecVersion3OnlyWhenNeeded(t *testing.T) {
+	d := sample()
+	if b := Encode(&d); b[0] != codecV2 {
+		t.Errorf("a session without factor state is version %d", b[0])
+	}
+	d.AMR = []string{"pwd"}
+	b := Encode(&d)
+	if b[0] != codecV3 {
+		t.Errorf("a session with an AMR is version %d", b[0])
+	}
+	for i := 1; i < len(b)-len(d.UserData); i++ { // every truncation is refused
+		var got Data
+		if err := Decode(b[:i], &got); err == nil {
+			t.Fatalf("a body cut at %d decoded: %+v", i, got)
 		}
 	}
 }

@@ -54,6 +54,9 @@ func (m *Manager) now() time.Time {
 	return time.Now()
 }
 
+// SessionLifetime is the lifetime of a new session (Lifetime, default applied).
+func (m *Manager) SessionLifetime() time.Duration { return m.lifetime() }
+
 func (m *Manager) lifetime() time.Duration {
 	if m.Lifetime > 0 {
 		return m.Lifetime
@@ -90,7 +93,9 @@ func (m *Manager) expiry(d *Data) time.Time {
 }
 
 // Create stores a new session for d.UserID and returns its token.
-// CreatedAt, LastSeen and ExpiresAt are set from the clock and lifetime.
+// CreatedAt and LastSeen are set from the clock, ExpiresAt from the
+// lifetime, unless d.ExpiresAt is set and earlier (a short-lived session:
+// a sign-in waiting for its second factor).
 // When the user then holds more than MaxPerUser live sessions, the oldest
 // are ended; if that fails, so does Create (the new session is ended too).
 func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) {
@@ -100,7 +105,11 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 	}
 	now := m.now().UTC().Truncate(time.Millisecond) // what the body keeps
 	d.CreatedAt, d.LastSeen = now, now
-	d.ExpiresAt = now.Add(m.lifetime())
+	if full := now.Add(m.lifetime()); d.ExpiresAt.IsZero() || d.ExpiresAt.After(full) {
+		d.ExpiresAt = full
+	} else {
+		d.ExpiresAt = d.ExpiresAt.UTC().Truncate(time.Millisecond)
+	}
 	key := Key(token)
 	exp := m.expiry(&d)
 	// Body first, then the index: a RevokeUser racing this Create either
@@ -226,11 +235,15 @@ func (m *Manager) End(ctx context.Context, token string) (*Data, error) {
 }
 
 func (m *Manager) endKey(ctx context.Context, key string) (*Data, error) {
-	b, found, err := m.Store.Find(key)
-	if err != nil || !found {
-		return nil, err
+	var b []byte
+	var found bool
+	var err error
+	if t, ok := m.Store.(Taker); ok {
+		b, found, err = t.Take(ctx, key)
+	} else if b, found, err = m.Store.Find(key); err == nil && found {
+		err = m.Store.Delete(key)
 	}
-	if err := m.Store.Delete(key); err != nil {
+	if err != nil || !found {
 		return nil, err
 	}
 	d := new(Data)
@@ -279,6 +292,34 @@ const revokeTimeout = 5 * time.Second
 // userID (e.g. after the app changes a nickname). It returns how many
 // sessions were updated.
 func (m *Manager) SetUserData(ctx context.Context, userID int64, data json.RawMessage) (int, error) {
+	return m.UpdateUser(ctx, userID, func(d *Data) { d.UserData = data })
+}
+
+// Update applies fn to the live session of token and writes it back (only
+// if it still exists: a concurrent revocation wins). It returns the new
+// data; ErrNotFound when the token names no live session. fn must not
+// change UserID, CreatedAt or ExpiresAt.
+func (m *Manager) Update(ctx context.Context, token string, fn func(*Data)) (*Data, error) {
+	d, err := m.Get(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	fn(d)
+	ok, err := m.rewrite(ctx, Key(token), d, m.expiry(d))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return d, nil
+}
+
+// UpdateUser applies fn to every live session of userID and writes each
+// back (only if it still exists). It returns how many sessions were
+// updated; it costs O(sessions of the user). fn must not change UserID,
+// CreatedAt or ExpiresAt.
+func (m *Manager) UpdateUser(ctx context.Context, userID int64, fn func(*Data)) (int, error) {
 	now := m.now()
 	keys, err := m.Index.List(ctx, userID, now)
 	if err != nil {
@@ -297,7 +338,7 @@ func (m *Manager) SetUserData(ctx context.Context, userID int64, data json.RawMe
 		if Decode(b, &d) != nil || d.UserID != userID {
 			continue
 		}
-		d.UserData = data
+		fn(&d)
 		exp := m.expiry(&d)
 		if !now.Before(exp) {
 			continue

@@ -70,7 +70,29 @@ type Data struct {
 	UserAgent string    `json:"ua,omitempty"`
 	// UserData is the app's GetSessionUserData payload (a JSON object), if any.
 	UserData json.RawMessage `json:"d,omitempty"`
+
+	// Stage is "" for a full session, StageMFA for one whose sign-in
+	// still needs a second factor (it opens nothing but the factor
+	// endpoints and logout).
+	Stage string `json:"st,omitempty"`
+	// AuthAt is when the session's user last authenticated (sign-in,
+	// second factor, re-authentication): sensitive actions need it recent
+	// (step-up). Zero in bodies written before it was kept: read it as
+	// CreatedAt.
+	AuthAt time.Time `json:"at,omitzero"`
+	// AMR lists the authentication methods used in the session, as RFC
+	// 8176 values ("pwd", "otp", "mfa", "email", "hwk", "fed"...).
+	AMR []string `json:"amr,omitempty"`
+	// MFA: the account has a second factor required at sign-in.
+	MFA bool `json:"mfa,omitempty"`
+	// Factors are the factor kinds the account has ("totp", "recovery",
+	// "email", "passkey"), kept up to date by the factor flows, so a
+	// request needs no store read to know them.
+	Factors []string `json:"f,omitempty"`
 }
+
+// StageMFA is Data.Stage of a session waiting for its second factor.
+const StageMFA = "mfa"
 
 // Store is the subset of scs.Store the manager uses (scs/memstore and
 // scs/redisstore satisfy it). Keys passed to it are token hashes.
@@ -99,6 +121,15 @@ type BatchFinder interface {
 // can: the conformance suite (sessiontest) requires it.
 type Replacer interface {
 	Replace(ctx context.Context, key string, b []byte, expiry time.Time) (written bool, err error)
+}
+
+// Taker is implemented by stores that can read and delete a key in one
+// atomic step (Redis GETDEL). The manager ends sessions with it, so that
+// of concurrent Ends of one session exactly one gets its data: a
+// challenge session completes once. A store without it gets a read, then
+// a delete.
+type Taker interface {
+	Take(ctx context.Context, key string) (b []byte, found bool, err error)
 }
 
 // Index maps a user to the store keys of their sessions, each with its

@@ -12,6 +12,7 @@ import (
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/middleware"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -32,6 +33,8 @@ type accountView struct {
 	News         bool
 	PendingEmail string // a ChangeEmail code was sent there
 	GraceDays    int
+	MFA          *mfaView
+	PasskeyList  []passkeyView
 }
 
 type fieldView struct{ Name, Value string }
@@ -47,6 +50,9 @@ type identityView struct {
 func (h *handler) requireUser(w http.ResponseWriter, r *http.Request) (*user.User, bool) {
 	u, ended, err := sessionUser(r)
 	switch {
+	case inChallenge(err): // signed in by a first factor only
+		h.seeOther(w, r, "/signin/challenge", flashData{})
+		return nil, false
 	case err != nil:
 		h.fail(w, r, "problem", &view{Title: "Your account"}, err)
 		return nil, false
@@ -104,6 +110,12 @@ func (h *handler) accountView(r *http.Request, u *user.User) (*view, error) {
 		a.Theme = t
 	}
 	a.News, _ = u.Settings["newsletter"].(bool)
+	if a.MFA, err = h.mfaView(r, u); err != nil {
+		return nil, err
+	}
+	if a.PasskeyList, err = h.passkeyViews(r, u.ID); err != nil {
+		return nil, err
+	}
 	return &view{Title: "Your account", SignedIn: true, Account: a}, nil
 }
 
@@ -159,7 +171,13 @@ func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 
 // accountFail renders the account page again with err (pending: the
 // address a ChangeEmail code was sent to, to keep its form).
+// A refusal for want of a recent authentication shows the
+// re-authentication page instead.
 func (h *handler) accountFail(w http.ResponseWriter, r *http.Request, u *user.User, err error, pending string) {
+	if simpleuser.AsError(err).Code == mfa.CodeReauthRequired {
+		h.reauthPage(w, r, u, err)
+		return
+	}
 	v, verr := h.accountView(r, u)
 	if verr != nil {
 		h.fail(w, r, "problem", &view{Title: "Your account"}, verr)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -73,6 +74,40 @@ func explain(err error) problem {
 		p.Text = "Please sign in first."
 	case simpleuser.CodeUnavailable, simpleuser.CodeBusy:
 		p.Text = "The service is busy or unavailable. Please try again in a moment."
+	case mfa.CodeInvalidFactor:
+		p.Text = "That code is wrong, or was used already. Check it, or wait for the next code of your authenticator app."
+	case mfa.CodeFactorBlocked:
+		p.Text = "Too many wrong codes. Try again in " + waitText(e.Wait) + "."
+	case mfa.CodeFactorUnavailable:
+		p.Text = "That way of confirming it is you is not available for this account."
+	case mfa.CodeFactorNotFound:
+		p.Text = "That authenticator app or device is not on your account (any more)."
+	case mfa.CodeFactorNameTaken:
+		p.Text = "You already have an authenticator app of that name: choose another."
+	case mfa.CodeLastFactor:
+		p.Text = "This is your last second step: turn two-step verification off instead."
+	case mfa.CodeTooManyFactors:
+		p.Text = "You have the most authenticator apps allowed: remove one first."
+	case mfa.CodeNotInChallenge:
+		p.Text = "This sign-in is complete already."
+	case mfa.CodeMFARequired:
+		p.Text = "Finish signing in with your second step first."
+	case mfa.CodeReauthRequired:
+		p.Text = "For your security, confirm it is you first. Then do it again."
+	case simpleuser.CodePasskeysDisabled:
+		p.Text = "Passkeys are not turned on for this site."
+	case simpleuser.CodePasskeyChallenge:
+		p.Text = "The passkey prompt took too long, or was started elsewhere. Please try again."
+	case simpleuser.CodePasskeyRefused:
+		p.Text = "The passkey could not be verified. Please try again."
+	case simpleuser.CodePasskeyUnknown:
+		p.Text = "This passkey is not registered here (it may have been removed). Sign in another way."
+	case simpleuser.CodePasskeyExists:
+		p.Text = "This passkey is registered already."
+	case simpleuser.CodePasskeyNotFound:
+		p.Text = "That passkey is not on your account (any more)."
+	case simpleuser.CodeTooManyPasskeys:
+		p.Text = "You have the most passkeys allowed: remove one first."
 	case simpleuser.CodeInvalidInput, simpleuser.CodeInvalidSettings:
 		p.Text = "Please check the form: " + e.Message
 	default:
@@ -144,9 +179,49 @@ func (h *handler) noticeText(f flashData) string {
 		return "The account is linked: you can sign in with it."
 	case "unlinked":
 		return "The account is unlinked."
+	case "second-step":
+		return "Your first step is done. Now confirm it is you with your second step."
+	case "challenge-ended":
+		return "The sign-in took too long (or ended elsewhere). Please sign in again."
+	case "factor-code-sent":
+		return "We sent a code to your email address. It is valid for 10 minutes."
+	case "reauthed":
+		return fmt.Sprintf("Thank you. For the next %s you can change your sign-in settings: please do again what you were doing.", h.stepUpText())
+	case "mfa-on":
+		return "Two-step verification is on. Save these recovery codes now: each one signs you in once if you lose your second step, and they are shown only this once."
+	case "codes-renewed":
+		return "These are your new recovery codes: the old ones no longer work. Save them now: they are shown only this once."
+	case "totp-added":
+		return "The authenticator app is added."
+	case "totp-removed":
+		return "The authenticator app is removed."
+	case "email-factor-on":
+		return "A code sent to your email address is now a second step."
+	case "email-factor-off":
+		return "A code sent to your email address is no longer a second step."
+	case "disable-code-sent":
+		return "We sent a code to your email address: enter it below to turn two-step verification off."
+	case "mfa-off":
+		return "Two-step verification is off. Your authenticator apps, recovery codes and trusted devices are removed."
+	case "devices-revoked":
+		if f.N == 1 {
+			return "1 device is no longer trusted: it will ask for the second step again."
+		}
+		return fmt.Sprintf("%d devices are no longer trusted: they will ask for the second step again.", f.N)
+	case "passkey-added":
+		return "The passkey is added: you can sign in with it."
+	case "passkey-renamed":
+		return "The passkey is renamed."
+	case "passkey-removed":
+		return "The passkey is removed: it no longer signs in."
 	case "deleted":
 		days := int(math.Ceil(h.svc.Config().UnregisterGrace.Hours() / 24))
 		return fmt.Sprintf("Your account is deleted. Signing in again within %d days restores it.", days)
 	}
 	return ""
+}
+
+// stepUpText is the step-up window for people ("10 minutes").
+func (h *handler) stepUpText() string {
+	return waitText(h.svc.MFA().Config().StepUpWindow)
 }

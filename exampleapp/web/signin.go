@@ -82,6 +82,10 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
+	if inChallenge(err) { // the first step is done: on to the second
+		http.Redirect(w, r, "/signin/challenge", http.StatusSeeOther)
+		return
+	}
 	f, notice := h.takeFlash(w, r)
 	if ended && notice == "" {
 		notice = h.noticeText(flashData{Key: "session-ended"})
@@ -170,14 +174,24 @@ func (h *handler) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // signIn logs in, sets the session cookie and goes on to the account
-// page; a failure renders page (v) with the error.
+// page, or to the challenge page when the account has two-step
+// verification on (the cookie then holds the challenge-stage session); a
+// failure renders page (v) with the error. A browser trusted earlier
+// ("trust this device") sends its trusted-device cookie, which skips the
+// second step.
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request, in simpleuser.LoginInput, page string, v *view) {
-	res, err := h.svc.Login(r.Context(), client(r), in)
+	c := client(r)
+	c.TrustedDevice = middleware.TrustedDevice(r, h.svc)
+	res, err := h.svc.Login(r.Context(), c, in)
 	if err != nil {
 		h.fail(w, r, page, v, err)
 		return
 	}
 	middleware.SetSessionCookie(w, h.svc, res.Token, res.ExpiresAt)
+	if res.MFARequired {
+		h.seeOther(w, r, "/signin/challenge", flashData{Key: "second-step"})
+		return
+	}
 	h.seeOther(w, r, "/account", flashData{Key: "signed-in"})
 }
 

@@ -1,9 +1,19 @@
 // Package web is the exampleapp's page: a small server-rendered app
-// (html/template, plain forms, no JavaScript) on top of the service's Go
-// API, in cookie mode. A person signs up and signs in by email code, by
-// password or with a configured provider, and then manages the account:
-// profile, sessions, linked sign-in accounts, settings, password, email
-// address, deletion, log out.
+// (html/template, plain forms) on top of the service's Go API, in cookie
+// mode. A person signs up and signs in by email code, by password, with a
+// configured provider or with a passkey, completes a sign-in with a second
+// factor when the account has one (the challenge page), and then manages
+// the account: profile, sessions, linked sign-in accounts, settings,
+// password, email address, second factors (authenticator apps, recovery
+// codes, the email code, trusted devices), passkeys, deletion, log out.
+// A sensitive action that needs a recent authentication (step-up) shows
+// the re-authentication page.
+//
+// The one script, passkeys.js (served from this origin, allowed by the
+// page's Content-Security-Policy as script-src 'self'), runs the WebAuthn
+// ceremonies: it asks the JSON API's begin endpoint for the options, calls
+// navigator.credentials, and submits the result in a form like any other.
+// Everything else works without JavaScript.
 //
 // Every form is a same-origin POST (which the CSRF check,
 // net/http's CrossOriginProtection, lets through) answered by the
@@ -29,9 +39,10 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/mfa"
 )
 
-//go:embed templates/*.html site.css
+//go:embed templates/*.html site.css passkeys.js
 var files embed.FS
 
 // Provider is a configured sign-in provider, shown as a button.
@@ -76,12 +87,15 @@ type handler struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	css   []byte
+	js    []byte // passkeys.js
 	flash string // the flash cookie's name
 }
 
 // New returns the page's handler. It serves GET / (sign in or sign up),
-// /signin/..., /signout, /account and /account/..., and /site.css; any
-// other path is a 404 page.
+// /signin/... (the code, password, passkey and second-factor steps),
+// /signout, /account and /account/... (with the factor, passkey and
+// re-authentication forms), /site.css and /passkeys.js; any other path is
+// a 404 page.
 func New(svc *simpleuser.Service, opts Options) http.Handler {
 	if opts.APIPrefix == "" {
 		opts.APIPrefix = "/api"
@@ -90,14 +104,17 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	for _, p := range []string{"home", "code", "account", "problem"} {
-		h.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
+	for _, p := range []string{"home", "code", "account", "problem", "challenge", "reauth", "totp", "codes"} {
+		h.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/factors.html", "templates/"+p+".html"))
 	}
 	css, err := files.ReadFile("site.css")
 	if err != nil {
 		panic(err)
 	}
 	h.css = css
+	if h.js, err = files.ReadFile("passkeys.js"); err != nil {
+		panic(err)
+	}
 	h.flash = "simpleuser_example_flash"
 	if !svc.Config().Browser.InsecureCookies {
 		h.flash = "__Host-" + h.flash
@@ -106,10 +123,16 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /site.css", h.serveCSS)
+	mux.HandleFunc("GET /passkeys.js", h.serveJS)
 	mux.HandleFunc("POST /signin/code", h.sendLoginCode)
 	mux.HandleFunc("GET /signin/code", h.codeForm)
 	mux.HandleFunc("POST /signin/verify", h.verifyCode)
 	mux.HandleFunc("POST /signin/password", h.passwordSignIn)
+	mux.HandleFunc("POST /signin/passkey", h.passkeySignIn)
+	mux.HandleFunc("GET /signin/challenge", h.challengeForm)
+	mux.HandleFunc("POST /signin/challenge", h.completeChallenge)
+	mux.HandleFunc("POST /signin/challenge/send-code", h.sendChallengeCode)
+	mux.HandleFunc("POST /signin/challenge/passkey", h.challengePasskey)
 	mux.HandleFunc("POST /signout", h.signOut)
 	mux.HandleFunc("GET /account", h.account)
 	mux.HandleFunc("POST /account/sessions/end", h.endSession)
@@ -121,12 +144,41 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	mux.HandleFunc("POST /account/email", h.sendEmailCode)
 	mux.HandleFunc("POST /account/email/confirm", h.changeEmail)
 	mux.HandleFunc("POST /account/delete", h.deleteAccount)
+	mux.HandleFunc("GET /account/reauth", h.reauthForm)
+	mux.HandleFunc("POST /account/reauth", h.reauth)
+	mux.HandleFunc("POST /account/reauth/send-code", h.sendReauthCode)
+	mux.HandleFunc("POST /account/reauth/passkey", h.reauthPasskey)
+	mux.HandleFunc("POST /account/mfa/totp", h.enrolTOTP)
+	mux.HandleFunc("POST /account/mfa/totp/confirm", h.confirmTOTP)
+	mux.HandleFunc("POST /account/mfa/totp/remove", h.removeTOTP)
+	mux.HandleFunc("POST /account/mfa/recovery", h.regenerateRecovery)
+	mux.HandleFunc("POST /account/mfa/email", h.setEmailFactor)
+	mux.HandleFunc("POST /account/mfa/send-code", h.sendDisableCode)
+	mux.HandleFunc("POST /account/mfa/disable", h.disableMFA)
+	mux.HandleFunc("POST /account/mfa/devices/revoke", h.revokeDevices)
+	mux.HandleFunc("POST /account/passkeys/register", h.registerPasskey)
+	mux.HandleFunc("POST /account/passkeys/rename", h.renamePasskey)
+	mux.HandleFunc("POST /account/passkeys/remove", h.removePasskey)
 	mux.HandleFunc("/", h.notFound)
 	return mux
 }
 
 // funcs are the templates' helpers.
-var funcs = template.FuncMap{"when": when, "iso": iso}
+var funcs = template.FuncMap{"when": when, "iso": iso, "kind": kind,
+	"recoveryCount": func() int { return mfa.RecoveryCodeCount }}
+
+// kind names a code kind for people.
+func kind(k string) string {
+	switch k {
+	case mfa.FactorTOTP:
+		return "Code from your authenticator app"
+	case mfa.FactorRecovery:
+		return "Recovery code"
+	case mfa.FactorEmail:
+		return "Code sent to your email address"
+	}
+	return k
+}
 
 // when writes a time for people, in UTC.
 func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
@@ -152,6 +204,15 @@ type view struct {
 
 	// Account page.
 	Account *accountView
+
+	// Challenge and re-authentication pages: the ways to authenticate.
+	Factors *factorChoice
+	// TOTP enrolment page.
+	Enrolment *enrolmentView
+	// Recovery codes page: the codes, shown once.
+	Codes []string
+	// Passkeys: the page offers them (passkeys on), and loads passkeys.js.
+	Passkeys bool
 }
 
 // render writes page with status (200 when 0). Pages are never cached:
@@ -159,11 +220,14 @@ type view struct {
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
 	v.APIPrefix = h.opts.APIPrefix
 	v.CookieMode = h.svc.Config().Browser.CookieMode
+	v.Passkeys = h.svc.Passkeys() != nil
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
-	// No script runs, nothing is framed, forms post to this origin only.
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// Only this origin's script runs (passkeys.js) and it talks to this
+	// origin only; images are this origin's or the QR code's data: URL;
+	// nothing is framed, forms post to this origin only.
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	if status == 0 {
@@ -184,6 +248,14 @@ func (h *handler) serveCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, _ = w.Write(h.css)
+}
+
+// serveJS serves passkeys.js, the page's one script.
+func (h *handler) serveJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(h.js)
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,7 @@ var imports = map[string]string{
 	"envelope":     "github.com/simpleuser/simpleuser/envelope",
 	"handlers":     "github.com/simpleuser/simpleuser/handlers",
 	"hooks":        "github.com/simpleuser/simpleuser/hooks",
+	"mail":         "github.com/simpleuser/simpleuser/mail",
 	"middleware":   "github.com/simpleuser/simpleuser/middleware",
 	"oauth":        "github.com/simpleuser/simpleuser/oauth",
 	"password":     "github.com/simpleuser/simpleuser/password",
@@ -48,6 +49,9 @@ var imports = map[string]string{
 	"prometheus":   "github.com/prometheus/client_golang/prometheus",
 	"collectors":   "github.com/prometheus/client_golang/prometheus/collectors",
 	"promhttp":     "github.com/prometheus/client_golang/prometheus/promhttp",
+	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
+	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -62,24 +66,17 @@ var imports = map[string]string{
 	"slog":         "log/slog",
 	"strings":      "strings",
 	"time":         "time",
+	"x509":         "crypto/x509",
 }
 
 // stubs declares, per document, the names its snippets take from the app
-// around them (its mux, its mailer, a ctx in scope): Go declarations at
+// around them (its mux, a ctx in scope): Go declarations at
 // package level, type-checked with the snippets. Everything else a snippet
 // names must be the kit's or the standard library's as they are. A stub no
 // snippet uses any more fails the test, so that the list stays the
 // documents' real context.
 var stubs = map[string]string{
-	"README.md": `
-var mailer interface{ Send(to, body string) error } // "your mailer"
-func randomSixDigits() string { return "" }
-`,
 	"docs/getting-started.md": `
-var mailer interface {
-	Send(ctx context.Context, to, body string) error
-}
-func sixDigits() string { return "" }
 func cartOf(userID int64) any { return nil }
 `,
 	"docs/browser-apps.md": `
@@ -100,11 +97,33 @@ var pool *pgxpool.Pool
 var h hooks.Hooks
 func backfill(ctx context.Context, tx pgx.Tx) error { return nil }
 `,
+	"docs/mail.md": `
+var mc mail.Config
+`,
 	"docs/operations.md": `
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
 var send func(context.Context, hooks.SendCodeRequest) (string, error)
+`,
+	"docs/factors.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var secret []byte
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+`,
+	"docs/passkeys.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+var pool *pgxpool.Pool
+var codes code.Store
+var h hooks.Hooks
+var u *user.User
+var ssaid string
+var response []byte
+func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
 var ctx context.Context

@@ -1,5 +1,5 @@
 // Package realbackends puts a simpleuser.Config on the real servers for a
-// test: users in a fresh PostgreSQL schema (migrated), sessions, codes and
+// test: users and second factors in a fresh PostgreSQL schema (migrated), sessions, codes and
 // risk counters in Redis under a fresh key prefix, both removed when the
 // test ends. The service and handler tests share it.
 package realbackends
@@ -12,12 +12,14 @@ import (
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	"github.com/simpleuser/simpleuser/internal/testenv"
+	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
+	passkeypg "github.com/simpleuser/simpleuser/passkey/postgres"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
-// Configure sets c's stores to PostgreSQL and Redis. The user store's clock
+// Configure sets c's stores to PostgreSQL (users, passkeys) and Redis. The user store's clock
 // is c.Now (set c.Now first when the test injects one). Redis TTLs are
 // server-side real time: a test that advances a fake clock past a code's
 // TTL cannot expect Redis to have dropped the code; session expiry and risk
@@ -35,6 +37,8 @@ func Configure(t testing.TB, c *simpleuser.Config) {
 		users.Now = c.Now
 	}
 	c.Users = users
+	c.Passkeys.Store = passkeypg.New(pool) // used when the test turns passkeys on
+	c.MFA.Store = mfapostgres.New(pool)
 	rp, prefix := testenv.Redis(t)
 	c.Codes = coderedis.New(rp, prefix)
 	c.Risk = riskredis.New(rp, prefix)

@@ -125,3 +125,33 @@ func Value(v any) bool {
 	}
 	return true
 }
+
+// MaxUserAgent is the longest user agent kept in a session, in bytes
+// (middleware.MaxUserAgentLength cuts HTTP requests' to the same length).
+const MaxUserAgent = 512
+
+// UserAgent makes a client's user agent storable: cut to
+// MaxUserAgent bytes on a character boundary, invalid UTF-8 replaced
+// with U+FFFD and control characters dropped. It is informational (shown
+// in a user's list of sessions), so it is tidied rather than refused.
+func UserAgent(ua string) string {
+	if len(ua) > MaxUserAgent {
+		cut := MaxUserAgent
+		for cut > 0 && !utf8.RuneStart(ua[cut]) {
+			cut--
+		}
+		ua = ua[:cut]
+	}
+	if String(ua) && !strings.ContainsFunc(ua, isControl) {
+		return ua
+	}
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, ua)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

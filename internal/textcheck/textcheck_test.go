@@ -109,3 +109,21 @@ func FuzzJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestUserAgent(t *testing.T) {
+	long := strings.Repeat("a", MaxUserAgent-1) + "é" // é straddles the limit
+	for in, want := range map[string]string{
+		"Mozilla/5.0 (X11)": "Mozilla/5.0 (X11)",
+		"a\x00b\tc\x7fd\n":  "abcd",
+		"bad\xffutf8":       "bad\uFFFDutf8",
+		long:                strings.Repeat("a", MaxUserAgent-1),
+	} {
+		got := UserAgent(in)
+		if got != want {
+			t.Errorf("UserAgent(%.20q…) = %.20q…, want %.20q…", in, got, want)
+		}
+		if len(got) > MaxUserAgent || !String(got) {
+			t.Errorf("UserAgent(%.20q…) is not storable: %d bytes", in, len(got))
+		}
+	}
+}

@@ -66,6 +66,19 @@ func (s *Store) Replace(_ context.Context, key string, b []byte, expiry time.Tim
 	return true, s.ms.Commit(key, b, expiry)
 }
 
+// Take reads and deletes key in one step (session.Taker).
+func (s *Store) Take(_ context.Context, key string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, found, err := s.ms.Find(key)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	return b, true, s.ms.Delete(key)
+}
+
+var _ session.Taker = (*Store)(nil)
+
 // Index is an in-memory session.Index. Create one with NewIndex.
 //
 // List prunes with the now it is given. So that users who never come back

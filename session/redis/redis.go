@@ -9,6 +9,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/alexedwards/scs/redisstore"
@@ -137,6 +138,22 @@ func (s *Store) Replace(ctx context.Context, key string, b []byte, expiry time.T
 }
 
 var _ session.Replacer = (*Store)(nil)
+
+// Take reads and deletes key in one command (GETDEL, Redis 6.2+), so
+// that of concurrent Ends of one session exactly one gets its body
+// (session.Taker).
+func (s *Store) Take(ctx context.Context, key string) ([]byte, bool, error) {
+	b, err := redis.Bytes(redisconn.Do(ctx, s.pool, "GETDEL", s.prefix+key))
+	if errors.Is(err, redis.ErrNil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return b, true, nil
+}
+
+var _ session.Taker = (*Store)(nil)
 
 // PingTarget names the backend, "redis", and the pool the store runs on
 // (backend.Pinger).

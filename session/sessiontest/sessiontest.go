@@ -44,6 +44,8 @@ func Run(t *testing.T, newParts func(t *testing.T) (session.Store, session.Index
 		{"RevokeUserExcept", testRevokeUserExcept},
 		{"TouchWritesOncePerInterval", testTouchWrites},
 		{"TouchNeverResurrects", testTouchNeverResurrects},
+		{"EndConcurrent", testEndConcurrent},
+		{"UpdateAndShortLifetime", testUpdate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -380,5 +382,67 @@ func testNoSurvivor(t *testing.T, e *env) {
 	}
 	if alive > 0 {
 		t.Errorf("%d of %d sessions survived RevokeUser", alive, len(toks))
+	}
+}
+
+// Of concurrent Ends of one session exactly one gets its data (a challenge
+// session completes once): the store must be a session.Taker.
+func testEndConcurrent(t *testing.T, e *env) {
+	if _, ok := e.store.(session.Taker); !ok {
+		t.Fatal("the store is not a session.Taker: concurrent Ends of one session could both succeed")
+	}
+	for range 5 {
+		tok := create(t, e.m, session.Data{UserID: userID(), Stage: session.StageMFA})
+		var wins sync.WaitGroup
+		var mu sync.Mutex
+		n := 0
+		for range 8 {
+			wins.Go(func() {
+				d, err := e.m.End(t.Context(), tok)
+				if err != nil {
+					t.Error(err)
+				}
+				if d != nil {
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+			})
+		}
+		wins.Wait()
+		if n != 1 {
+			t.Fatalf("%d of 8 concurrent Ends of one session got its data, want 1", n)
+		}
+	}
+}
+
+// Update rewrites one live session (and never a revoked one); a Data with
+// an earlier ExpiresAt makes a short-lived session; the factor fields
+// survive the store.
+func testUpdate(t *testing.T, e *env) {
+	uid := userID()
+	exp := e.Now().Add(10 * time.Minute).Truncate(time.Millisecond)
+	tok := create(t, e.m, session.Data{UserID: uid, Stage: session.StageMFA, ExpiresAt: exp, AMR: []string{"pwd"}, Factors: []string{"totp"}, MFA: true})
+	d := get(t, e.m, tok)
+	if !d.ExpiresAt.Equal(exp) || d.Stage != session.StageMFA || !d.MFA || !slices.Equal(d.AMR, []string{"pwd"}) || !slices.Equal(d.Factors, []string{"totp"}) {
+		t.Fatalf("short-lived session: %+v", d)
+	}
+	at := e.Now().Add(time.Minute).UTC().Truncate(time.Millisecond)
+	if _, err := e.m.Update(t.Context(), tok, func(d *session.Data) { d.AuthAt, d.AMR = at, append(d.AMR, "otp") }); err != nil {
+		t.Fatal(err)
+	}
+	if d := get(t, e.m, tok); !d.AuthAt.Equal(at) || !slices.Equal(d.AMR, []string{"pwd", "otp"}) {
+		t.Fatalf("after Update: %+v", d)
+	}
+	if n, err := e.m.UpdateUser(t.Context(), uid, func(d *session.Data) { d.Factors = nil; d.MFA = false }); err != nil || n != 1 {
+		t.Fatalf("UpdateUser = %d, %v", n, err)
+	}
+	if d := get(t, e.m, tok); d.MFA || d.Factors != nil || !d.AuthAt.Equal(at) {
+		t.Fatalf("after UpdateUser: %+v", d)
+	}
+	e.advance(11 * time.Minute)
+	wantGone(t, e.m, "expired short-lived", tok)
+	if _, err := e.m.Update(t.Context(), tok, func(*session.Data) {}); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Update of an expired session: %v", err)
 	}
 }

@@ -1,13 +1,18 @@
-package simpleuser
+// Package logging carries the request id in a context and adds it to every
+// log line logged with that context: middleware.RequestID puts the id in,
+// Handler writes it out. The kit logs through Logger; an app wraps its own
+// logger with Handler so that its lines of a request carry the same id.
+// See docs/operations.md ("Logs").
+package logging
 
 import (
 	"context"
 	"log/slog"
 )
 
-// LogKeyRequestID is the attribute under which LogHandler writes the
+// KeyRequestID is the attribute under which Handler writes the
 // request id of a log record's context.
-const LogKeyRequestID = "request_id"
+const KeyRequestID = "request_id"
 
 type requestIDKey struct{}
 
@@ -27,9 +32,9 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// LogHandler returns a slog.Handler that adds the request id of the
+// Handler returns a slog.Handler that adds the request id of the
 // context a record is logged with (RequestID) as the attribute
-// LogKeyRequestID ("request_id"), then passes the record to h. A record
+// KeyRequestID ("request_id"), then passes the record to h. A record
 // logged without a context, or with one carrying no id, passes unchanged,
 // as does one that already has a request_id attribute.
 //
@@ -38,18 +43,18 @@ func RequestID(ctx context.Context) string {
 // request carries its id. An app can wrap its own logger the same way so
 // that its lines of a request carry the same id:
 //
-//	log := slog.New(simpleuser.LogHandler(slog.NewJSONHandler(os.Stderr, nil)))
+//	log := slog.New(logging.Handler(slog.NewJSONHandler(os.Stderr, nil)))
 //
 // The attribute goes where h puts a record's attributes: inside the
 // groups of a logger made with WithGroup.
-func LogHandler(h slog.Handler) slog.Handler {
+func Handler(h slog.Handler) slog.Handler {
 	if lh, ok := h.(*logHandler); ok {
 		return lh
 	}
 	return &logHandler{h: h}
 }
 
-// Logger returns l with its handler wrapped by LogHandler; a nil l means
+// Logger returns l with its handler wrapped by Handler; a nil l means
 // slog.Default() (as it is when Logger is called). A logger already
 // wrapped is returned as it is.
 func Logger(l *slog.Logger) *slog.Logger {
@@ -62,7 +67,7 @@ func Logger(l *slog.Logger) *slog.Logger {
 	return slog.New(&logHandler{h: l.Handler()})
 }
 
-// logHandler is LogHandler's handler.
+// logHandler is Handler's handler.
 type logHandler struct{ h slog.Handler }
 
 // Enabled reports whether h handles records of level.
@@ -72,9 +77,9 @@ func (l *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle adds the request id of ctx to r, unless r has one, and passes r on.
 func (l *logHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := RequestID(ctx); id != "" && !hasAttr(r, LogKeyRequestID) {
+	if id := RequestID(ctx); id != "" && !hasAttr(r, KeyRequestID) {
 		r = r.Clone() // r's attributes may be shared with the caller's other handlers
-		r.AddAttrs(slog.String(LogKeyRequestID, id))
+		r.AddAttrs(slog.String(KeyRequestID, id))
 	}
 	return l.h.Handle(ctx, r)
 }
