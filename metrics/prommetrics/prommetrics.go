@@ -91,7 +91,7 @@ func New(reg prometheus.Registerer) (*Observer, error) {
 	const ns = "simpleuser"
 	o := &Observer{
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "logins_total",
-			Help: "Login attempts that ended, by method (code, password, oauth), provider (oauth only) and result (success or the failure's data.code in lower case)."},
+			Help: "Login attempts that ended, by method (code, password, oauth, passkey), provider (oauth only) and result (success, mfa_required, or the failure's data.code in lower case)."},
 			[]string{"method", "provider", "result"}),
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "code_sends_total",
 			Help: "Requests to send a one-time code, by purpose and result (sent, send_failed, limited, unavailable, invalid)."},

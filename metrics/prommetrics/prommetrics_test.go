@@ -349,6 +349,33 @@ func TestMaxSessionsEviction(t *testing.T) {
 		1, "simpleuser_sessions_ended_total", "reason", "max_sessions")
 }
 
+// TestMFARequiredCounted: a right password on an account with two-step
+// verification issues a challenge-stage session: counted as mfa_required,
+// not success (the session is created all the same).
+func TestMFARequiredCounted(t *testing.T) {
+	e := newEnv(t, simpleuser.Config{})
+	e.codeLogin("d1", "hal@example.com", map[string]any{"setPassword": "hal's password"})
+	u, err := e.svc.GetUserByEmail(t.Context(), "hal@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.MFA().SetEmailFactor(t.Context(), u, true); err != nil {
+		t.Fatal(err)
+	}
+	e.wantDelta("challenged login", func() {
+		e.wantDelta("challenged login", func() {
+			st, data := e.do("POST", "/api/login", "d2", "", map[string]any{"email": "hal@example.com", "password": "hal's password"})
+			e.want(st, 200, "challenged login")
+			if data["mfaRequired"] != true {
+				t.Errorf("login answered %v, want mfaRequired", data)
+			}
+		}, 1, "simpleuser_logins_total", "method", "password", "provider", "", "result", "mfa_required")
+	}, 1, "simpleuser_sessions_created_total")
+	if c := e.count("simpleuser_logins_total", "method", "password", "provider", "", "result", "success"); c != 0 {
+		t.Errorf("challenged login counted as success (%v)", c)
+	}
+}
+
 // TestRouteCardinality: unknown paths, wrong methods and wildcard values
 // never become route label values; every route value is a pattern of the
 // route table, "unmatched" or "OPTIONS".
