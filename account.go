@@ -114,7 +114,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 		return err
 	}
 	if u.PasswordSet() { // the current password is a fresh authentication: no step-up
-		if _, err := s.checkPassword(ctx, c, u, currentPassword, ErrWrongCurrentPassword); err != nil {
+		if _, err := s.checkPassword(ctx, c, u, "currentPassword", currentPassword, ErrWrongCurrentPassword); err != nil {
 			return err
 		}
 	} else if err := s.StepUp(ctx); err != nil {

@@ -277,9 +277,12 @@ func (s *Service) restore(ctx context.Context, cl *codeClaim) {
 // flight; a success, or a failure that gives no verdict (hasher busy,
 // client gone), releases it, detached from ctx's cancellation. It reports
 // whether the hash should be upgraded.
-func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, pw string, wrong *Error) (rehash bool, err error) {
-	if err := s.checkPasswordMax("password", pw); err != nil {
-		return false, err // callers check first, with the field's own name
+func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, field, pw string, wrong *Error) (rehash bool, err error) {
+	if pw == "" { // a missing password is no guess: refused, but it spends no attempt
+		return false, wrong
+	}
+	if err := s.checkPasswordMax(field, pw); err != nil {
+		return false, err
 	}
 	limits := s.passwordLimits(u.ID, c)
 	id := newID()

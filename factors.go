@@ -24,11 +24,8 @@ func (s *Service) mfaDeps() mfa.Deps {
 			return s.consume(ctx, claim)
 		},
 		CheckPassword: func(ctx context.Context, u *user.User, pw string) error {
-			if err := s.checkPasswordMax("code", pw); err != nil {
-				return err
-			}
 			c, _ := ClientFrom(ctx) // the limits per device and address
-			_, err := s.checkPassword(ctx, c, u, pw, ErrInvalidPassword)
+			_, err := s.checkPassword(ctx, c, u, "code", pw, ErrInvalidPassword)
 			return err
 		},
 		SendCode: func(ctx context.Context, email string) error {

@@ -167,7 +167,7 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 	} else {
 		method = "password"
 		var err error
-		if rehash, err = s.checkPassword(ctx, c, u, in.Password, ErrInvalidPassword); err != nil {
+		if rehash, err = s.checkPassword(ctx, c, u, "password", in.Password, ErrInvalidPassword); err != nil {
 			return nil, nil, err
 		}
 	}
