@@ -129,6 +129,18 @@ func (s *Service) takeRisk(ctx context.Context, limits []risk.Limit, id string, 
 	return wait, err
 }
 
+// observedRisk is the service's risk store reporting its refusals to the
+// metrics, for the blocks that take limits themselves (mfa's attempts).
+type observedRisk struct {
+	risk.Store
+	s *Service
+}
+
+// Take is Service.takeRisk.
+func (o observedRisk) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	return o.s.takeRisk(ctx, limits, id, now)
+}
+
 // ruleOf names the rule of a rate-limit key by its prefix (built by
 // sendLimits, verifyKey, passwordLimits and createAnonymous).
 func ruleOf(key string) string {
@@ -150,4 +162,5 @@ var keyRules = map[string]string{
 	"s:e": metrics.RuleSendCooldownEmail, "s:s": metrics.RuleSendCooldownDevice, "s:b": metrics.RuleSendAddressBudget,
 	"p:u": metrics.RulePasswordAttemptsAccount, "p:s": metrics.RulePasswordAttemptsDevice,
 	"p:b": metrics.RulePasswordAttemptsAddress, "a:b": metrics.RuleAnonymousAddressBudget,
+	"m:u": metrics.RuleFactorAttempts,
 }

@@ -39,6 +39,9 @@ func TestRuleOf(t *testing.T) {
 	if got := rules(s.passwordLimits(42, c)); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("password limits name %v, want %v", got, want)
 	}
+	if got := ruleOf("m:u:42"); got != metrics.RuleFactorAttempts { // mfa's attempt key
+		t.Errorf("factor attempts key: %s", got)
+	}
 	if got := ruleOf("a:b:" + hashPart("2001:db8::/64")); got != metrics.RuleAnonymousAddressBudget {
 		t.Errorf("anonymous budget key: %s", got)
 	}

@@ -144,6 +144,7 @@ const (
 	RulePasswordAttemptsDevice  = "password_attempts_device"  // PasswordMaxAttempts, per ssaid
 	RulePasswordAttemptsAddress = "password_attempts_address" // PasswordAddressMaxAttempts, per client address
 	RuleAnonymousAddressBudget  = "anonymous_address_budget"  // AnonymousAddressLimit, per client address
+	RuleFactorAttempts          = "factor_attempts"           // MFA.MaxAttempts, second-factor codes per account
 	// RuleOther is a refusal by a limit the kit cannot name (a risk
 	// store that does not implement risk.Explainer refusing one of
 	// several limits at once).

@@ -123,7 +123,7 @@ func New(reg prometheus.Registerer) (*Observer, error) {
 	}
 	for _, r := range []string{metrics.RuleSendCooldownEmail, metrics.RuleSendCooldownDevice, metrics.RuleSendAddressBudget,
 		metrics.RuleCodeAttempts, metrics.RulePasswordAttemptsAccount, metrics.RulePasswordAttemptsDevice,
-		metrics.RulePasswordAttemptsAddress, metrics.RuleAnonymousAddressBudget} {
+		metrics.RulePasswordAttemptsAddress, metrics.RuleAnonymousAddressBudget, metrics.RuleFactorAttempts} {
 		o.refusals.WithLabelValues(r)
 	}
 	for _, r := range []string{metrics.EndedLogout, metrics.EndedByUser, metrics.EndedLogoutAll, metrics.EndedPasswordChange,

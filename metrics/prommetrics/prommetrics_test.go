@@ -376,6 +376,36 @@ func TestMFARequiredCounted(t *testing.T) {
 	}
 }
 
+// TestFactorAttemptsCounted: guessing second-factor codes until the
+// account's attempt limit refuses is counted under rule factor_attempts,
+// so the brute-force alerts see it.
+func TestFactorAttemptsCounted(t *testing.T) {
+	e := newEnv(t, simpleuser.Config{})
+	e.codeLogin("d1", "ivy@example.com", map[string]any{"setPassword": "ivy's password"})
+	u, err := e.svc.GetUserByEmail(t.Context(), "ivy@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.MFA().SetEmailFactor(t.Context(), u, true); err != nil {
+		t.Fatal(err)
+	}
+	st, data := e.do("POST", "/api/login", "d2", "", map[string]any{"email": "ivy@example.com", "password": "ivy's password"})
+	e.want(st, 200, "challenged login")
+	tok, _ := data["token"].(string)
+	e.wantDelta("guessed recovery codes", func() {
+		for i := 0; ; i++ {
+			st, _ := e.do("POST", "/api/user-center/mfa/challenge", "d2", tok, map[string]any{"factor": "recovery", "code": fmt.Sprintf("WRONG-%05d", i)})
+			if st == 429 {
+				return
+			}
+			e.want(st, 403, "wrong recovery code")
+			if i > 50 {
+				t.Fatal("no attempt limit")
+			}
+		}
+	}, 1, "simpleuser_rate_limit_refusals_total", "rule", "factor_attempts")
+}
+
 // TestRouteCardinality: unknown paths, wrong methods and wildcard values
 // never become route label values; every route value is a pattern of the
 // route table, "unmatched" or "OPTIONS".
