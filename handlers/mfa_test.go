@@ -471,3 +471,19 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 			"challengeId": bg.str("challengeId"), "credential": json.RawMessage(a.Assert(t, page, optionsOf(t, bg)))}}).want(t, 409, mfa.CodeNotInChallenge)
 	})
 }
+
+// Authenticator names are counted in characters, as the OpenAPI document's
+// maxLength says, and invisible characters are refused, so that two names
+// looking alike cannot coexist.
+func TestFactorNames(t *testing.T) {
+	e := newEnv(t)
+	dev := e.ssaid("dev")
+	tok, _ := e.register(dev, e.email("names"), "correct horse")
+	enrol := func(name string) *res {
+		return e.do(rq{method: "POST", path: "/user-center/mfa/totp", ssaid: dev, token: tok, body: map[string]any{"name": name}})
+	}
+	enrol(strings.Repeat("😀", 20)).want(t, 200, "") // 20 characters, 80 bytes
+	for _, name := range []string{"Phone\u200b", "\u202eenohP", "a\u0085b", strings.Repeat("é", 65)} {
+		enrol(name).want(t, 400, simpleuser.CodeInvalidInput)
+	}
+}

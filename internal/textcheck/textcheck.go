@@ -14,6 +14,7 @@ package textcheck
 import (
 	"bytes"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -155,3 +156,24 @@ func UserAgent(ua string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// Name checks a name a user gives to a thing of theirs (an authenticator,
+// a passkey) and returns it trimmed of surrounding white space. It
+// reports false for invalid UTF-8, more than max characters (code points,
+// as JSON Schema's maxLength counts them) or any control, format or
+// separator character other than the space: the invisible ones
+// (zero-width space U+200B, the bidirectional overrides U+202A–U+202E,
+// U+0085) would let two names that look the same coexist, or make one
+// look like another when listed.
+func Name(name string, max int) (string, bool) {
+	name = strings.TrimSpace(name)
+	if !String(name) || utf8.RuneCountInString(name) > max {
+		return "", false
+	}
+	for _, r := range name {
+		if r != ' ' && (unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || unicode.IsSpace(r)) {
+			return "", false
+		}
+	}
+	return name, true
+}
