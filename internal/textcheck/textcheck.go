@@ -177,3 +177,31 @@ func Name(name string, max int) (string, bool) {
 	}
 	return name, true
 }
+
+// MaxDepth is how deeply the JSON the kit stores for users (metadata,
+// settings, the signup payload) may nest objects and arrays: deep enough
+// for any real document, shallow enough that every JSON tool reads it back
+// (jq, for one, stops at 10,000 levels; many parsers far sooner).
+const MaxDepth = 32
+
+// Depth returns how deeply the JSON text b nests objects and arrays: 0 for
+// a scalar, 1 for {"a":1}, 2 for {"a":[1]}. b must be valid JSON.
+func Depth(b []byte) int {
+	depth, max, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				max = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return max
+}

@@ -149,3 +149,14 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestDepth(t *testing.T) {
+	for in, want := range map[string]int{
+		`1`: 0, `"[{"`: 0, `{}`: 1, `{"a":[1]}`: 2, `[[[]],[]]`: 3, `{"a\"[":{"b":"]}"}}`: 2,
+		strings.Repeat("[", 40) + strings.Repeat("]", 40): 40,
+	} {
+		if got := Depth([]byte(in)); got != want {
+			t.Errorf("Depth(%.30s) = %d, want %d", in, got, want)
+		}
+	}
+}
