@@ -124,7 +124,7 @@ func (a *app) startPurger(ctx context.Context, s settings, log *slog.Logger) {
 		return
 	}
 	a.Service.StartPurger(ctx, s.purgeInterval, s.anonymousTTL)
-	log.Info("purger started", slog.Duration("interval", s.purgeInterval), slog.Duration("anonymousTTL", s.anonymousTTL))
+	log.Info("purger started", slog.String("interval", s.purgeInterval.String()), slog.String("anonymousTTL", s.anonymousTTL.String()))
 }
 
 // whoami answers the user id and nickname from the session alone: one
