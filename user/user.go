@@ -43,8 +43,8 @@ var (
 //
 // Empty strings and zero times stand for SQL NULL.
 type User struct {
-	ID           int64
-	Email        string // as typed (trimmed); "" for anonymous users
+	ID    int64
+	Email string // as typed (trimmed); "" for anonymous users
 	// Phone is the account's phone number in E.164 ("+14155550100", ITU-T
 	// E.164: "+", country code, national number, at most 15 digits), unique
 	// across users; "" for none. The service parses what a person typed
@@ -58,10 +58,10 @@ type User struct {
 	// by SMS was used); zero when it was not, and cleared whenever Phone
 	// changes.
 	PhoneVerifiedAt time.Time
-	SSAID        string // set only while the user is anonymous
-	PasswordHash string // PHC string; "" when no password is set
-	Disabled     bool
-	Metadata     map[string]any // app-writable JSON object; never nil when read from a Store
+	SSAID           string // set only while the user is anonymous
+	PasswordHash    string // PHC string; "" when no password is set
+	Disabled        bool
+	Metadata        map[string]any // app-writable JSON object; never nil when read from a Store
 	// Settings is the user's own JSON object (preferences), writable by the
 	// user (PATCH /user-center/settings) and by the app; never nil when read
 	// from a Store.
