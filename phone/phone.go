@@ -60,6 +60,14 @@ func ValidRegion(region string) bool {
 	return phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) != 0
 }
 
+// Config configures phone numbers in simpleuser.Config.Phone.
+type Config struct {
+	// DefaultRegion is the ISO 3166-1 alpha-2 region ("US", "FR") a number
+	// typed without "+" and country code is read in; "" (default): every
+	// number must carry its country code (400 otherwise).
+	DefaultRegion string
+}
+
 // Key is the key under which codes, cooldowns and attempt counts of the
 // number e164 are kept: distinct from every email key (those hold an
 // "@", and never start with "tel:").
