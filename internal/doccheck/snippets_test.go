@@ -45,6 +45,7 @@ var imports = map[string]string{
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"phone":        "github.com/simpleuser/simpleuser/phone",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
@@ -120,6 +121,7 @@ var response []byte
 func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
+var sendCode func(context.Context, hooks.SendCodeRequest) (string, error)
 var ctx context.Context
 var svc *simpleuser.Service
 var u *user.User
