@@ -61,6 +61,8 @@ func (s *Service) SendPhoneCode(ctx context.Context, c Client, number, purpose s
 // is ignored): into the account holding the number, or, for a number no
 // account holds, by upgrading the anonymous user of c's ssaid into an
 // account with that number (verified), as a first email-code login does.
+// An account holding the number whose unregister grace period is over is
+// deleted first, as for an address.
 // The code is spent with the login's transaction and given back if it
 // fails. Errors: those of Login, and 409 PHONE_TAKEN when another
 // registration took the number meanwhile.
@@ -90,6 +92,15 @@ func (s *Service) LoginByPhone(ctx context.Context, c Client, in LoginInput) (*L
 	err = s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
 			holder, err := s.users.GetByPhone(ctx, p)
+			if err == nil && s.expired(holder, s.now()) { // gone, as for an address: the number is free
+				if _, err = s.sessions.RevokeUser(ctx, holder.ID); err == nil {
+					err = s.deleteInTx(ctx, holder)
+				}
+				if err != nil {
+					return err
+				}
+				err = user.ErrNotFound
+			}
 			switch {
 			case err == nil:
 				u, err = s.enter(ctx, c, holder.ID, entry{method: "code", verified: "phone"})

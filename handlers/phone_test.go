@@ -199,9 +199,29 @@ func TestPhoneOnAccount(t *testing.T) {
 		pdev := e.ssaid("p")
 		e.clock.Advance(2 * time.Minute)
 		e.sendSMS("+14155550123", "Login")
-		ptok := e.do(rq{method: "POST", path: "/login/phone", ssaid: pdev,
-			body: map[string]any{"phone": "+14155550123", "code": box.last("+14155550123", "Login")}}).want(t, 200, "").str("token")
+		pr := e.do(rq{method: "POST", path: "/login/phone", ssaid: pdev,
+			body: map[string]any{"phone": "+14155550123", "code": box.last("+14155550123", "Login")}}).want(t, 200, "")
+		ptok, pid := pr.str("token"), pr.num("userId")
 		e.do(rq{method: "POST", path: "/user-center/remove-phone", ssaid: pdev, token: ptok}).want(t, 409, "LAST_SIGN_IN_METHOD")
+		// Unregistered: a sign-in within the grace period recovers the
+		// account; once it is over, the number makes a new account.
+		e.do(rq{method: "POST", path: "/user-center/unregister", ssaid: pdev, token: ptok}).want(t, 200, "")
+		e.clock.Advance(2 * time.Minute)
+		e.sendSMS("+14155550123", "Login")
+		r = e.do(rq{method: "POST", path: "/login/phone", ssaid: pdev,
+			body: map[string]any{"phone": "+14155550123", "code": box.last("+14155550123", "Login")}}).want(t, 200, "")
+		if r.num("userId") != pid {
+			t.Fatalf("sign-in within the grace period: user %d, want the account %d recovered", r.num("userId"), pid)
+		}
+		e.do(rq{method: "POST", path: "/user-center/unregister", ssaid: pdev, token: r.str("token")}).want(t, 200, "")
+		e.clock.Advance(31 * 24 * time.Hour)
+		e.sendSMS("+14155550123", "Login")
+		ndev := e.ssaid("p-new")
+		r = e.do(rq{method: "POST", path: "/login/phone", ssaid: ndev,
+			body: map[string]any{"phone": "+14155550123", "code": box.last("+14155550123", "Login")}}).want(t, 200, "")
+		if r.num("userId") == pid {
+			t.Fatalf("sign-in after the grace period entered the unregistered account %d", pid)
+		}
 		// Anonymous users have no number.
 		e.do(rq{method: "POST", path: "/user-center/change-phone", ssaid: e.ssaid("anon"),
 			body: map[string]any{"phone": "+14155550124", "code": "123456"}}).want(t, 402, "ANONYMOUS_USER")
