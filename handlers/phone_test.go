@@ -279,3 +279,32 @@ func serve(h http.Handler, ssaid, tok string) *httptest.ResponseRecorder {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestPhoneSignInWithMFA: a sign-in by SMS code into an account with MFA
+// on is a challenge, completed by the second factor, as for email.
+func TestPhoneSignInWithMFA(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backendSet) {
+		e, box := newPhoneEnv(t, b)
+		dev, number := e.ssaid("mfa-phone"), "+14155550150"
+		e.sendSMS(number, "Login")
+		tok := e.do(rq{method: "POST", path: "/login/phone", ssaid: dev,
+			body: map[string]any{"phone": number, "code": box.last(number, "Login")}}).want(t, 200, "").str("token")
+		secret, _ := e.enrolTOTP(dev, tok, "Phone app")
+
+		e.clock.Advance(2 * time.Minute)
+		e.sendSMS(number, "Login")
+		r := e.do(rq{method: "POST", path: "/login/phone", ssaid: dev,
+			body: map[string]any{"phone": number, "code": box.last(number, "Login")}}).want(t, 200, "")
+		ch := r.str("token")
+		if r.data["mfaRequired"] != true {
+			t.Fatalf("phone sign-in with MFA on: %s", r.raw)
+		}
+		e.me(dev, ch).want(t, 403, "MFA_REQUIRED")
+		e.nextStep()
+		done := e.do(rq{method: "POST", path: "/user-center/mfa/challenge", ssaid: dev, token: ch,
+			body: map[string]any{"factor": "totp", "code": e.totp(secret)}}).want(t, 200, "").str("token")
+		if m := e.me(dev, done).want(t, 200, ""); m.str("phone") != number {
+			t.Fatalf("/me after the challenge: %s", m.raw)
+		}
+	})
+}
