@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -72,11 +73,16 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 			if err != nil {
 				return err
 			}
-			if keepToken == "" {
-				_, err = s.sessions.RevokeUser(ctx, id)
-			} else {
-				_, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			reason, n := metrics.EndedPasswordChange, 0
+			if event == hooks.PasswordReset {
+				reason = metrics.EndedPasswordReset
 			}
+			if keepToken == "" {
+				n, err = s.sessions.RevokeUser(ctx, id)
+			} else {
+				n, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			}
+			s.sessionsEnded(reason, n)
 			if err != nil {
 				return err
 			}
@@ -243,7 +249,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 				if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
 					return err
 				}
-				if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+				if _, err := s.revokeUser(ctx, cur.ID, metrics.EndedUnregister); err != nil {
 					return err
 				}
 				s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
@@ -265,7 +271,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 			if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
 				return err
 			}
-			if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+			if _, err := s.revokeUser(ctx, u.ID, metrics.EndedUnregister); err != nil {
 				return err
 			}
 			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
@@ -322,10 +328,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if d == nil {
 		return ErrInvalidToken
 	}
+	s.sessionsEnded(metrics.EndedLogout, 1)
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: d.UserID, IP: d.IP})
 	return nil
 }
 
 func (s *Service) logTouchError(ctx context.Context, err error) {
+	s.observeError(err)
 	s.log.DebugContext(ctx, "simpleuser: last-active write failed", slog.Any("error", err))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/user"
@@ -40,7 +41,8 @@ func (s *Service) parsePhone(number string) (string, error) {
 // cooldowns per number (E.164) and device, a budget per client address,
 // failed deliveries giving the cooldowns back. Errors: 400 invalid input,
 // 429, 502 SEND_FAILED, 503 SMS_UNAVAILABLE (no hook) or backend.
-func (s *Service) SendPhoneCode(ctx context.Context, c Client, number, purpose string) error {
+func (s *Service) SendPhoneCode(ctx context.Context, c Client, number, purpose string) (err error) {
+	defer func() { s.observeSend(purpose, err) }()
 	if purpose != hooks.PurposeLogin && purpose != hooks.PurposeChangePhone {
 		return InvalidInput("codePurpose must be one of the following values: Login, ChangePhone")
 	}
@@ -66,7 +68,8 @@ func (s *Service) SendPhoneCode(ctx context.Context, c Client, number, purpose s
 // The code is spent with the login's transaction and given back if it
 // fails. Errors: those of Login, and 409 PHONE_TAKEN when another
 // registration took the number meanwhile.
-func (s *Service) LoginByPhone(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
+func (s *Service) LoginByPhone(ctx context.Context, c Client, in LoginInput) (res *LoginResult, err error) {
+	defer func() { s.observeLogin(metrics.MethodCode, "", res, err) }()
 	p, err := s.parsePhone(in.Phone)
 	if err != nil {
 		return nil, err
@@ -114,7 +117,7 @@ func (s *Service) LoginByPhone(ctx context.Context, c Client, in LoginInput) (*L
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.issue(ctx, c, u, mfa.AMRSMS, "")
+	res, err = s.issue(ctx, c, u, mfa.AMRSMS, "")
 	if err != nil {
 		s.restore(ctx, claim)
 		return nil, err
