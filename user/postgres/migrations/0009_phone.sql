@@ -7,11 +7,16 @@
 -- when the address was proved reachable (a code sent there was used, or a
 -- provider asserted the address verified); NULL when it was not. The
 -- service clears them when the address changes.
+--
+-- The new columns are NULL everywhere, so adding them rewrites nothing; the
+-- CHECK is NOT VALID for the same reason (no existing row can break it, and
+-- validating would scan the whole table under the ALTER's lock). It holds
+-- for every row written from now on.
 ALTER TABLE simpleuser_users
     ADD COLUMN phone             text,
     ADD COLUMN email_verified_at timestamptz,
     ADD COLUMN phone_verified_at timestamptz,
-    ADD CONSTRAINT simpleuser_users_phone_e164 CHECK (phone ~ '^\+[1-9][0-9]{1,14}$');
+    ADD CONSTRAINT simpleuser_users_phone_e164 CHECK (phone ~ '^\+[1-9][0-9]{1,14}$') NOT VALID;
 
 -- Serves GetByPhone and refuses a second account with the same number
 -- (user.ErrPhoneTaken). NULLs (no phone) are not compared.
