@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -163,7 +165,7 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 // ACCOUNT_DISABLED: moving it would free its address). The administrator's
 // SetEmail (nil claim) may move a disabled account.
 func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *codeClaim) error {
-	return s.spend(ctx, claim, func() error {
+	err := s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
 			if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 				return err
@@ -177,6 +179,10 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 					return ErrAccountDisabled
 				}
 				old, u.Email = u.Email, email
+				u.EmailVerifiedAt = time.Time{} // the administrator's SetEmail proves nothing
+				if claim != nil {
+					u.EmailVerifiedAt = s.now() // the code sent there was used
+				}
 				return nil
 			})
 			if errors.Is(err, user.ErrEmailTaken) {
@@ -189,6 +195,12 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 			return nil
 		})
 	})
+	if err == nil { // the sessions' flag follows the address (a failure is logged: the next sign-in fixes it)
+		if _, uerr := s.sessions.UpdateUser(ctx, id, func(d *session.Data) { d.EmailVerified = claim != nil }); uerr != nil {
+			s.log.WarnContext(ctx, "simpleuser: updating sessions' email flag failed", slog.Any("error", uerr))
+		}
+	}
+	return err
 }
 
 // emailFree returns ErrEmailTaken when a live account other than selfID holds the address.

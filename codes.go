@@ -87,15 +87,23 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	if err := checkEmail(email); err != nil {
 		return err
 	}
+	email = user.NormalizeEmail(email)
+	return s.sendTo(ctx, c, user.EmailKey(email), purpose, func() (string, error) {
+		return s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
+			AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
+	})
+}
+
+// sendTo takes the send limits of the address key (user.EmailKey, or
+// phone.Key) and purpose, calls send and stores the code it sent.
+func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, send func() (string, error)) error {
 	if err := c.check(); err != nil {
 		return err
 	}
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
-	email = user.NormalizeEmail(email)
-	ek := user.EmailKey(email)
-	cooldowns, limits := s.sendLimits(ek, purpose, c)
+	cooldowns, limits := s.sendLimits(key, purpose, c)
 	id := newID()
 	wait, err := s.take(ctx, limits, id)
 	if err != nil {
@@ -104,11 +112,10 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	if wait > 0 {
 		return cooldownError(wait)
 	}
-	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
-		AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
+	sent, err := send()
 	if err != nil || sent == "" {
 		if err == nil {
-			err = errors.New("SendCode returned an empty code")
+			err = errors.New("the hook returned an empty code")
 		}
 		s.release(ctx, cooldowns, id)
 		s.log.WarnContext(ctx, "simpleuser: code delivery failed", slog.String("purpose", purpose), slog.Any("error", err))
@@ -120,7 +127,7 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	}
 	rec, err := code.Seal(s.cfg.Secret, sent)
 	if err == nil {
-		err = s.codes.Set(ctx, codeKey(ek, purpose), rec, s.cfg.CodeTTL)
+		err = s.codes.Set(ctx, codeKey(key, purpose), rec, s.cfg.CodeTTL)
 	}
 	if err != nil {
 		s.release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again

@@ -14,6 +14,7 @@ import (
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -155,6 +156,13 @@ type Config struct {
 	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
 	// users in PostgreSQL give it mfa/postgres.New on the same pool.
 	MFA mfa.Config
+
+	// Phone configures phone numbers (sign-in and account numbers by SMS
+	// code through Hooks.SendSMS; docs/sign-in-methods.md).
+	Phone phone.Config
+	// RequireVerifiedEmail makes the middleware's guards refuse a session
+	// whose account has no verified email address (403 EMAIL_NOT_VERIFIED).
+	RequireVerifiedEmail bool
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow
@@ -233,6 +241,9 @@ func (c Config) withDefaults() (Config, error) {
 
 	if c.Hooks.SendCode == nil {
 		bad("Hooks.SendCode", "is required")
+	}
+	if !phone.ValidRegion(c.Phone.DefaultRegion) {
+		bad("Phone.DefaultRegion", "must be an ISO 3166-1 alpha-2 region with a numbering plan")
 	}
 	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
 		bad("SessionIndex", "must be set together with Config.SessionStore")

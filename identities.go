@@ -50,7 +50,7 @@ func (s *Service) Unlink(ctx context.Context, u *user.User, provider, subject st
 		if target == nil {
 			return ErrIdentityNotFound
 		}
-		if cur.Email == "" && len(ids) == 1 {
+		if cur.Email == "" && cur.Phone == "" && len(ids) == 1 {
 			return ErrLastSignInMethod
 		}
 		if err := s.users.UnlinkIdentity(ctx, u.ID, provider, subject); err != nil {

@@ -17,6 +17,7 @@ import (
 // LoginInput is the body of POST /login.
 type LoginInput struct {
 	Email       string
+	Phone       string // for LoginByPhone: the number as typed
 	Code        string // a Login code; takes precedence over Password
 	Password    string
 	SetPassword string // password to set when the login creates the account
@@ -175,6 +176,9 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 		return nil, nil, ErrAccountDisabled
 	}
 	en := entry{method: method}
+	if claim != nil {
+		en.verified = "email"
+	}
 	if rehash { // parameters changed (or a legacy bcrypt hash): upgrade transparently
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
 			en.newHash = h
@@ -203,6 +207,7 @@ type entry struct {
 	// first when link is set.
 	identity *user.Identity
 	link     bool
+	verified string // "email" or "phone": the code used was sent there
 }
 
 // enter logs the account id in, inside the current transaction: it refuses
@@ -221,6 +226,11 @@ func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*use
 		u.LoginIP, u.LoginTime = ipString(c), now
 		if en.newHash != "" {
 			u.PasswordHash = en.newHash
+		}
+		if en.verified == "email" && u.EmailVerifiedAt.IsZero() {
+			u.EmailVerifiedAt = now
+		} else if en.verified == "phone" && u.PhoneVerifiedAt.IsZero() {
+			u.PhoneVerifiedAt = now
 		}
 		return nil
 	})
@@ -297,7 +307,8 @@ func (s *Service) register(ctx context.Context, c Client, email string, in Login
 
 // signup describes an account coming into being.
 type signup struct {
-	email    string // the account's address ("" for none: a provider sign-up without a usable one)
+	email    string // the account's address, verified ("" for none: a provider sign-up without a usable one)
+	phone    string // the account's number (E.164), verified, or ""
 	hash     string // password hash, if any
 	payload  hooks.Payload
 	method   string         // hooks.LoginInfo.Method
@@ -326,7 +337,13 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 		if anon.Disabled {
 			return nil, ErrAccountDisabled
 		}
-		anon.Email, anon.SSAID = sp.email, ""
+		anon.Email, anon.SSAID, anon.Phone = sp.email, "", sp.phone
+		if sp.email != "" { // proved by the code, or asserted verified by the provider
+			anon.EmailVerifiedAt = now
+		}
+		if sp.phone != "" {
+			anon.PhoneVerifiedAt = now
+		}
 		anon.RegisterIP, anon.RegisterTime = ipString(c), now
 		anon.LoginIP, anon.LoginTime = ipString(c), now
 		anon.UnregisterTime = time.Time{}
@@ -397,7 +414,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	}
 	now := s.now()
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
-		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors}
+		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, EmailVerified: u.EmailVerified()}
 	exp := now.Add(s.cfg.SessionLifetime)
 	if challenge {
 		exp = now.Add(s.mfa.ChallengeTTL())

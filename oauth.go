@@ -232,8 +232,9 @@ func (s *Service) signInProfile(ctx context.Context, c Client, prof *oauth.Profi
 			case err != nil:
 				return err
 			case s.cfg.OAuth.LinkVerifiedEmail:
-				// Rule 2: join the account of the verified address.
-				en.link = true
+				// Rule 2: join the account of the verified address, which
+				// the provider vouched for.
+				en.link, en.verified = true, "email"
 				u, err = s.enter(ctx, c, holder.ID, en)
 				if errors.Is(err, ErrAccountDisabled) {
 					u = holder

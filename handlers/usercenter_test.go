@@ -17,7 +17,7 @@ func TestMe(t *testing.T) {
 		e := newEnv(t, withBackend(b))
 		dev := e.ssaid("d")
 		r := e.me(dev, "").want(t, 200, "")
-		for _, k := range []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt", "mfaEnabled", "factors"} {
+		for _, k := range []string{"id", "email", "phone", "emailVerifiedAt", "phoneVerifiedAt", "registered", "passwordSet", "metadata", "settings", "createdAt", "mfaEnabled", "factors"} {
 			if _, ok := r.data[k]; !ok {
 				t.Fatalf("/me lacks %q: %s", k, r.raw)
 			}
@@ -27,7 +27,7 @@ func TestMe(t *testing.T) {
 				t.Fatalf("/me leaks %q", k)
 			}
 		}
-		if len(r.data) != 9 {
+		if len(r.data) != 12 {
 			t.Fatalf("/me has extra fields: %s", r.raw)
 		}
 		if _, ok := r.data["metadata"].(map[string]any); !ok {

@@ -41,6 +41,7 @@ const (
 	AMRHardware = "hwk"   // proof of possession of a hardware key
 	AMRSoftware = "swk"   // proof of possession of a software key
 	AMRFederate = "fed"   // a federated (provider) sign-in (OpenID Connect's non-RFC value "fed")
+	AMRSMS      = "sms"   // a code sent by SMS (RFC 8176 §2)
 )
 
 // Errors of the stores and the checks.

@@ -11,11 +11,18 @@ import (
 // token or, with anonymous users off, no token; 400 no ssaid; 403
 // ACCOUNT_DISABLED; 503 store unavailable) or calls next. Anonymous users
 // pass (and are created on first need). It must run inside Identity;
-// without it every request gets 401. A 5xx is logged to slog.Default()
+// without it every request gets 401. With Config.RequireVerifiedEmail, a
+// signed-in account without a verified address gets 403
+// EMAIL_NOT_VERIFIED (from the session: no store read; the same holds for
+// RequireRegistered and RequireSession). A 5xx is logged to slog.Default()
 // (envelope.Error), with the request id.
 func RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := simpleuser.CurrentUser(r.Context()); err != nil {
+		_, err := simpleuser.CurrentUser(r.Context())
+		if err == nil {
+			err = simpleuser.VerifiedEmail(r.Context())
+		}
+		if err != nil {
 			envelope.Error(w, r, nil, err)
 			return
 		}
@@ -27,7 +34,11 @@ func RequireUser(next http.Handler) http.Handler {
 // 402 (nicot-simple-user's status for "registered user required").
 func RequireRegistered(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := simpleuser.RegisteredUser(r.Context()); err != nil {
+		_, err := simpleuser.RegisteredUser(r.Context())
+		if err == nil {
+			err = simpleuser.VerifiedEmail(r.Context())
+		}
+		if err != nil {
 			envelope.Error(w, r, nil, err)
 			return
 		}
@@ -45,6 +56,9 @@ func RequireSession(next http.Handler) http.Handler {
 		d, err := simpleuser.CurrentSession(r.Context())
 		if err == nil && d == nil {
 			err = simpleuser.ErrAuthRequired
+		}
+		if err == nil {
+			err = simpleuser.VerifiedEmail(r.Context())
 		}
 		if err != nil {
 			envelope.Error(w, r, nil, err)

@@ -24,7 +24,7 @@ import (
 //
 // Version 3 is version 2 with the factor state between the user agent
 // and the user data: the stage (uvarint length and bytes), AuthAt
-// (relative, as expires), a flags byte (bit 0: MFA), then AMR and Factors,
+// (relative, as expires), a flags byte (bit 0: MFA, bit 1: EmailVerified), then AMR and Factors,
 // each a uvarint count of strings (uvarint length and bytes). A session
 // with none of them set is written as version 2.
 //
@@ -41,7 +41,7 @@ var errBadBody = errors.New("session: malformed body")
 
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
-	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || len(d.AMR) > 0 || len(d.Factors) > 0
+	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || len(d.AMR) > 0 || len(d.Factors) > 0
 	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
 	if v3 {
 		b = append(b, codecV3)
@@ -71,6 +71,9 @@ func Encode(d *Data) []byte {
 		flags := byte(0)
 		if d.MFA {
 			flags |= 1
+		}
+		if d.EmailVerified {
+			flags |= 2
 		}
 		b = append(b, flags)
 		b = appendStrings(b, d.AMR)
@@ -126,7 +129,8 @@ func Decode(b []byte, d *Data) error {
 	if v == codecV3 {
 		d.Stage = r.string()
 		d.AuthAt = r.rel(base)
-		d.MFA = r.byte()&1 != 0
+		flags := r.byte()
+		d.MFA, d.EmailVerified = flags&1 != 0, flags&2 != 0
 		d.AMR, d.Factors = r.strings(), r.strings()
 	}
 	if r.err {

@@ -50,6 +50,7 @@ var imports = map[string]string{
 	"collectors":   "github.com/prometheus/client_golang/prometheus/collectors",
 	"promhttp":     "github.com/prometheus/client_golang/prometheus/promhttp",
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"phone":        "github.com/simpleuser/simpleuser/phone",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
@@ -126,6 +127,7 @@ var response []byte
 func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
+var sendCode func(context.Context, hooks.SendCodeRequest) (string, error)
 var ctx context.Context
 var svc *simpleuser.Service
 var u *user.User

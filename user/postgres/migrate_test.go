@@ -96,8 +96,8 @@ func TestMigrateConcurrent(t *testing.T) {
 	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 10 {
 		t.Errorf("%d simpleuser_ tables in the schema, want 10 (users, identities, email conflicts, migrations, passkeys, passkey handles; mfa totp, recovery, settings, devices)", got)
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 6 {
-		t.Errorf("%d indexes on simpleuser_users, want 6 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 7 {
+		t.Errorf("%d indexes on simpleuser_users, want 7 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed, phone)", got)
 	}
 	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_identities'`); got != 2 {
 		t.Errorf("%d indexes on simpleuser_identities, want 2 (pkey + user_id)", got)
