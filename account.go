@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -75,11 +77,16 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 			if err != nil {
 				return err
 			}
+			reason, n := metrics.EndedPasswordChange, 0
+			if event == hooks.PasswordReset {
+				reason = metrics.EndedPasswordReset
+			}
 			if keepToken == "" {
-				_, err = s.sessions.RevokeUser(ctx, id)
-			} else if _, err = s.sessions.RevokeUserExcept(ctx, id, keepToken); err == nil && forced {
+				n, err = s.sessions.RevokeUser(ctx, id)
+			} else if n, err = s.sessions.RevokeUserExcept(ctx, id, keepToken); err == nil && forced {
 				_, err = s.sessions.Update(ctx, keepToken, func(d *session.Data) { d.MustChangePassword = false })
 			}
+			s.sessionsEnded(reason, n)
 			if err != nil {
 				return err
 			}
@@ -113,7 +120,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, u *user.User, ne
 		return err
 	}
 	if u.PasswordSet() { // the current password is a fresh authentication: no step-up
-		if _, err := s.checkPassword(ctx, c, u, currentPassword, ErrWrongCurrentPassword); err != nil {
+		if _, err := s.checkPassword(ctx, c, u, "currentPassword", currentPassword, ErrWrongCurrentPassword); err != nil {
 			return err
 		}
 	} else if err := s.StepUp(ctx); err != nil {
@@ -162,7 +169,7 @@ func (s *Service) ChangeEmail(ctx context.Context, u *user.User, newEmail, codeV
 // ACCOUNT_DISABLED: moving it would free its address). The administrator's
 // SetEmail (nil claim) may move a disabled account.
 func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *codeClaim) error {
-	return s.spend(ctx, claim, func() error {
+	err := s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
 			if err := s.purgeExpiredHolder(ctx, email, s.now()); err != nil {
 				return err
@@ -176,6 +183,10 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 					return ErrAccountDisabled
 				}
 				old, u.Email = u.Email, email
+				u.EmailVerifiedAt = time.Time{} // the administrator's SetEmail proves nothing
+				if claim != nil {
+					u.EmailVerifiedAt = s.now() // the code sent there was used
+				}
 				return nil
 			})
 			if errors.Is(err, user.ErrEmailTaken) {
@@ -188,6 +199,12 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 			return nil
 		})
 	})
+	if err == nil { // the sessions' flag follows the address (a failure is logged: the next sign-in fixes it)
+		if _, uerr := s.sessions.UpdateUser(ctx, id, func(d *session.Data) { d.EmailVerified = claim != nil }); uerr != nil {
+			s.log.WarnContext(ctx, "simpleuser: updating sessions' email flag failed", slog.Any("error", uerr))
+		}
+	}
+	return err
 }
 
 // emailFree returns ErrEmailTaken when a live account other than selfID holds the address.
@@ -236,7 +253,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 				if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
 					return err
 				}
-				if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+				if _, err := s.revokeUser(ctx, cur.ID, metrics.EndedUnregister); err != nil {
 					return err
 				}
 				s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
@@ -258,7 +275,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 			if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
 				return err
 			}
-			if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+			if _, err := s.revokeUser(ctx, u.ID, metrics.EndedUnregister); err != nil {
 				return err
 			}
 			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
@@ -315,10 +332,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if d == nil {
 		return ErrInvalidToken
 	}
+	s.sessionsEnded(metrics.EndedLogout, 1)
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: d.UserID, IP: d.IP})
 	return nil
 }
 
 func (s *Service) logTouchError(ctx context.Context, err error) {
+	s.observeError(err)
 	s.log.DebugContext(ctx, "simpleuser: last-active write failed", slog.Any("error", err))
 }

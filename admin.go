@@ -6,6 +6,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -173,7 +174,7 @@ func (s *Service) SetStatus(ctx context.Context, id int64, status, reason string
 		typ := hooks.UserEnabled
 		if disabled {
 			typ = hooks.UserDisabled
-			if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+			if _, err := s.revokeUser(ctx, id, metrics.EndedDisabled); err != nil {
 				return err
 			}
 		}
@@ -191,7 +192,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+		if _, err := s.revokeUser(ctx, id, metrics.EndedDeleted); err != nil {
 			return err
 		}
 		return s.deleteInTx(ctx, u)
@@ -240,5 +241,5 @@ func (s *Service) SetMustChangePassword(ctx context.Context, id int64, on bool) 
 
 // RevokeSessions ends every session of the user and returns how many there were.
 func (s *Service) RevokeSessions(ctx context.Context, userID int64) (int, error) {
-	return s.sessions.RevokeUser(ctx, userID)
+	return s.revokeUser(ctx, userID, metrics.EndedRevoked)
 }

@@ -71,7 +71,8 @@ func checkPurpose(p string) error {
 // call the hook without bound. Errors: 400 invalid input, 429 cooldown or
 // budget (Wait set), 502 delivery failed (no code stored), 503 backend
 // unavailable.
-func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string) error {
+func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string) (err error) {
+	defer func() { s.observeSend(purpose, err) }()
 	if err := checkEmail(email); err != nil {
 		return err
 	}
@@ -86,15 +87,23 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	if err := checkEmail(email); err != nil {
 		return err
 	}
+	email = user.NormalizeEmail(email)
+	return s.sendTo(ctx, c, user.EmailKey(email), purpose, func() (string, error) {
+		return s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
+			AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
+	})
+}
+
+// sendTo takes the send limits of the address key (user.EmailKey, or
+// phone.Key) and purpose, calls send and stores the code it sent.
+func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, send func() (string, error)) error {
 	if err := c.check(); err != nil {
 		return err
 	}
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
-	email = user.NormalizeEmail(email)
-	ek := user.EmailKey(email)
-	cooldowns, limits := s.sendLimits(ek, purpose, c)
+	cooldowns, limits := s.sendLimits(key, purpose, c)
 	id := newID()
 	wait, err := s.take(ctx, limits, id)
 	if err != nil {
@@ -103,11 +112,10 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	if wait > 0 {
 		return cooldownError(wait)
 	}
-	sent, err := s.hooks.SendCode(ctx, hooks.SendCodeRequest{Email: email, Purpose: purpose, SSAID: c.SSAID, IP: ipString(c),
-		AcceptLanguage: acceptLanguage(c.AcceptLanguage), TTL: s.cfg.CodeTTL})
+	sent, err := send()
 	if err != nil || sent == "" {
 		if err == nil {
-			err = errors.New("SendCode returned an empty code")
+			err = errors.New("the hook returned an empty code")
 		}
 		s.release(ctx, cooldowns, id)
 		s.log.WarnContext(ctx, "simpleuser: code delivery failed", slog.String("purpose", purpose), slog.Any("error", err))
@@ -119,7 +127,7 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	}
 	rec, err := code.Seal(s.cfg.Secret, sent)
 	if err == nil {
-		err = s.codes.Set(ctx, codeKey(ek, purpose), rec, s.cfg.CodeTTL)
+		err = s.codes.Set(ctx, codeKey(key, purpose), rec, s.cfg.CodeTTL)
 	}
 	if err != nil {
 		s.release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again
@@ -206,6 +214,7 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 	if s.cfg.VerifyMaxAttempts > 0 {
 		dctx, cancel := detached(ctx)
 		if err := s.risk.Clear(dctx, vk); err != nil {
+			s.observeError(err)
 			s.log.WarnContext(ctx, "simpleuser: clearing code attempts failed", slog.Any("error", err))
 		}
 		cancel()
@@ -264,6 +273,7 @@ func (s *Service) restore(ctx context.Context, cl *codeClaim) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.codes.Restore(dctx, cl.key, cl.rec, left); err != nil {
+		s.observeError(err)
 		s.log.WarnContext(ctx, "simpleuser: restoring a code failed", slog.Any("error", err))
 	}
 }
@@ -274,9 +284,12 @@ func (s *Service) restore(ctx context.Context, cl *codeClaim) {
 // flight; a success, or a failure that gives no verdict (hasher busy,
 // client gone), releases it, detached from ctx's cancellation. It reports
 // whether the hash should be upgraded.
-func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, pw string, wrong *Error) (rehash bool, err error) {
-	if err := s.checkPasswordMax("password", pw); err != nil {
-		return false, err // callers check first, with the field's own name
+func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, field, pw string, wrong *Error) (rehash bool, err error) {
+	if pw == "" { // a missing password is no guess: refused, but it spends no attempt
+		return false, wrong
+	}
+	if err := s.checkPasswordMax(field, pw); err != nil {
+		return false, err
 	}
 	limits := s.passwordLimits(u.ID, c)
 	id := newID()
@@ -317,7 +330,7 @@ func (s *Service) passwordLimits(userID int64, c Client) []risk.Limit {
 func (s *Service) take(ctx context.Context, limits []risk.Limit, id string) (time.Duration, error) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
-	return s.risk.Take(dctx, limits, id, s.now())
+	return s.takeRisk(dctx, limits, id, s.now())
 }
 
 // release gives entry id back on keys, detached from ctx's cancellation (a
@@ -330,6 +343,7 @@ func (s *Service) release(ctx context.Context, keys []string, id string) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.risk.Release(dctx, keys, id); err != nil {
+		s.observeError(err)
 		s.log.WarnContext(ctx, "simpleuser: releasing a rate-limit entry failed", slog.Any("error", err))
 	}
 }

@@ -10,9 +10,11 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/logging"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -43,6 +45,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives what operators watch: logins, codes sent, rate-limit
+	// refusals by rule, sessions created and ended, backend errors, the
+	// password hasher's queue wait and hash time, and (through package
+	// handlers) request latency by route. metrics/prommetrics implements
+	// it with Prometheus; see package metrics and docs/operations.md.
+	// Default: metrics.Nop (nothing is measured, nothing is timed).
+	Metrics metrics.Observer
 	// Secret keys the HMAC of stored codes. Set the same value on every
 	// instance sharing a Redis. Default: empty key (codes are still salted and
 	// hashed, but a dump of the store could be brute-forced offline).
@@ -147,6 +156,13 @@ type Config struct {
 	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
 	// users in PostgreSQL give it mfa/postgres.New on the same pool.
 	MFA mfa.Config
+
+	// Phone configures phone numbers (sign-in and account numbers by SMS
+	// code through Hooks.SendSMS; docs/sign-in-methods.md).
+	Phone phone.Config
+	// RequireVerifiedEmail makes the middleware's guards refuse a session
+	// whose account has no verified email address (403 EMAIL_NOT_VERIFIED).
+	RequireVerifiedEmail bool
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow
@@ -226,12 +242,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Hooks.SendCode == nil {
 		bad("Hooks.SendCode", "is required")
 	}
+	if !phone.ValidRegion(c.Phone.DefaultRegion) {
+		bad("Phone.DefaultRegion", "must be an ISO 3166-1 alpha-2 region with a numbering plan")
+	}
 	if (c.SessionStore == nil) != (c.SessionIndex == nil) {
 		bad("SessionIndex", "must be set together with Config.SessionStore")
 	}
 	c.Logger = logging.Logger(c.Logger) // every line carries its request's id
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Nop{}
 	}
 	c.CodeTTL = orDuration(c.CodeTTL, DefaultCodeTTL)
 	if c.CodeTTL < 0 {

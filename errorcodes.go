@@ -61,6 +61,9 @@ var codes = []string{
 	CodePasskeyExists,
 	CodePasskeyNotFound,
 	CodeTooManyPasskeys,
+	CodePhoneTaken,
+	CodeSMSUnavailable,
+	CodeEmailNotVerified,
 }
 
 // Codes returns every machine code the kit itself sends in data.code (the

@@ -14,7 +14,7 @@ import (
 // service has: sessions, codes, passwords, users, events.
 func (s *Service) mfaDeps() mfa.Deps {
 	return mfa.Deps{
-		Secret: s.cfg.Secret, Risk: s.risk, Sessions: s.sessions, WithTx: s.WithTx, Emit: s.emit,
+		Secret: s.cfg.Secret, Risk: observedRisk{s.risk, s}, Sessions: s.sessions, WithTx: s.WithTx, Emit: s.emit,
 		Now: s.now, Log: s.log,
 		CheckEmailCode: func(ctx context.Context, email, code string) error {
 			claim, err := s.claimCode(ctx, user.EmailKey(email), hooks.PurposeSecondFactor, code)
@@ -24,11 +24,8 @@ func (s *Service) mfaDeps() mfa.Deps {
 			return s.consume(ctx, claim)
 		},
 		CheckPassword: func(ctx context.Context, u *user.User, pw string) error {
-			if err := s.checkPasswordMax("code", pw); err != nil {
-				return err
-			}
 			c, _ := ClientFrom(ctx) // the limits per device and address
-			_, err := s.checkPassword(ctx, c, u, pw, ErrInvalidPassword)
+			_, err := s.checkPassword(ctx, c, u, "code", pw, ErrInvalidPassword)
 			return err
 		},
 		SendCode: func(ctx context.Context, email string) error {

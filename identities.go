@@ -57,7 +57,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, userID int64, provider, su
 		if target == nil {
 			return ErrIdentityNotFound
 		}
-		if cur.Email == "" && len(ids) == 1 {
+		if cur.Email == "" && cur.Phone == "" && len(ids) == 1 {
 			return ErrLastSignInMethod
 		}
 		if err := s.users.UnlinkIdentity(ctx, userID, provider, subject); err != nil {

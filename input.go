@@ -2,6 +2,7 @@ package simpleuser
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
@@ -26,6 +27,9 @@ func checkPayload(p hooks.Payload) error {
 		if !textcheck.String(k) || !textcheck.JSON(raw) {
 			return errUnstorableText("The request body")
 		}
+		if textcheck.Depth(raw) >= textcheck.MaxDepth { // the payload object is one level
+			return InvalidInput(fmt.Sprintf("The request body must nest objects and arrays at most %d levels deep", textcheck.MaxDepth))
+		}
 	}
 	return nil
 }
@@ -44,6 +48,9 @@ func checkStorable(field string, m map[string]any) error {
 	}
 	if !textcheck.JSON(b) {
 		return errUnstorableText(field)
+	}
+	if textcheck.Depth(b) > textcheck.MaxDepth {
+		return InvalidInput(fmt.Sprintf("%s must nest objects and arrays at most %d levels deep", field, textcheck.MaxDepth))
 	}
 	return nil
 }

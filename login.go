@@ -8,6 +8,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -16,6 +17,7 @@ import (
 // LoginInput is the body of POST /login.
 type LoginInput struct {
 	Email       string
+	Phone       string // for LoginByPhone: the number as typed
 	Code        string // a Login code; takes precedence over Password
 	Password    string
 	SetPassword string // password to set when the login creates the account
@@ -58,6 +60,16 @@ type LoginResult struct {
 // ACCOUNT_DISABLED, 404 unknown email with a password only, 429 blocked,
 // 503 backend unavailable or hasher busy.
 func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
+	res, err := s.login(ctx, c, in)
+	method := metrics.MethodPassword
+	if in.Code != "" {
+		method = metrics.MethodCode
+	}
+	s.observeLogin(method, "", res, err)
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
 	if err := checkEmail(in.Email); err != nil {
 		return nil, err
 	}
@@ -156,7 +168,7 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 	} else {
 		method = "password"
 		var err error
-		if rehash, err = s.checkPassword(ctx, c, u, in.Password, ErrInvalidPassword); err != nil {
+		if rehash, err = s.checkPassword(ctx, c, u, "password", in.Password, ErrInvalidPassword); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -164,6 +176,9 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 		return nil, nil, ErrAccountDisabled
 	}
 	en := entry{method: method}
+	if claim != nil {
+		en.verified = "email"
+	}
 	if rehash { // parameters changed (or a legacy bcrypt hash): upgrade transparently
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
 			en.newHash = h
@@ -192,6 +207,7 @@ type entry struct {
 	// first when link is set.
 	identity *user.Identity
 	link     bool
+	verified string // "email" or "phone": the code used was sent there
 }
 
 // enter logs the account id in, inside the current transaction: it refuses
@@ -210,6 +226,11 @@ func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*use
 		u.LoginIP, u.LoginTime = ipString(c), now
 		if en.newHash != "" {
 			u.PasswordHash = en.newHash
+		}
+		if en.verified == "email" && u.EmailVerifiedAt.IsZero() {
+			u.EmailVerifiedAt = now
+		} else if en.verified == "phone" && u.PhoneVerifiedAt.IsZero() {
+			u.PhoneVerifiedAt = now
 		}
 		return nil
 	})
@@ -286,7 +307,8 @@ func (s *Service) register(ctx context.Context, c Client, email string, in Login
 
 // signup describes an account coming into being.
 type signup struct {
-	email    string // the account's address ("" for none: a provider sign-up without a usable one)
+	email    string // the account's address, verified ("" for none: a provider sign-up without a usable one)
+	phone    string // the account's number (E.164), verified, or ""
 	hash     string // password hash, if any
 	payload  hooks.Payload
 	method   string         // hooks.LoginInfo.Method
@@ -315,7 +337,13 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 		if anon.Disabled {
 			return nil, ErrAccountDisabled
 		}
-		anon.Email, anon.SSAID = sp.email, ""
+		anon.Email, anon.SSAID, anon.Phone = sp.email, "", sp.phone
+		if sp.email != "" { // proved by the code, or asserted verified by the provider
+			anon.EmailVerifiedAt = now
+		}
+		if sp.phone != "" {
+			anon.PhoneVerifiedAt = now
+		}
 		anon.RegisterIP, anon.RegisterTime = ipString(c), now
 		anon.LoginIP, anon.LoginTime = ipString(c), now
 		anon.UnregisterTime = time.Time{}
@@ -376,13 +404,18 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 		return nil, err
 	}
 	if c.Token != "" {
-		if err := s.sessions.Revoke(ctx, c.Token); err != nil {
+		ended, err := s.sessions.End(ctx, c.Token)
+		if err != nil {
 			return nil, err
+		}
+		if ended != nil {
+			s.sessionsEnded(metrics.EndedReplaced, 1)
 		}
 	}
 	now := s.now()
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
-		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, MustChangePassword: u.MustChangePassword}
+		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, EmailVerified: u.EmailVerified(),
+		MustChangePassword: u.MustChangePassword}
 	exp := now.Add(s.cfg.SessionLifetime)
 	if challenge {
 		exp = now.Add(s.mfa.ChallengeTTL())
@@ -399,6 +432,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	if err != nil {
 		return nil, err
 	}
+	s.obs.SessionCreated()
 	res := &LoginResult{Token: tok, ExpiresAt: exp.UTC(), UserID: u.ID, User: u, MFARequired: challenge}
 	if challenge {
 		res.Factors = mfa.ChallengeFactors(&d)

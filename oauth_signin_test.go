@@ -71,6 +71,9 @@ func testOAuthFirstSignInUpgradesAnonymous(t *testing.T, newFixture fixtureMaker
 	if u.Email != "Ann@Example.com" || u.SSAID != "" || !u.Registered() || u.RegisterTime.IsZero() || u.LoginTime.IsZero() {
 		t.Fatalf("upgraded user = %+v", u)
 	}
+	if !u.EmailVerified() { // the provider vouched for the address
+		t.Fatalf("provider sign-up with a verified address: EmailVerifiedAt zero")
+	}
 	if got := o.identities(t, u.ID); !slices.Equal(got, []string{"google/g-123"}) {
 		t.Fatalf("identities %v", got)
 	}
@@ -139,7 +142,7 @@ func testOAuthSignUpWithoutEmail(t *testing.T, newFixture fixtureMaker) {
 	for _, k := range []oauthtest.Kind{oauthtest.X, oauthtest.TikTok} {
 		res := o.mustSignIn(t, client("noemail-"+string(k)), k)
 		u := o.user(t, res.UserID)
-		if u.Email != "" || u.SSAID != "" || !u.Registered() {
+		if u.Email != "" || u.SSAID != "" || !u.Registered() || !u.EmailVerifiedAt.IsZero() {
 			t.Fatalf("%s account = %+v, want registered without email", k, u)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/simpleuser/simpleuser/internal/testclock"
 	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/password"
+	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -135,6 +136,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		{"negative ttl", simpleuser.Config{Hooks: hooks.Hooks{SendCode: send}, CodeTTL: -time.Second}, "Config.CodeTTL"},
 		{"half session backend", simpleuser.Config{Hooks: hooks.Hooks{SendCode: send}, SessionIndex: nil, SessionStore: nopStore{}}, "Config.SessionIndex"},
 		{"negative hash concurrency", simpleuser.Config{Hooks: hooks.Hooks{SendCode: send}, HashConcurrency: -1}, "Config.HashConcurrency"},
+		{"unknown phone region", simpleuser.Config{Hooks: hooks.Hooks{SendCode: send}, Phone: phone.Config{DefaultRegion: "XX"}}, "Config.Phone.DefaultRegion"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,7 +44,7 @@ type meMerged struct {
 }
 
 // kitFields are the JSON names of meUser.
-var kitFields = []string{"id", "email", "registered", "passwordSet", "metadata", "settings", "createdAt", "mfaEnabled", "factors"}
+var kitFields = []string{"id", "email", "phone", "emailVerifiedAt", "phoneVerifiedAt", "registered", "passwordSet", "metadata", "settings", "createdAt", "mfaEnabled", "factors"}
 
 // MarshalJSON writes the kit's object, then the app's other fields.
 func (m *meMerged) MarshalJSON() ([]byte, error) { return m.AppendJSON(nil) }
@@ -86,6 +86,9 @@ func (m *meUser) AppendJSON(b []byte) ([]byte, error) {
 	} else {
 		b = envelope.AppendString(b, *m.Email)
 	}
+	b = appendOptString(append(b, `,"phone":`...), m.Phone)
+	b = appendOptString(append(b, `,"emailVerifiedAt":`...), m.EmailVerifiedAt)
+	b = appendOptString(append(b, `,"phoneVerifiedAt":`...), m.PhoneVerifiedAt)
 	b = append(b, `,"registered":`...)
 	b = strconv.AppendBool(b, m.Registered)
 	b = append(b, `,"passwordSet":`...)
@@ -115,6 +118,14 @@ func (m *meUser) AppendJSON(b []byte) ([]byte, error) {
 		b = envelope.AppendString(b, f)
 	}
 	return append(b, ']', '}'), nil
+}
+
+// appendOptString appends the JSON string *s, or null for nil.
+func appendOptString(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return envelope.AppendString(b, *s)
 }
 
 // appendValue appends json.Marshal(v): common scalars and empty objects
@@ -159,6 +170,18 @@ func meOf(u *user.User) *meUser {
 	if u.Email != "" {
 		e := u.Email
 		m.Email = &e
+	}
+	if u.Phone != "" {
+		p := u.Phone
+		m.Phone = &p
+	}
+	if !u.EmailVerifiedAt.IsZero() {
+		t := formatTime(u.EmailVerifiedAt)
+		m.EmailVerifiedAt = &t
+	}
+	if !u.PhoneVerifiedAt.IsZero() {
+		t := formatTime(u.PhoneVerifiedAt)
+		m.PhoneVerifiedAt = &t
 	}
 	if m.Metadata == nil {
 		m.Metadata = map[string]any{}

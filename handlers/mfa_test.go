@@ -73,11 +73,7 @@ func (e *env) enrolTOTP(ssaid, token, name string) ([]byte, []string) {
 	id := r.str("id")
 	e.do(rq{method: "POST", path: "/user-center/mfa/totp/" + id + "/confirm", ssaid: ssaid, token: token, body: map[string]any{"code": "000000"}}).want(e.t, 403, mfa.CodeInvalidFactor)
 	r = e.do(rq{method: "POST", path: "/user-center/mfa/totp/" + id + "/confirm", ssaid: ssaid, token: token, body: map[string]any{"code": e.totp(secret)}}).want(e.t, 200, "")
-	var codes []string
-	for _, c := range r.data["recoveryCodes"].([]any) {
-		codes = append(codes, c.(string))
-	}
-	return secret, codes
+	return secret, r.strs("recoveryCodes") // none when MFA was on already
 }
 
 // strs returns data[key] as a list of strings.
@@ -356,12 +352,29 @@ func TestEmailFactor(t *testing.T) {
 		// A Login code is not a SecondFactor code.
 		e.do(rq{method: "POST", path: "/user-center/mfa/challenge", ssaid: dev, token: ch, body: map[string]any{"factor": "email", "code": "999999"}}).want(t, 403, simpleuser.CodeInvalidCode)
 		e.do(rq{method: "POST", path: "/user-center/mfa/challenge", ssaid: dev, token: ch, body: map[string]any{"factor": "email", "code": c}}).want(t, 200, "")
-		// After a code login, the email code is no second factor.
-		e.clock.Advance(time.Minute) // the registration's send cooldown
+		// After a code login the email code is no second factor (one
+		// mailbox is one factor): with no other factor, the code login is
+		// not challenged at all, rather than met with a recovery code at
+		// every sign-in until none is left (a lockout).
+		for i := range 12 { // more sign-ins than recovery codes
+			e.clock.Advance(time.Minute) // the send cooldown
+			lc := e.sendCode(email, "Login")
+			r = e.do(rq{method: "POST", path: "/login", ssaid: dev, body: map[string]any{"email": email, "code": lc}}).want(t, 200, "")
+			if r.data["mfaRequired"] != nil {
+				t.Fatalf("code login %d of an email-factor-only account was challenged: %s", i, r.raw)
+			}
+		}
+		if m := e.me(dev, r.str("token")).want(t, 200, ""); m.data["mfaEnabled"] != true {
+			t.Fatalf("/me after a code login: %s", m.raw)
+		}
+		// With an authenticator as well, a code login is challenged, and
+		// only by the authenticator (or a recovery code).
+		e.enrolTOTP(dev, r.str("token"), "Phone")
+		e.clock.Advance(time.Minute)
 		lc := e.sendCode(email, "Login")
 		r = e.do(rq{method: "POST", path: "/login", ssaid: dev, body: map[string]any{"email": email, "code": lc}}).want(t, 200, "")
-		if !slices.Equal(r.strs("factors"), []string{"recovery"}) {
-			t.Fatalf("code login of an email-factor account: %s", r.raw)
+		if r.data["mfaRequired"] != true || !slices.Equal(r.strs("factors"), []string{"totp", "recovery"}) {
+			t.Fatalf("code login of an account with email and TOTP factors: %s", r.raw)
 		}
 		e.do(rq{method: "POST", path: "/user-center/mfa/send-code", ssaid: dev, token: r.str("token")}).want(t, 400, mfa.CodeFactorUnavailable)
 	})
@@ -457,4 +470,20 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 		e.do(rq{method: "POST", path: "/user-center/mfa/passkey/challenge", ssaid: dev, token: full, body: map[string]any{
 			"challengeId": bg.str("challengeId"), "credential": json.RawMessage(a.Assert(t, page, optionsOf(t, bg)))}}).want(t, 409, mfa.CodeNotInChallenge)
 	})
+}
+
+// Authenticator names are counted in characters, as the OpenAPI document's
+// maxLength says, and invisible characters are refused, so that two names
+// looking alike cannot coexist.
+func TestFactorNames(t *testing.T) {
+	e := newEnv(t)
+	dev := e.ssaid("dev")
+	tok, _ := e.register(dev, e.email("names"), "correct horse")
+	enrol := func(name string) *res {
+		return e.do(rq{method: "POST", path: "/user-center/mfa/totp", ssaid: dev, token: tok, body: map[string]any{"name": name}})
+	}
+	enrol(strings.Repeat("😀", 20)).want(t, 200, "") // 20 characters, 80 bytes
+	for _, name := range []string{"Phone\u200b", "\u202eenohP", "a\u0085b", strings.Repeat("é", 65)} {
+		enrol(name).want(t, 400, simpleuser.CodeInvalidInput)
+	}
 }

@@ -136,7 +136,7 @@ func TestOpenAPIRootPrefixAndNoUserFields(t *testing.T) {
 		t.Fatalf("servers url %v", url)
 	}
 	user := dig(t, doc, "components", "schemas", "User", "properties").(map[string]any)
-	if len(user) != 9 {
+	if len(user) != 12 {
 		t.Fatalf("User schema without app fields has %d properties", len(user))
 	}
 }

@@ -195,7 +195,7 @@ var (
 	errQuery     = routeError{http.StatusBadRequest, "Invalid query parameters (data.code INVALID_INPUT), or a malformed x-client-ssaid."}
 	errToken     = routeError{http.StatusUnauthorized, "x-client-token unknown, expired or revoked (INVALID_TOKEN), or no token while anonymous users are off (AUTH_REQUIRED)."}
 	errCode      = routeError{http.StatusForbidden, "Wrong, expired or never-sent code (INVALID_CODE)."}
-	errDisabled  = routeError{http.StatusForbidden, "The account is disabled (ACCOUNT_DISABLED)."}
+	errDisabled  = routeError{http.StatusForbidden, "The account is disabled (ACCOUNT_DISABLED), or the session still needs its second factor (MFA_REQUIRED)."}
 	errTooLarge  = routeError{http.StatusRequestEntityTooLarge, "Request body over the size limit (BODY_TOO_LARGE)."}
 	errMedia     = routeError{http.StatusUnsupportedMediaType, "Request body not declared as application/json or application/x-www-form-urlencoded (UNSUPPORTED_MEDIA_TYPE)."}
 	errCodeLimit = routeError{http.StatusTooManyRequests, "Too many wrong codes for this address and purpose (TOO_MANY_CODE_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."}
@@ -205,7 +205,7 @@ var (
 // routes is the route table: the account routes (nicot-simple-user's), the
 // sign-in provider, identity and settings routes, the self-service
 // session routes, the passkey routes and the second-factor routes.
-var routes = slices.Concat(accountRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes, mfaPasskeyRoutes)
+var routes = slices.Concat(accountRoutes, phoneRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes, mfaPasskeyRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{
@@ -282,7 +282,7 @@ var accountRoutes = []route{
 		tags:        []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(changePasswordBody),
 		errors: []routeError{errInput, errToken,
 			{http.StatusPaymentRequired, "Anonymous users cannot change a password (ANONYMOUS_USER)."},
-			{http.StatusForbidden, "Wrong current password (INVALID_PASSWORD) or disabled account (ACCOUNT_DISABLED)."},
+			{http.StatusForbidden, "Wrong current password (INVALID_PASSWORD), disabled account (ACCOUNT_DISABLED), a session still needing its second factor (MFA_REQUIRED), or, for an account without a password, a session that did not authenticate within the step-up window (REAUTH_REQUIRED; data.factors lists what POST /user-center/reauth accepts)."},
 			errTooLarge, errMedia,
 			{http.StatusTooManyRequests, "Too many wrong passwords (TOO_MANY_PASSWORD_ATTEMPTS); data.waitTimeMs and Retry-After tell when to retry."},
 			errBackend},
@@ -295,7 +295,7 @@ var accountRoutes = []route{
 		tags:        []string{"user-center"}, ssaid: true, token: tokenRequired, body: new(changeEmailBody),
 		errors: []routeError{errInput, errToken,
 			{http.StatusPaymentRequired, "Anonymous users cannot change an address (ANONYMOUS_USER)."},
-			{http.StatusForbidden, "Wrong code (INVALID_CODE) or disabled account (ACCOUNT_DISABLED)."},
+			{http.StatusForbidden, "Wrong code (INVALID_CODE), disabled account (ACCOUNT_DISABLED), a session still needing its second factor (MFA_REQUIRED), or one that did not authenticate within the step-up window (REAUTH_REQUIRED; data.factors lists what POST /user-center/reauth accepts)."},
 			{http.StatusConflict, "Another account holds the address (EMAIL_TAKEN)."},
 			errTooLarge, errMedia, errCodeLimit, errBackend},
 		handle: changeEmail,
@@ -305,7 +305,7 @@ var accountRoutes = []route{
 		summary:     "Unregister the current user",
 		description: "A registered account is unregistered (recoverable by logging in within the grace period) and loses every session; an anonymous user is deleted.",
 		tags:        []string{"user-center"}, ssaid: true, token: tokenOptional,
-		errors: []routeError{errInput, errToken, errDisabled, errTooLarge, errMedia, errBackend},
+		errors: []routeError{errInput, errToken, errStepUp, errTooLarge, errMedia, errBackend},
 		handle: unregister,
 	},
 	{

@@ -25,7 +25,7 @@ var sessionRoutes = []route{
 		description: "Ends the caller's session of that id (from GET /user-center/sessions), on every device and instance at once; ending the current one is a logout. " +
 			"An id that is not one of the caller's live sessions, another user's included, is 404.",
 		tags: []string{"user-center"}, token: tokenRequired, query: new(sessionPath),
-		errors: []routeError{errQuery, errSession, errDisabled,
+		errors: []routeError{errQuery, errSession, errStepUp,
 			{http.StatusNotFound, "The caller has no live session of that id (SESSION_NOT_FOUND)."},
 			errBackend},
 		handle: endSession,
@@ -35,7 +35,7 @@ var sessionRoutes = []route{
 		summary:     "End the caller's other sessions",
 		description: "Ends every session of the user but the request's own; with includeCurrent, that one too. The body is optional.",
 		tags:        []string{"user-center"}, token: tokenRequired, body: new(logoutAllBody), bodyOptional: true, data: new(logoutAllData),
-		errors: []routeError{errInput, errSession, errDisabled, errTooLarge, errMedia, errBackend},
+		errors: []routeError{errInput, errSession, errStepUp, errTooLarge, errMedia, errBackend},
 		handle: logoutAll,
 	},
 }

@@ -64,7 +64,7 @@ var signInRoutes = []route{
 		description: "Refused (409) when it would leave the user no way to sign in: no email address and no other provider account. " +
 			"No session is revoked, not even one opened with that provider.",
 		tags: []string{"user-center"}, ssaid: true, token: tokenRequired, query: new(identityPath),
-		errors: []routeError{errInput, errSession, errDisabled,
+		errors: []routeError{errInput, errSession, errStepUp,
 			{http.StatusNotFound, "The user has no such provider account (IDENTITY_NOT_FOUND)."},
 			{http.StatusConflict, "It is the user's only way to sign in (LAST_SIGN_IN_METHOD)."},
 			errBackend},

@@ -72,3 +72,34 @@ func TestSettingsMergePatch(t *testing.T) {
 		e.do(rq{method: "PATCH", path: "/user-center/settings", body: `{}`}).want(t, 400, "SSAID_REQUIRED")
 	})
 }
+
+// JSON stored for a user nests at most textcheck.MaxDepth (32) levels:
+// deeper settings, metadata or signup payloads are a 400, and nothing is
+// written, so every JSON tool can read a user back.
+func TestStoredJSONDepth(t *testing.T) {
+	e := newEnv(t)
+	dev := e.ssaid("d")
+	tok, id := e.register(dev, e.email("deep"), "")
+	nested := func(levels int) string { // levels objects, the outermost included
+		return strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels)
+	}
+	patch := func(body string) *res {
+		return e.do(rq{method: "PATCH", path: "/user-center/settings", ssaid: dev, token: tok, body: body,
+			header: map[string]string{"Content-Type": "application/merge-patch+json"}})
+	}
+	patch(nested(32)).want(t, 200, "")
+	patch(`{"b":`+nested(32)+`}`).want(t, 400, simpleuser.CodeInvalidInput)
+	patch(nested(2000)).want(t, 400, simpleuser.CodeInvalidInput)
+	if m := e.me(dev, tok).want(t, 200, ""); m.data["settings"].(map[string]any)["b"] != nil {
+		t.Fatalf("a refused patch was written: %s", m.raw)
+	}
+	if _, err := e.svc.UpdateMetadata(t.Context(), id, func(m map[string]any) error {
+		return json.Unmarshal([]byte(nested(40)), &m)
+	}); simpleuser.AsError(err).Status != 400 {
+		t.Fatalf("metadata 40 levels deep: %v", err)
+	}
+	other := e.email("deep2")
+	e.do(rq{method: "POST", path: "/send-code/send", ssaid: dev, body: map[string]any{"email": other, "codePurpose": "Login"}}).want(t, 200, "")
+	body := `{"email":"` + other + `","code":"` + e.lastCode(other, "Login") + `","extra":` + nested(32) + `}`
+	e.do(rq{method: "POST", path: "/login", ssaid: dev, body: body}).want(t, 400, simpleuser.CodeInvalidInput)
+}

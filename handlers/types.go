@@ -78,6 +78,26 @@ type changeEmailBody struct {
 
 func (b *changeEmailBody) normalize() { b.Email = strings.TrimSpace(b.Email) }
 
+// sendPhoneCodeBody is the body of POST /send-code/phone.
+type sendPhoneCodeBody struct {
+	Phone       string `json:"phone" validate:"required,max=64" required:"true" maxLength:"64" description:"Phone number the code is sent to by SMS: E.164 with + and country code, or national in the app's default region (Config.Phone.DefaultRegion); spaces, dashes and brackets allowed."`
+	CodePurpose string `json:"codePurpose" validate:"required,oneof=Login ChangePhone" msg:"must be one of the following values: Login, ChangePhone" required:"true" enum:"Login,ChangePhone" description:"What the code will be good for: Login (POST /login/phone) or ChangePhone (POST /user-center/change-phone)."`
+}
+
+// phoneLoginBody is the body of POST /login/phone. Every other field of
+// the body is passed to the service in LoginInput.Extra.
+type phoneLoginBody struct {
+	_     struct{} `additionalProperties:"true" description:"Fields beyond phone and code are passed to the app's hooks (LoginInput.Extra), as for POST /login."`
+	Phone string   `json:"phone" validate:"required,max=64" required:"true" maxLength:"64" description:"The number the Login code was sent to, as for POST /send-code/phone."`
+	Code  string   `json:"code" validate:"required" required:"true" minLength:"1" description:"The Login code sent by SMS."`
+}
+
+// changePhoneBody is the body of POST /user-center/change-phone.
+type changePhoneBody struct {
+	Phone string `json:"phone" validate:"required,max=64" required:"true" maxLength:"64" description:"The new number, as for POST /send-code/phone."`
+	Code  string `json:"code" validate:"required" required:"true" minLength:"1" description:"A ChangePhone code sent by SMS to the new number."`
+}
+
 // Response data.
 
 // loginData is the data of a successful POST /login.
@@ -108,15 +128,18 @@ type userExistsData struct {
 // Options.UserFields are added to its schema and Options.MeFields to its
 // value.
 type meUser struct {
-	ID          int64          `json:"id" required:"true" description:"User id."`
-	Email       *string        `json:"email" required:"true" format:"email" description:"Address; null for an anonymous user."`
-	Registered  bool           `json:"registered" required:"true" description:"Whether the user is an account rather than an anonymous user (an account made by a sign-in provider may have no address)."`
-	PasswordSet bool           `json:"passwordSet" required:"true" description:"Whether the user has a password."`
-	Metadata    map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
-	Settings    map[string]any `json:"settings" required:"true" nullable:"false" description:"The user's own JSON object (preferences): written with PATCH /user-center/settings (a merge patch) or by the app."`
-	CreatedAt   string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
-	MFAEnabled  bool           `json:"mfaEnabled" required:"true" description:"Whether a sign-in to the account needs a second factor (from the session: no store read)."`
-	Factors     []string       `json:"factors" required:"true" nullable:"false" description:"The factor kinds the account has (totp, recovery, email, passkey), from the session; empty for none."`
+	ID              int64          `json:"id" required:"true" description:"User id."`
+	Email           *string        `json:"email" required:"true" format:"email" description:"Address; null for an anonymous user."`
+	Phone           *string        `json:"phone" required:"true" pattern:"^\\+[1-9][0-9]{1,14}$" description:"Phone number in E.164 (+14155550100); null for none."`
+	EmailVerifiedAt *string        `json:"emailVerifiedAt" required:"true" format:"date-time" description:"When the address was verified (a code sent there was used, or a sign-in provider asserted it verified); null when it was not. Cleared when the address changes."`
+	PhoneVerifiedAt *string        `json:"phoneVerifiedAt" required:"true" format:"date-time" description:"When the phone number was verified (a code sent there by SMS was used); null when it was not. Cleared when the number changes."`
+	Registered      bool           `json:"registered" required:"true" description:"Whether the user is an account rather than an anonymous user (an account made by a sign-in provider may have no address)."`
+	PasswordSet     bool           `json:"passwordSet" required:"true" description:"Whether the user has a password."`
+	Metadata        map[string]any `json:"metadata" required:"true" nullable:"false" description:"App-writable JSON object."`
+	Settings        map[string]any `json:"settings" required:"true" nullable:"false" description:"The user's own JSON object (preferences): written with PATCH /user-center/settings (a merge patch) or by the app."`
+	CreatedAt       string         `json:"createdAt" required:"true" format:"date-time" description:"Creation time (RFC 3339 UTC, milliseconds)."`
+	MFAEnabled      bool           `json:"mfaEnabled" required:"true" description:"Whether a sign-in to the account needs a second factor (from the session: no store read)."`
+	Factors         []string       `json:"factors" required:"true" nullable:"false" description:"The factor kinds the account has (totp, recovery, email, passkey), from the session; empty for none."`
 }
 
 // sessionInfo is the data of GET /user-center/session.

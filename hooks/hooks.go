@@ -28,7 +28,24 @@ const (
 	// a second factor or to re-authenticate (never through
 	// /send-code/send: the factor endpoints send it).
 	PurposeSecondFactor = "SecondFactor"
+	// PurposeChangePhone is a code sent by SMS to a number being added to
+	// the signed-in account or replacing its number (POST
+	// /send-code/phone, then POST /user-center/change-phone).
+	PurposeChangePhone = "ChangePhone"
 )
+
+// SendSMSRequest is what SendSMS receives.
+type SendSMSRequest struct {
+	Phone   string // E.164 ("+14155550100"), parsed from what the person typed
+	Purpose string // PurposeLogin or PurposeChangePhone
+	SSAID   string
+	IP      string
+	// AcceptLanguage is the raw Accept-Language header of the request
+	// (RFC 9110 §12.5.4), as in SendCodeRequest.
+	AcceptLanguage string
+	// TTL is how long the code will stay valid once stored (Config.CodeTTL).
+	TTL time.Duration
+}
 
 // SendCodeRequest is what SendCode receives.
 type SendCodeRequest struct {
@@ -102,6 +119,15 @@ type Hooks struct {
 	// hook without bound. The mail package's Sender.SendCode delivers over
 	// SMTP; code.Generate makes a code for a sender of the app's own.
 	SendCode func(ctx context.Context, req SendCodeRequest) (code string, err error)
+
+	// SendSMS delivers a one-time code by SMS to req.Phone (E.164) and
+	// returns the code it sent; code.Generate makes one. Optional: without
+	// it, phone codes are refused with 503 SMS_UNAVAILABLE. It runs under
+	// the same rules as SendCode (outside any transaction, after the send
+	// limits were taken; an error or empty code stores nothing, answers
+	// 502 SEND_FAILED or the *Error's status, and gives the cooldowns back).
+	// The number is personal data: log it masked, if at all.
+	SendSMS func(ctx context.Context, req SendSMSRequest) (code string, err error)
 
 	// BeforeCreate runs inside the creation transaction when a registered
 	// account comes into being (first code login upgrading the anonymous

@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -48,16 +47,16 @@ func (m *Service) Status(ctx context.Context, userID int64) (*Status, error) {
 	return out, nil
 }
 
-// checkName trims an authenticator name and checks it: 1 to MaxNameLength
-// bytes of valid UTF-8 without control characters ("" becomes
-// "Authenticator").
+// checkName trims an authenticator name and checks it (textcheck.Name): at
+// most MaxNameLength characters of text without invisible or control
+// characters ("" becomes "Authenticator").
 func checkName(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name, ok := textcheck.Name(name, MaxNameLength)
+	if !ok {
+		return "", &Error{Status: 400, Code: "INVALID_INPUT", Message: fmt.Sprintf("name must be at most %d characters of text, without control or invisible characters", MaxNameLength)}
+	}
 	if name == "" {
 		name = "Authenticator"
-	}
-	if len(name) > MaxNameLength || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", &Error{Status: 400, Code: "INVALID_INPUT", Message: fmt.Sprintf("name must be at most %d bytes of text", MaxNameLength)}
 	}
 	return name, nil
 }

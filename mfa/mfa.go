@@ -41,6 +41,7 @@ const (
 	AMRHardware = "hwk"   // proof of possession of a hardware key
 	AMRSoftware = "swk"   // proof of possession of a software key
 	AMRFederate = "fed"   // a federated (provider) sign-in (OpenID Connect's non-RFC value "fed")
+	AMRSMS      = "sms"   // a code sent by SMS (RFC 8176 §2)
 )
 
 // Errors of the stores and the checks.
@@ -63,7 +64,7 @@ type Authenticator struct {
 	// ID is the authenticator's random handle (16 characters of base32).
 	ID string
 	// Name is the user's label for it ("Phone"), unique per user; 1 to
-	// MaxNameLength bytes.
+	// MaxNameLength characters.
 	Name string
 	// Secret is the TOTP secret sealed by Keyring.Seal (never the plain
 	// secret): a version byte, the key id, the nonce and the AES-GCM
@@ -82,7 +83,8 @@ type Authenticator struct {
 // Confirmed reports whether a first code proved the authenticator.
 func (a *Authenticator) Confirmed() bool { return !a.ConfirmedAt.IsZero() }
 
-// MaxNameLength is the longest authenticator or device name, in bytes.
+// MaxNameLength is the longest authenticator name, in characters (a
+// device name, from its user agent, is cut to as many bytes).
 const MaxNameLength = 64
 
 // Settings are a user's MFA choices. The zero value (no row) is MFA off.

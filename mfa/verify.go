@@ -150,6 +150,14 @@ func ChallengeFactors(d *session.Data) []string {
 	return out
 }
 
+// canComplete reports whether a challenge after a first factor by amr can
+// be met with a factor other than a recovery code (the last resort, not a
+// factor one signs in with every day).
+func canComplete(factors []string, amr string) bool {
+	d := session.Data{Factors: factors, AMR: []string{amr}}
+	return slices.ContainsFunc(ChallengeFactors(&d), func(f string) bool { return f != FactorRecovery })
+}
+
 // Login decides whether a sign-in of userID by method amr (RFC 8176) into
 // a session needs the second factor: MFA is on, the method is not already
 // a strong one (a passkey: "hwk" or "swk", possession plus the user's PIN
@@ -162,6 +170,14 @@ func (m *Service) Login(ctx context.Context, userID int64, amr, provider, device
 	strong := amr == AMRHardware || amr == AMRSoftware
 	if err != nil || !st.Enabled || strong || m.SkipsChallenge(provider) {
 		return st, false, err
+	}
+	if !canComplete(st.Factors, amr) {
+		// An email-code sign-in into an account whose only second factor
+		// is the email code: the mailbox was just proven, and one channel
+		// is not two factors (ChallengeFactors drops it), so a challenge
+		// could only be met with recovery codes, spending one per sign-in
+		// until the account is locked out. The sign-in is not challenged.
+		return st, false, nil
 	}
 	if deviceToken != "" {
 		if uid, id, ok := m.kr.ParseDeviceToken(deviceToken, m.now()); ok && uid == userID {

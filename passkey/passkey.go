@@ -48,7 +48,7 @@ const UserHandleLen = 64
 // (WebAuthn L3 §4, "Credential ID": at most 1023).
 const MaxCredentialIDLen = 1023
 
-// MaxNameLen is the longest passkey name, in bytes.
+// MaxNameLen is the longest passkey name, in characters.
 const MaxNameLen = 64
 
 // Credential is one registered passkey: a credential record (WebAuthn L3
@@ -63,7 +63,7 @@ type Credential struct {
 	// random bytes, the same for all of a user's passkeys, never PII.
 	UserHandle []byte
 	// Name is the user's label for it ("MacBook", "YubiKey"), at most
-	// MaxNameLen bytes.
+	// MaxNameLen characters.
 	Name string
 	// PublicKey is the credential public key, a COSE_Key (RFC 9053) as the
 	// authenticator sent it at registration.

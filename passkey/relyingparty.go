@@ -282,18 +282,15 @@ func (rp *RelyingParty) take(ctx context.Context, id, kind string, userID int64,
 }
 
 // CheckName returns name trimmed, or DefaultName for an empty one;
-// ErrInvalidName when it is longer than MaxNameLen bytes or is not valid
-// UTF-8 text without NUL or other control characters.
+// ErrInvalidName when it is longer than MaxNameLen characters or holds
+// invalid UTF-8, control or invisible characters (textcheck.Name).
 func CheckName(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name, ok := textcheck.Name(name, MaxNameLen)
+	if !ok {
+		return "", fmt.Errorf("%w: at most %d characters, without control or invisible characters", ErrInvalidName, MaxNameLen)
+	}
 	if name == "" {
 		return DefaultName, nil
-	}
-	if len(name) > MaxNameLen {
-		return "", fmt.Errorf("%w: at most %d bytes", ErrInvalidName, MaxNameLen)
-	}
-	if !textcheck.String(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", fmt.Errorf("%w: control characters or invalid UTF-8", ErrInvalidName)
 	}
 	return name, nil
 }

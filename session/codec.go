@@ -24,8 +24,8 @@ import (
 //
 // Version 3 is version 2 with the factor state between the user agent
 // and the user data: the stage (uvarint length and bytes), AuthAt
-// (relative, as expires), a flags byte (bit 0: MFA, bit 1:
-// MustChangePassword), then AMR and Factors,
+// (relative, as expires), a flags byte (bit 0: MFA, bit 1: EmailVerified,
+// bit 2: MustChangePassword), then AMR and Factors,
 // each a uvarint count of strings (uvarint length and bytes). A session
 // with none of them set is written as version 2.
 //
@@ -42,7 +42,7 @@ var errBadBody = errors.New("session: malformed body")
 
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
-	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.MustChangePassword || len(d.AMR) > 0 || len(d.Factors) > 0
+	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || d.MustChangePassword || len(d.AMR) > 0 || len(d.Factors) > 0
 	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
 	if v3 {
 		b = append(b, codecV3)
@@ -73,8 +73,11 @@ func Encode(d *Data) []byte {
 		if d.MFA {
 			flags |= 1
 		}
-		if d.MustChangePassword {
+		if d.EmailVerified {
 			flags |= 2
+		}
+		if d.MustChangePassword {
+			flags |= 4
 		}
 		b = append(b, flags)
 		b = appendStrings(b, d.AMR)
@@ -131,7 +134,7 @@ func Decode(b []byte, d *Data) error {
 		d.Stage = r.string()
 		d.AuthAt = r.rel(base)
 		flags := r.byte()
-		d.MFA, d.MustChangePassword = flags&1 != 0, flags&2 != 0
+		d.MFA, d.EmailVerified, d.MustChangePassword = flags&1 != 0, flags&2 != 0, flags&4 != 0
 		d.AMR, d.Factors = r.strings(), r.strings()
 	}
 	if r.err {

@@ -42,8 +42,10 @@ func TestCodecRoundTrip(t *testing.T) {
 		}(),
 		"auth at only":              {UserID: 7, CreatedAt: sample().CreatedAt, AuthAt: sample().CreatedAt},
 		"mfa flag only":             {UserID: 7, MFA: true},
+		"email verified only":       {UserID: 7, EmailVerified: true},
+		"both flags":                {UserID: 7, MFA: true, EmailVerified: true, AMR: []string{"sms"}},
 		"must change password only": {UserID: 7, MustChangePassword: true},
-		"both flags":                {UserID: 7, MFA: true, MustChangePassword: true},
+		"all flags":                 {UserID: 7, MFA: true, EmailVerified: true, MustChangePassword: true},
 	} {
 		var got Data
 		if err := Decode(Encode(&d), &got); err != nil {

@@ -92,6 +92,10 @@ type Data struct {
 	// "email", "passkey"), kept up to date by the factor flows, so a
 	// request needs no store read to know them.
 	Factors []string `json:"f,omitempty"`
+	// EmailVerified: the account's email address was verified when the
+	// session was issued or last refreshed (user.User.EmailVerified), so a
+	// guard requiring a verified address reads no user store.
+	EmailVerified bool `json:"ev,omitempty"`
 }
 
 // StageMFA is Data.Stage of a session waiting for its second factor.

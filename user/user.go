@@ -18,6 +18,12 @@ var (
 	// ErrEmailTaken means another user already holds the address: one with
 	// the same EmailKey.
 	ErrEmailTaken = errors.New("user: email taken")
+	// ErrPhoneTaken means another user already holds the phone number (the
+	// same E.164 string).
+	ErrPhoneTaken = errors.New("user: phone taken")
+	// ErrInvalidPhone means User.Phone is set but is not an E.164 string
+	// ("+", then 2 to 15 digits, the first not 0: ITU-T E.164).
+	ErrInvalidPhone = errors.New("user: phone not in E.164")
 	// ErrConflict means the user changed since it was read (optimistic version check failed),
 	// or an anonymous user was no longer anonymous when it was upgraded.
 	ErrConflict = errors.New("user: concurrent update")
@@ -37,11 +43,24 @@ var (
 //
 // Empty strings and zero times stand for SQL NULL.
 type User struct {
-	ID           int64
-	Email        string // as typed (trimmed); "" for anonymous users
-	SSAID        string // set only while the user is anonymous
-	PasswordHash string // PHC string; "" when no password is set
-	Disabled     bool
+	ID    int64
+	Email string // as typed (trimmed); "" for anonymous users
+	// Phone is the account's phone number in E.164 ("+14155550100", ITU-T
+	// E.164: "+", country code, national number, at most 15 digits), unique
+	// across users; "" for none. The service parses what a person typed
+	// with the phone package before storing it.
+	Phone string
+	// EmailVerifiedAt is when Email was proved reachable (a code sent there
+	// was used, or a sign-in provider asserted it verified); zero when it
+	// was not, and cleared whenever Email changes.
+	EmailVerifiedAt time.Time
+	// PhoneVerifiedAt is when Phone was proved reachable (a code sent there
+	// by SMS was used); zero when it was not, and cleared whenever Phone
+	// changes.
+	PhoneVerifiedAt time.Time
+	SSAID           string // set only while the user is anonymous
+	PasswordHash    string // PHC string; "" when no password is set
+	Disabled        bool
 	// MustChangePassword: an administrator requires a new password; every
 	// session of the user carries it (session.Data.MustChangePassword) and
 	// the guarded routes answer 403 MUST_CHANGE_PASSWORD until the user
@@ -97,6 +116,24 @@ func (u *User) Status() string {
 // registered too.
 func (u *User) Registered() bool { return u.Email != "" || u.SSAID == "" }
 
+// ValidE164 reports whether p has the shape of an E.164 number as stored:
+// "+", then 2 to 15 ASCII digits, the first not 0. It checks the shape
+// only; the phone package parses and validates what a person typed.
+func ValidE164(p string) bool {
+	if len(p) < 3 || len(p) > 16 || p[0] != '+' || p[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// EmailVerified reports whether the account's address is set and verified.
+func (u *User) EmailVerified() bool { return u.Email != "" && !u.EmailVerifiedAt.IsZero() }
+
 // PasswordSet reports whether the user has a password.
 func (u *User) PasswordSet() bool { return u.PasswordHash != "" }
 
@@ -149,6 +186,9 @@ type Store interface {
 	// GetByEmail returns the user whose address has the same EmailKey as
 	// email, or ErrNotFound (also for an address without a key).
 	GetByEmail(ctx context.Context, email string) (*User, error)
+	// GetByPhone returns the user whose Phone is phone (E.164, compared
+	// exactly), or ErrNotFound (also for "").
+	GetByPhone(ctx context.Context, phone string) (*User, error)
 	// GetAnonymous returns the anonymous user of ssaid, or ErrNotFound. It never creates one.
 	GetAnonymous(ctx context.Context, ssaid string) (*User, error)
 	// GetOrCreateAnonymous returns the anonymous user of ssaid, creating it
@@ -158,12 +198,15 @@ type Store interface {
 	// Create inserts u (its ID is ignored) and sets u.ID, u.CreatedAt,
 	// u.UpdatedAt and u.Version. u.Email is stored trimmed (NormalizeEmail)
 	// and identified by its EmailKey. ErrEmailTaken when the key is held;
-	// ErrInvalidEmail when u.Email is set but has no key.
+	// ErrPhoneTaken when u.Phone is held by another user; ErrInvalidPhone
+	// when u.Phone is set but not E.164 (ValidE164); ErrInvalidEmail
+	// when u.Email is set but has no key.
 	Create(ctx context.Context, u *User) error
 	// Update writes every mutable field of u (all but ID, CreatedAt and the
 	// last-active pair, which only TouchActive writes) when u.Version matches
 	// the stored version, then bumps u.Version and u.UpdatedAt. Errors: ErrNotFound,
-	// ErrConflict (stale version), ErrEmailTaken, ErrInvalidEmail (the
+	// ErrConflict (stale version), ErrEmailTaken, ErrPhoneTaken,
+	// ErrInvalidPhone, ErrInvalidEmail (the
 	// address changed to one without a key; an unchanged address is kept
 	// as it is, so a row stored under older rules stays writable).
 	Update(ctx context.Context, u *User) error

@@ -47,7 +47,13 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"prommetrics":  "github.com/simpleuser/simpleuser/metrics/prommetrics",
+	"metrics":      "github.com/simpleuser/simpleuser/metrics",
+	"prometheus":   "github.com/prometheus/client_golang/prometheus",
+	"collectors":   "github.com/prometheus/client_golang/prometheus/collectors",
+	"promhttp":     "github.com/prometheus/client_golang/prometheus/promhttp",
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
+	"phone":        "github.com/simpleuser/simpleuser/phone",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
@@ -108,6 +114,7 @@ var mc mail.Config
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/factors.md": `
 var ctx context.Context
@@ -129,6 +136,7 @@ var response []byte
 func notify(ctx context.Context, userID int64, msg string) error { return nil }
 `,
 	"docs/sign-in-methods.md": `
+var sendCode func(context.Context, hooks.SendCodeRequest) (string, error)
 var ctx context.Context
 var svc *simpleuser.Service
 var u *user.User

@@ -14,6 +14,7 @@ package textcheck
 import (
 	"bytes"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -155,3 +156,52 @@ func UserAgent(ua string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// Name checks a name a user gives to a thing of theirs (an authenticator,
+// a passkey) and returns it trimmed of surrounding white space. It
+// reports false for invalid UTF-8, more than max characters (code points,
+// as JSON Schema's maxLength counts them) or any control, format or
+// separator character other than the space: the invisible ones
+// (zero-width space U+200B, the bidirectional overrides U+202A–U+202E,
+// U+0085) would let two names that look the same coexist, or make one
+// look like another when listed.
+func Name(name string, max int) (string, bool) {
+	name = strings.TrimSpace(name)
+	if !String(name) || utf8.RuneCountInString(name) > max {
+		return "", false
+	}
+	for _, r := range name {
+		if r != ' ' && (unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || unicode.IsSpace(r)) {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// MaxDepth is how deeply the JSON the kit stores for users (metadata,
+// settings, the signup payload) may nest objects and arrays: deep enough
+// for any real document, shallow enough that every JSON tool reads it back
+// (jq, for one, stops at 10,000 levels; many parsers far sooner).
+const MaxDepth = 32
+
+// Depth returns how deeply the JSON text b nests objects and arrays: 0 for
+// a scalar, 1 for {"a":1}, 2 for {"a":[1]}. b must be valid JSON.
+func Depth(b []byte) int {
+	depth, max, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				max = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return max
+}

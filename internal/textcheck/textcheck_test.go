@@ -127,3 +127,36 @@ func TestUserAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestName(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Phone ":              "Phone",
+		"Work laptop":           "Work laptop",
+		strings.Repeat("😀", 64): strings.Repeat("😀", 64), // 64 characters, 256 bytes
+		"Téléphone de Zoë":      "Téléphone de Zoë",
+		"":                      "",
+	} {
+		if got, ok := Name(in, 64); !ok || got != want {
+			t.Errorf("Name(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{
+		strings.Repeat("a", 65),
+		"Phone\u200b", "\u202eenohP", "a\u0085b", "a\tb", "a\nb", "a\x00b", "bad\xff", "a\u2028b", "a\u00a0b",
+	} {
+		if got, ok := Name(in, 64); ok {
+			t.Errorf("Name(%q) = %q, accepted", in, got)
+		}
+	}
+}
+
+func TestDepth(t *testing.T) {
+	for in, want := range map[string]int{
+		`1`: 0, `"[{"`: 0, `{}`: 1, `{"a":[1]}`: 2, `[[[]],[]]`: 3, `{"a\"[":{"b":"]}"}}`: 2,
+		strings.Repeat("[", 40) + strings.Repeat("]", 40): 40,
+	} {
+		if got := Depth([]byte(in)); got != want {
+			t.Errorf("Depth(%.30s) = %d, want %d", in, got, want)
+		}
+	}
+}

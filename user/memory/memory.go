@@ -43,6 +43,7 @@ type Store struct {
 	byID    map[int64]*user.User
 	byEmail map[string]int64 // user.EmailKey → id, registered users whose address has a key
 	bySSAID map[string]int64 // ssaid → id, anonymous users (Email == "", SSAID != "")
+	byPhone map[string]int64 // E.164 phone → id
 	idents  map[identKey]*user.Identity
 	// userIdents indexes idents by user id.
 	userIdents map[int64]map[identKey]struct{}
@@ -56,6 +57,7 @@ func New() *Store {
 		byID:    map[int64]*user.User{},
 		byEmail: map[string]int64{},
 		bySSAID: map[string]int64{},
+		byPhone: map[string]int64{},
 		idents:  map[identKey]*user.Identity{},
 
 		userIdents: map[int64]map[identKey]struct{}{},
@@ -171,6 +173,9 @@ func (s *Store) index(u *user.User) {
 	} else if u.SSAID != "" {
 		s.bySSAID[u.SSAID] = u.ID
 	}
+	if u.Phone != "" {
+		s.byPhone[u.Phone] = u.ID
+	}
 }
 
 // unindex removes the user with id from every map. Called with mu held.
@@ -185,6 +190,9 @@ func (s *Store) unindex(id int64) {
 	}
 	if u.SSAID != "" && s.bySSAID[u.SSAID] == id {
 		delete(s.bySSAID, u.SSAID)
+	}
+	if u.Phone != "" && s.byPhone[u.Phone] == id {
+		delete(s.byPhone, u.Phone)
 	}
 }
 
@@ -233,6 +241,14 @@ func (s *Store) check(u, old *user.User) error {
 			return fmt.Errorf("%w: ssaid held by another anonymous user", user.ErrConflict)
 		}
 	}
+	if u.Phone != "" && !user.ValidE164(u.Phone) {
+		return user.ErrInvalidPhone
+	}
+	if u.Phone != "" {
+		if id, ok := s.byPhone[u.Phone]; ok && id != u.ID {
+			return user.ErrPhoneTaken
+		}
+	}
 	return nil
 }
 
@@ -263,6 +279,22 @@ func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error
 	}
 	defer unlock()
 	if id, ok := s.byEmail[k]; ok {
+		return s.byID[id].Clone(), nil
+	}
+	return nil, user.ErrNotFound
+}
+
+// GetByPhone returns the user whose Phone is phone, or user.ErrNotFound.
+func (s *Store) GetByPhone(ctx context.Context, phone string) (*user.User, error) {
+	if phone == "" {
+		return nil, user.ErrNotFound
+	}
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if id, ok := s.byPhone[phone]; ok {
 		return s.byID[id].Clone(), nil
 	}
 	return nil, user.ErrNotFound
@@ -447,7 +479,7 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 func stored(u *user.User) (*user.User, error) {
 	c := *u
 	c.Email = user.NormalizeEmail(u.Email)
-	for _, f := range []string{c.SSAID, c.PasswordHash, c.RegisterIP, c.LoginIP, c.LastActiveIP} { // the email has its key check
+	for _, f := range []string{c.Phone, c.SSAID, c.PasswordHash, c.RegisterIP, c.LoginIP, c.LastActiveIP} { // the email has its key check
 		if !textcheck.String(f) {
 			return nil, user.ErrInvalidText
 		}

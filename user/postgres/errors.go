@@ -23,6 +23,7 @@ const (
 	emailIndex    = "simpleuser_users_email_key"
 	emailKeyCheck = "simpleuser_users_email_key_check" // raised by the guard trigger of migration 0004
 	ssaidIndex    = "simpleuser_users_ssaid_anon_key"
+	phoneIndex    = "simpleuser_users_phone_key"
 	identityKey   = "simpleuser_identities_pkey"
 	identityUser  = "simpleuser_identities_user_id_fkey"
 	identityIndex = "simpleuser_identities_user_idx"
@@ -30,7 +31,7 @@ const (
 
 // mapErr turns a driver error of the operation op into what the Store
 // promises: pgx.ErrNoRows → user.ErrNotFound; a unique violation of the email
-// index → user.ErrEmailTaken, of the anonymous ssaid index → user.ErrConflict,
+// index → user.ErrEmailTaken, of the phone index → user.ErrPhoneTaken, of the anonymous ssaid index → user.ErrConflict,
 // of the identity key → user.ErrIdentityTaken; a foreign-key violation of an
 // identity's user → user.ErrNotFound; the email-key guard's check violation
 // (an address written without its key) → user.ErrInvalidEmail;
@@ -49,6 +50,8 @@ func mapErr(op string, err error) error {
 		switch pgErr.ConstraintName {
 		case emailIndex:
 			return user.ErrEmailTaken
+		case phoneIndex:
+			return user.ErrPhoneTaken
 		case ssaidIndex:
 			return fmt.Errorf("%w: ssaid held by another anonymous user", user.ErrConflict)
 		case identityKey:

@@ -27,7 +27,7 @@ func (n planNode) walk(fn func(planNode)) {
 	}
 }
 
-// TestExplainNoSeqScan seeds 100,000 users (a third of them with two
+// TestExplainNoSeqScan seeds 100,000 users (a quarter with a phone, a third of them with two
 // identities) and plans every request-path statement, exactly as the Store
 // sends it, with representative parameters: no plan may scan
 // simpleuser_users or simpleuser_identities sequentially, and each must use
@@ -45,7 +45,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 	// point in the last ~40 days; every 50th registered one unregistered;
 	// creation spread over ~80 days.
 	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_users
-		(email, email_key, ssaid, password_hash, metadata, register_time, last_active_time, unregister_time, created_at, updated_at)
+		(email, email_key, ssaid, password_hash, metadata, register_time, last_active_time, unregister_time, created_at, updated_at, phone)
 		SELECT
 			CASE WHEN i % 2 = 0 THEN 'User' || i || '@Example.com' END,
 			CASE WHEN i % 2 = 0 THEN 'user' || i || '@example.com' END,
@@ -56,7 +56,8 @@ func TestExplainNoSeqScan(t *testing.T) {
 			CASE WHEN i % 3 = 0 THEN now() - (i % 1000) * interval '1 hour' END,
 			CASE WHEN i % 100 = 0 THEN now() - (i % 60) * interval '1 day' END,
 			now() - (i % 2000) * interval '1 hour',
-			now()
+			now(),
+			CASE WHEN i % 4 = 0 THEN '+447700' || lpad(i::text, 6, '0') END
 		FROM generate_series(1, 100000) AS i`); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,8 @@ func TestExplainNoSeqScan(t *testing.T) {
 	meta := `{"plan": "pro"}`
 	updateArgs := []any{int64(4242), int64(1), now,
 		"User4242@Example.com", nil, "hash", false, meta,
-		"192.0.2.1", now, "192.0.2.2", now, nil, `{"theme": "dark"}`, "user4242@example.com", false, false, nil}
+		"192.0.2.1", now, "192.0.2.2", now, nil, `{"theme": "dark"}`, "user4242@example.com",
+		"+447700904242", now, nil, false, false, nil}
 
 	for _, tc := range []struct {
 		name  string
@@ -87,6 +89,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 	}{
 		{"Get", sqlGet, []any{int64(4242)}, "simpleuser_users_pkey"},
 		{"GetByEmail", sqlGetByEmail, []any{"user4242@example.com"}, emailIndex},
+		{"GetByPhone", sqlGetByPhone, []any{"+447700004240"}, phoneIndex},
 		{"Migrate: users without a key", sqlUnkeyed, []any{int64(0), keyBatch}, "simpleuser_users_email_unkeyed_idx"},
 		{"GetAnonymous", sqlGetAnonymous, []any{"ssaid-4243"}, ssaidIndex},
 		{"GetOrCreateAnonymous existing", sqlGetOrCreateAnonymous, []any{"ssaid-4243", now}, ssaidIndex},

@@ -7,7 +7,8 @@ package postgres
 // userColumns is the column list every read returns, in scanUser's order.
 const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
 	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-	unregister_time, created_at, updated_at, version, settings, must_change_password, suspended, status_reason`
+	unregister_time, created_at, updated_at, version, settings,
+	phone, email_verified_at, phone_verified_at, must_change_password, suspended, status_reason`
 
 var (
 	// Get. Primary key.
@@ -17,6 +18,10 @@ var (
 	// simpleuser_users_email_key.
 	sqlGetByEmail = `SELECT ` + userColumns + ` FROM simpleuser_users
 	WHERE email_key = $1`
+
+	// GetByPhone: $1 is the E.164 number. simpleuser_users_phone_key.
+	sqlGetByPhone = `SELECT ` + userColumns + ` FROM simpleuser_users
+	WHERE phone = $1`
 
 	// GetAnonymous. simpleuser_users_ssaid_anon_key.
 	sqlGetAnonymous = `SELECT ` + userColumns + ` FROM simpleuser_users
@@ -42,11 +47,14 @@ var (
 	)
 	SELECT * FROM found UNION ALL SELECT * FROM created`
 
-	// Create: $1.. see Store.Create; $15 is the address's key.
+	// Create: $1.. see Store.Create; $15 is the address's key, $16..$18
+	// the phone and the two verification times, $19..$21 the operational
+	// flags (must change password, suspended, status reason).
 	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
 		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-		unregister_time, created_at, updated_at, version, settings, email_key, must_change_password, suspended, status_reason)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16, $17, $18)
+		unregister_time, created_at, updated_at, version, settings, email_key,
+		phone, email_verified_at, phone_verified_at, must_change_password, suspended, status_reason)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16, $17, $18, $19, $20, $21)
 	RETURNING id`
 
 	// Update: optimistic version check on the primary key. $1 id, $2 the
@@ -58,8 +66,10 @@ var (
 	sqlUpdate = `UPDATE simpleuser_users SET
 		email = $4, ssaid = $5, password_hash = $6, disabled = $7, metadata = $8,
 		register_ip = $9, register_time = $10, login_ip = $11, login_time = $12,
-		unregister_time = $13, settings = $14, must_change_password = $16, suspended = $17, status_reason = $18,
+		unregister_time = $13, settings = $14,
 		email_key = CASE WHEN email IS NOT DISTINCT FROM $4 THEN email_key ELSE $15 END,
+		phone = $16, email_verified_at = $17, phone_verified_at = $18,
+		must_change_password = $19, suspended = $20, status_reason = $21,
 		version = version + 1, updated_at = $3
 	WHERE id = $1 AND version = $2
 	RETURNING version, updated_at`

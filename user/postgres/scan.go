@@ -20,15 +20,18 @@ import (
 func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	// One allocation for every scan target (each escapes through Scan).
 	var t struct {
-		u                                                             user.User
-		email, ssaid, hash, registerIP, loginIP, lastActiveIP, reason pgtype.Text
-		registerTime, loginTime, lastActiveTime, unregisterAt         pgtype.Timestamptz
-		meta, settings                                                []byte
+		u                                                     user.User
+		email, ssaid, hash, registerIP, loginIP, lastActiveIP pgtype.Text
+		phone, reason                                         pgtype.Text
+		registerTime, loginTime, lastActiveTime, unregisterAt pgtype.Timestamptz
+		emailVerified, phoneVerified                          pgtype.Timestamptz
+		meta, settings                                        []byte
 	}
 	u := &t.u
 	err := row.Scan(&u.ID, &t.email, &t.ssaid, &t.hash, &u.Disabled, &t.meta,
 		&t.registerIP, &t.registerTime, &t.loginIP, &t.loginTime, &t.lastActiveIP, &t.lastActiveTime,
-		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings, &u.MustChangePassword, &u.Suspended, &t.reason)
+		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings,
+		&t.phone, &t.emailVerified, &t.phoneVerified, &u.MustChangePassword, &u.Suspended, &t.reason)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +39,7 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	u.RegisterIP, u.LoginIP, u.LastActiveIP = t.registerIP.String, t.loginIP.String, t.lastActiveIP.String
 	u.RegisterTime, u.LoginTime = utc(t.registerTime), utc(t.loginTime)
 	u.LastActiveTime, u.UnregisterTime = utc(t.lastActiveTime), utc(t.unregisterAt)
+	u.Phone, u.EmailVerifiedAt, u.PhoneVerifiedAt = t.phone.String, utc(t.emailVerified), utc(t.phoneVerified)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	meta, settings := t.meta, t.settings
 	if u.Metadata, err = object(meta); err != nil {

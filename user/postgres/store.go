@@ -94,6 +94,17 @@ func (s *Store) GetByEmail(ctx context.Context, email string) (*user.User, error
 	return s.getOne(ctx, "get user by email", sqlGetByEmail, key)
 }
 
+// GetByPhone returns the user whose phone column is phone (E.164), or
+// user.ErrNotFound, also for "".
+func (s *Store) GetByPhone(ctx context.Context, phone string) (*user.User, error) {
+	if phone == "" {
+		return nil, user.ErrNotFound
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.getOne(ctx, "get user by phone", sqlGetByPhone, phone)
+}
+
 // GetAnonymous returns the anonymous user (no email) of ssaid, or
 // user.ErrNotFound.
 func (s *Store) GetAnonymous(ctx context.Context, ssaid string) (*user.User, error) {
@@ -155,6 +166,9 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 	if u.Email != "" && key == "" {
 		return user.ErrInvalidEmail
 	}
+	if u.Phone != "" && !user.ValidE164(u.Phone) {
+		return user.ErrInvalidPhone
+	}
 	if !storable(u) {
 		return user.ErrInvalidText
 	}
@@ -165,7 +179,9 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
 			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
-			metadata(u.Settings), nullString(key), u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
+			metadata(u.Settings), nullString(key),
+			nullString(u.Phone), nullTime(u.EmailVerifiedAt), nullTime(u.PhoneVerifiedAt),
+			u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&id)
 	})
 	if err != nil {
@@ -185,6 +201,9 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	u.Email = user.NormalizeEmail(u.Email)
+	if u.Phone != "" && !user.ValidE164(u.Phone) {
+		return user.ErrInvalidPhone
+	}
 	if !storable(u) {
 		return user.ErrInvalidText
 	}
@@ -194,7 +213,9 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 		return q.QueryRow(ctx, sqlUpdate, u.ID, u.Version, s.now(),
 			nullString(u.Email), nullString(u.SSAID), nullString(u.PasswordHash), u.Disabled, metadata(u.Metadata),
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
-			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)), u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
+			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)),
+			nullString(u.Phone), nullTime(u.EmailVerifiedAt), nullTime(u.PhoneVerifiedAt),
+			u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&version, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -221,7 +242,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 // memory store's, where encoding/json would otherwise turn invalid UTF-8
 // into U+FFFD.
 func storable(u *user.User) bool {
-	for _, f := range []string{u.SSAID, u.PasswordHash, u.RegisterIP, u.LoginIP, u.LastActiveIP} {
+	for _, f := range []string{u.Phone, u.SSAID, u.PasswordHash, u.RegisterIP, u.LoginIP, u.LastActiveIP} {
 		if !textcheck.String(f) {
 			return false
 		}

@@ -23,6 +23,9 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"FieldsRoundTrip", testFieldsRoundTrip},
 		{"ZeroValuesRoundTrip", testZeroValues},
 		{"GetByEmail", testGetByEmail},
+		{"Phone", testPhone},
+		{"PhoneTaken", testPhoneTaken},
+		{"InvalidPhone", testInvalidPhone},
 		{"EmailTaken", testEmailTaken},
 		{"EmailIdentity", testEmailIdentity},
 		{"InvalidEmail", testInvalidEmail},
@@ -127,6 +130,9 @@ func diff(t *testing.T, got, want *user.User) []string {
 	}
 	str("Email", got.Email, want.Email)
 	str("SSAID", got.SSAID, want.SSAID)
+	str("Phone", got.Phone, want.Phone)
+	tm("EmailVerifiedAt", got.EmailVerifiedAt, want.EmailVerifiedAt)
+	tm("PhoneVerifiedAt", got.PhoneVerifiedAt, want.PhoneVerifiedAt)
 	str("PasswordHash", got.PasswordHash, want.PasswordHash)
 	str("RegisterIP", got.RegisterIP, want.RegisterIP)
 	str("LoginIP", got.LoginIP, want.LoginIP)
@@ -192,19 +198,22 @@ func testCreateGet(t *testing.T, s user.Store) {
 func full(email string) *user.User {
 	t0 := base().In(time.FixedZone("X", 3*3600+1800))
 	return &user.User{
-		Email:          email,
-		SSAID:          "kept-" + email, // a registered user may keep the ssaid it had
-		PasswordHash:   "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
-		Disabled:       true,
-		Metadata:       map[string]any{"nick": "ann", "age": 30},
-		Settings:       map[string]any{"theme": "dark", "notify": map[string]any{"email": false}},
-		RegisterIP:     "203.0.113.1",
-		RegisterTime:   t0.Add(-72*time.Hour + 123456*time.Microsecond),
-		LoginIP:        "2001:db8::1",
-		LoginTime:      t0.Add(-time.Hour + 654321*time.Microsecond),
-		LastActiveIP:   "198.51.100.7",
-		LastActiveTime: t0.Add(-time.Minute + 1*time.Microsecond),
-		UnregisterTime: t0.Add(999999 * time.Microsecond),
+		Email:           email,
+		Phone:           phoneFor(email),
+		EmailVerifiedAt: t0.Add(-2*time.Hour + 222222*time.Microsecond),
+		PhoneVerifiedAt: t0.Add(-3*time.Hour + 333333*time.Microsecond),
+		SSAID:           "kept-" + email, // a registered user may keep the ssaid it had
+		PasswordHash:    "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+		Disabled:        true,
+		Metadata:        map[string]any{"nick": "ann", "age": 30},
+		Settings:        map[string]any{"theme": "dark", "notify": map[string]any{"email": false}},
+		RegisterIP:      "203.0.113.1",
+		RegisterTime:    t0.Add(-72*time.Hour + 123456*time.Microsecond),
+		LoginIP:         "2001:db8::1",
+		LoginTime:       t0.Add(-time.Hour + 654321*time.Microsecond),
+		LastActiveIP:    "198.51.100.7",
+		LastActiveTime:  t0.Add(-time.Minute + 1*time.Microsecond),
+		UnregisterTime:  t0.Add(999999 * time.Microsecond),
 	}
 }
 
