@@ -28,6 +28,10 @@ import (
 // each a uvarint count of strings (uvarint length and bytes). A session
 // with none of them set is written as version 2.
 //
+// Version 4 is version 3 followed by the tenant: its id (uvarint), then
+// Roles and Permissions as string lists. A session in no tenant is
+// written as version 3 (or 2).
+//
 // Version 1 (the same record with the three times as Unix microseconds and
 // the user agent always raw) and the JSON rendering of Data, both written
 // by older versions of the kit, are still read.
@@ -35,15 +39,19 @@ const (
 	codecV1 = 1
 	codecV2 = 2
 	codecV3 = 3
+	codecV4 = 4
 )
 
 var errBadBody = errors.New("session: malformed body")
 
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
-	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || len(d.AMR) > 0 || len(d.Factors) > 0
+	v4 := d.TenantID != 0 || len(d.Roles) > 0 || len(d.Permissions) > 0
+	v3 := v4 || d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || len(d.AMR) > 0 || len(d.Factors) > 0
 	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
-	if v3 {
+	if v4 {
+		b = append(b, codecV4)
+	} else if v3 {
 		b = append(b, codecV3)
 	} else {
 		b = append(b, codecV2)
@@ -76,6 +84,11 @@ func Encode(d *Data) []byte {
 		b = appendStrings(b, d.AMR)
 		b = appendStrings(b, d.Factors)
 	}
+	if v4 {
+		b = binary.AppendUvarint(b, uint64(d.TenantID))
+		b = appendStrings(b, d.Roles)
+		b = appendStrings(b, d.Permissions)
+	}
 	return append(b, d.UserData...)
 }
 
@@ -96,7 +109,7 @@ func Decode(b []byte, d *Data) error {
 	}
 	r := reader{b: b}
 	v := r.byte()
-	if v != codecV1 && v != codecV2 && v != codecV3 {
+	if v < codecV1 || v > codecV4 {
 		return errBadBody
 	}
 	d.UserID = int64(r.uvarint())
@@ -123,11 +136,15 @@ func Decode(b []byte, d *Data) error {
 	} else {
 		d.UserAgent = r.ua()
 	}
-	if v == codecV3 {
+	if v >= codecV3 {
 		d.Stage = r.string()
 		d.AuthAt = r.rel(base)
 		d.MFA = r.byte()&1 != 0
 		d.AMR, d.Factors = r.strings(), r.strings()
+	}
+	if v == codecV4 {
+		d.TenantID = int64(r.uvarint())
+		d.Roles, d.Permissions = r.strings(), r.strings()
 	}
 	if r.err {
 		return errBadBody

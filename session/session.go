@@ -89,6 +89,15 @@ type Data struct {
 	// "email", "passkey"), kept up to date by the factor flows, so a
 	// request needs no store read to know them.
 	Factors []string `json:"f,omitempty"`
+
+	// TenantID is the tenant the session acts in (0: none), Roles the
+	// member's roles there and Permissions those roles grant (sorted),
+	// set at sign-in and on switch-tenant and kept up to date by the
+	// tenant flows (package tenant), so a permission check needs no store
+	// read.
+	TenantID    int64    `json:"t,omitempty"`
+	Roles       []string `json:"r,omitempty"`
+	Permissions []string `json:"p,omitempty"`
 }
 
 // StageMFA is Data.Stage of a session waiting for its second factor.
