@@ -15,6 +15,7 @@ import (
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
+	"github.com/simpleuser/simpleuser/tenant"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -147,6 +148,9 @@ type Config struct {
 	// mfa.Config and docs/factors.md). Its Store defaults to memory; with
 	// users in PostgreSQL give it mfa/postgres.New on the same pool.
 	MFA mfa.Config
+	// Tenants configures tenants, memberships and roles (package tenant):
+	// the store and which tenant a new session starts in.
+	Tenants tenant.Config
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow

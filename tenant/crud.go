@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/simpleuser/simpleuser/hooks"
 )
 
 func validSlug(s string) bool {
@@ -163,6 +165,7 @@ func (s *Service) AddMembership(ctx context.Context, userID, tenantID int64, sta
 	if err := s.Store.AddMembership(ctx, m); err != nil {
 		return nil, err
 	}
+	s.emit(ctx, hooks.Event{Type: hooks.MembershipAdded, UserID: userID, TenantID: tenantID, Roles: rs})
 	_, err = s.Refresh(ctx, userID)
 	return m, err
 }
@@ -202,6 +205,7 @@ func (s *Service) UpdateMembership(ctx context.Context, userID, tenantID int64, 
 	if err := s.Store.UpdateMembership(ctx, m); err != nil {
 		return nil, err
 	}
+	s.emit(ctx, hooks.Event{Type: hooks.MembershipUpdated, UserID: userID, TenantID: tenantID, Roles: rs})
 	_, err = s.Refresh(ctx, userID)
 	return m, err
 }
@@ -212,6 +216,7 @@ func (s *Service) RemoveMembership(ctx context.Context, userID, tenantID int64) 
 	if err := s.Store.RemoveMembership(ctx, userID, tenantID); err != nil {
 		return err
 	}
+	s.emit(ctx, hooks.Event{Type: hooks.MembershipRemoved, UserID: userID, TenantID: tenantID})
 	_, err := s.Refresh(ctx, userID)
 	return err
 }
@@ -262,7 +267,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 }
 
 func (s *Service) refreshHolders(ctx context.Context, name string) error {
-	if s.Sessions == nil {
+	if s.Manager == nil {
 		return nil
 	}
 	users, err := s.Store.RoleHolders(ctx, name)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/session"
 )
 
@@ -36,19 +37,20 @@ func (c Claims) Apply(d *session.Data) {
 	d.TenantID, d.Roles, d.Permissions = c.TenantID, c.Roles, c.Permissions
 }
 
-// Sessions is what the service needs of the session manager
-// (*session.Manager satisfies it): rewriting the live sessions of a user.
-type Sessions interface {
-	UpdateUser(ctx context.Context, userID int64, fn func(*session.Data)) (int, error)
-}
-
 // Service is the Go API over a Store: CRUD with validation, claims, and
 // the application of membership and role changes to live sessions.
 type Service struct {
-	Store    Store
-	Sessions Sessions // nil: sessions are not updated
-	Default  DefaultRule
-	Now      func() time.Time // default time.Now
+	Store Store
+	// Manager is the session manager: membership and role changes rewrite
+	// the users' live sessions through its per-user index (UpdateUser),
+	// Switch issues and ends sessions. nil: sessions are not updated (and
+	// Switch cannot be used).
+	Manager *session.Manager
+	Default DefaultRule
+	Now     func() time.Time // default time.Now
+	// Emit receives the tenant events (hooks.MembershipAdded...; the root
+	// service delivers them after commit). nil: none.
+	Emit func(ctx context.Context, e hooks.Event)
 }
 
 func (s *Service) now() time.Time {
@@ -118,12 +120,12 @@ func (s *Service) LoginClaims(ctx context.Context, userID int64) (Claims, error)
 // leaves the tenant (no roles, no permissions). It returns how many
 // sessions were rewritten.
 func (s *Service) Refresh(ctx context.Context, userID int64) (int, error) {
-	if s.Sessions == nil {
+	if s.Manager == nil {
 		return 0, nil
 	}
 	cache := map[int64]Claims{}
 	var ferr error
-	n, err := s.Sessions.UpdateUser(ctx, userID, func(d *session.Data) {
+	n, err := s.Manager.UpdateUser(ctx, userID, func(d *session.Data) {
 		if d.TenantID == 0 || ferr != nil {
 			return
 		}
@@ -158,3 +160,13 @@ func (s *Service) refreshAll(ctx context.Context, users []int64) error {
 }
 
 func invalid(field, msg string) error { return fmt.Errorf("%w: %s %s", ErrInvalid, field, msg) }
+
+// Config is the service configuration's tenant part (simpleuser.Config.Tenants).
+type Config struct {
+	// Store keeps tenants, memberships and roles. Default: in-memory
+	// (tenant/memory); with PostgreSQL users use tenant/postgres.
+	Store Store
+	// Default chooses the tenant a new session starts in (default
+	// DefaultOnly: the user's only active membership).
+	Default DefaultRule
+}
