@@ -76,7 +76,9 @@ func testTenantClaims(t *testing.T, newFixture fixtureMaker) {
 	if i := slices.IndexFunc(events, func(e hooks.Event) bool { return e.Type == hooks.LoggedIn && e.TenantID == acme.ID }); i < 0 {
 		t.Errorf("no LoggedIn event with the tenant: %+v", events)
 	}
-	if i := slices.IndexFunc(events, func(e hooks.Event) bool { return e.Type == hooks.MembershipAdded && e.TenantID == acme.ID && e.UserID == uid }); i < 0 {
+	if i := slices.IndexFunc(events, func(e hooks.Event) bool {
+		return e.Type == hooks.MembershipAdded && e.TenantID == acme.ID && e.UserID == uid
+	}); i < 0 {
 		t.Errorf("no MembershipAdded event: %+v", events)
 	}
 	mu.Unlock()
