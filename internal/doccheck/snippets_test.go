@@ -47,6 +47,8 @@ var imports = map[string]string{
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
+	"tenant":       "github.com/simpleuser/simpleuser/tenant",
+	"tenantpg":     "github.com/simpleuser/simpleuser/tenant/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -105,6 +107,15 @@ var ctx context.Context
 var svc *simpleuser.Service
 var mux *http.ServeMux
 var secret []byte
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+`,
+	"docs/tenants.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var createPost, billing http.Handler
+var userID int64
+var pool *pgxpool.Pool
 var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/passkeys.md": `
