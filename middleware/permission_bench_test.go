@@ -48,6 +48,13 @@ func BenchmarkGuardMemory(b *testing.B) {
 		{"permission", middleware.RequirePermission("resource17.write")},
 		{"role", middleware.RequireRole("editor")},
 	}
+	// The session-only limit as the kit serves it without tenants: a body
+	// without claims.
+	b.Run("session-no-tenant", func(b *testing.B) {
+		svc := benchService(b, nil)
+		tok := benchToken(b, svc)
+		benchServe(b, benchChain(svc, middleware.RequireSession, benchWhoami), map[string]string{middleware.HeaderToken: tok})
+	})
 	for _, g := range guards {
 		b.Run(g.name, func(b *testing.B) {
 			svc := benchService(b, nil)
