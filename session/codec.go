@@ -144,7 +144,7 @@ func Decode(b []byte, d *Data) error {
 	}
 	if v == codecV4 {
 		d.TenantID = int64(r.uvarint())
-		d.Roles, d.Permissions = r.strings(), r.strings()
+		d.Roles, d.Permissions = r.stringList(), r.stringList()
 	}
 	if r.err {
 		return errBadBody
@@ -280,6 +280,45 @@ func (r *reader) strings() []string {
 			return nil
 		}
 		out = append(out, intern(r.bytes(int(l))))
+	}
+	return out
+}
+
+// stringList reads what appendStrings wrote (nil for none) with one
+// string allocation for the whole list: the bytes the list spans become
+// one string and each value a substring of it (the length varints between
+// values are skipped). Roles and permissions are decoded on every
+// session read, so this keeps a tenant session's claims at two
+// allocations per list whatever their number.
+func (r *reader) stringList() []string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)-r.i) {
+		r.err = true
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	start := r.i
+	for range n { // validate and find the end
+		l := r.uvarint()
+		if l > uint64(len(r.b)-r.i) {
+			r.err = true
+			return nil
+		}
+		r.i += int(l)
+	}
+	if r.err {
+		return nil
+	}
+	all := string(r.b[start:r.i])
+	out := make([]string, 0, n)
+	sub := reader{b: r.b[:r.i], i: start}
+	for range n {
+		l := int(sub.uvarint())
+		off := sub.i - start
+		out = append(out, all[off:off+l])
+		sub.i += l
 	}
 	return out
 }
