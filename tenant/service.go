@@ -39,6 +39,11 @@ func (c Claims) Apply(d *session.Data) {
 
 // Service is the Go API over a Store: CRUD with validation, claims, and
 // the application of membership and role changes to live sessions.
+//
+// The sessions are rewritten right after the store write. Called inside a
+// user-store transaction (simpleuser.Service.WithTx), that is before the
+// commit: if the transaction then rolls back, call Refresh (or
+// simpleuser.Service.RefreshSessionUserData) for the users concerned.
 type Service struct {
 	Store Store
 	// Manager is the session manager: membership and role changes rewrite
