@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -70,11 +71,16 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 			if err != nil {
 				return err
 			}
-			if keepToken == "" {
-				_, err = s.sessions.RevokeUser(ctx, id)
-			} else {
-				_, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			reason, n := metrics.EndedPasswordChange, 0
+			if event == hooks.PasswordReset {
+				reason = metrics.EndedPasswordReset
 			}
+			if keepToken == "" {
+				n, err = s.sessions.RevokeUser(ctx, id)
+			} else {
+				n, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			}
+			s.sessionsEnded(reason, n)
 			if err != nil {
 				return err
 			}
@@ -231,7 +237,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 				if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
 					return err
 				}
-				if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+				if _, err := s.revokeUser(ctx, cur.ID, metrics.EndedUnregister); err != nil {
 					return err
 				}
 				s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: cur})
@@ -253,7 +259,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 			if err := s.runHook(ctx, s.hooks.OnUnregister, out); err != nil {
 				return err
 			}
-			if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+			if _, err := s.revokeUser(ctx, u.ID, metrics.EndedUnregister); err != nil {
 				return err
 			}
 			s.emit(ctx, hooks.Event{Type: hooks.UserUnregistered, User: out})
@@ -310,10 +316,12 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if d == nil {
 		return ErrInvalidToken
 	}
+	s.sessionsEnded(metrics.EndedLogout, 1)
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: d.UserID, IP: d.IP})
 	return nil
 }
 
 func (s *Service) logTouchError(ctx context.Context, err error) {
+	s.observeError(err)
 	s.log.DebugContext(ctx, "simpleuser: last-active write failed", slog.Any("error", err))
 }

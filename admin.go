@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -152,7 +153,7 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) erro
 		typ := hooks.UserEnabled
 		if disabled {
 			typ = hooks.UserDisabled
-			if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+			if _, err := s.revokeUser(ctx, id, metrics.EndedDisabled); err != nil {
 				return err
 			}
 		}
@@ -170,7 +171,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.sessions.RevokeUser(ctx, id); err != nil {
+		if _, err := s.revokeUser(ctx, id, metrics.EndedDeleted); err != nil {
 			return err
 		}
 		return s.deleteInTx(ctx, u)
@@ -199,5 +200,5 @@ func (s *Service) RefreshSessionUserData(ctx context.Context, id int64) (int, er
 
 // RevokeSessions ends every session of the user and returns how many there were.
 func (s *Service) RevokeSessions(ctx context.Context, userID int64) (int, error) {
-	return s.sessions.RevokeUser(ctx, userID)
+	return s.revokeUser(ctx, userID, metrics.EndedRevoked)
 }

@@ -71,7 +71,8 @@ func checkPurpose(p string) error {
 // call the hook without bound. Errors: 400 invalid input, 429 cooldown or
 // budget (Wait set), 502 delivery failed (no code stored), 503 backend
 // unavailable.
-func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string) error {
+func (s *Service) SendCode(ctx context.Context, c Client, email, purpose string) (err error) {
+	defer func() { s.observeSend(purpose, err) }()
 	if err := checkEmail(email); err != nil {
 		return err
 	}
@@ -206,6 +207,7 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 	if s.cfg.VerifyMaxAttempts > 0 {
 		dctx, cancel := detached(ctx)
 		if err := s.risk.Clear(dctx, vk); err != nil {
+			s.observeError(err)
 			s.log.WarnContext(ctx, "simpleuser: clearing code attempts failed", slog.Any("error", err))
 		}
 		cancel()
@@ -264,6 +266,7 @@ func (s *Service) restore(ctx context.Context, cl *codeClaim) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.codes.Restore(dctx, cl.key, cl.rec, left); err != nil {
+		s.observeError(err)
 		s.log.WarnContext(ctx, "simpleuser: restoring a code failed", slog.Any("error", err))
 	}
 }
@@ -317,7 +320,7 @@ func (s *Service) passwordLimits(userID int64, c Client) []risk.Limit {
 func (s *Service) take(ctx context.Context, limits []risk.Limit, id string) (time.Duration, error) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
-	return s.risk.Take(dctx, limits, id, s.now())
+	return s.takeRisk(dctx, limits, id, s.now())
 }
 
 // release gives entry id back on keys, detached from ctx's cancellation (a
@@ -330,6 +333,7 @@ func (s *Service) release(ctx context.Context, keys []string, id string) {
 	dctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.risk.Release(dctx, keys, id); err != nil {
+		s.observeError(err)
 		s.log.WarnContext(ctx, "simpleuser: releasing a rate-limit entry failed", slog.Any("error", err))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/logging"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
@@ -44,6 +45,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives what operators watch: logins, codes sent, rate-limit
+	// refusals by rule, sessions created and ended, backend errors, the
+	// password hasher's queue wait and hash time, and (through package
+	// handlers) request latency by route. metrics/prommetrics implements
+	// it with Prometheus; see package metrics and docs/operations.md.
+	// Default: metrics.Nop (nothing is measured, nothing is timed).
+	Metrics metrics.Observer
 	// Secret keys the HMAC of stored codes. Set the same value on every
 	// instance sharing a Redis. Default: empty key (codes are still salted and
 	// hashed, but a dump of the store could be brute-forced offline).
@@ -236,6 +244,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.Logger = logging.Logger(c.Logger) // every line carries its request's id
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Nop{}
 	}
 	c.CodeTTL = orDuration(c.CodeTTL, DefaultCodeTTL)
 	if c.CodeTTL < 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -40,7 +41,7 @@ func (s *Service) purgeExpiredHolder(ctx context.Context, email string, now time
 	if !s.expired(u, now) {
 		return nil
 	}
-	if _, err := s.sessions.RevokeUser(ctx, u.ID); err != nil {
+	if _, err := s.revokeUser(ctx, u.ID, metrics.EndedDeleted); err != nil {
 		return err
 	}
 	return s.deleteInTx(ctx, u)
@@ -88,7 +89,7 @@ func (s *Service) PurgeUnregistered(ctx context.Context, limit int) (int, error)
 			if !s.expired(cur, now) { // recovered by a login meanwhile
 				return nil
 			}
-			if _, err := s.sessions.RevokeUser(ctx, cur.ID); err != nil {
+			if _, err := s.revokeUser(ctx, cur.ID, metrics.EndedDeleted); err != nil {
 				return err
 			}
 			deleted = true
@@ -122,11 +123,13 @@ func (s *Service) StartPurger(ctx context.Context, interval, anonymousTTL time.D
 			case <-t.C:
 			}
 			if _, err := s.PurgeUnregistered(ctx, 1000); err != nil {
+				s.observeError(err)
 				s.log.WarnContext(ctx, "simpleuser: unregistered purge failed", slog.Any("error", err))
 			}
 			for anonymousTTL > 0 {
 				n, err := s.PurgeAnonymous(ctx, anonymousTTL, 1000)
 				if err != nil {
+					s.observeError(err)
 					s.log.WarnContext(ctx, "simpleuser: anonymous purge failed", slog.Any("error", err))
 				}
 				if err != nil || n < 1000 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
@@ -60,6 +61,16 @@ type LoginResult struct {
 // ACCOUNT_DISABLED, 404 unknown email with a password only, 429 blocked,
 // 503 backend unavailable or hasher busy.
 func (s *Service) Login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
+	res, err := s.login(ctx, c, in)
+	method := metrics.MethodPassword
+	if in.Code != "" {
+		method = metrics.MethodCode
+	}
+	s.observeLogin(method, "", res, err)
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, c Client, in LoginInput) (*LoginResult, error) {
 	if err := checkEmail(in.Email); err != nil {
 		return nil, err
 	}
@@ -386,8 +397,12 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 		return nil, err
 	}
 	if c.Token != "" {
-		if err := s.sessions.Revoke(ctx, c.Token); err != nil {
+		ended, err := s.sessions.End(ctx, c.Token)
+		if err != nil {
 			return nil, err
+		}
+		if ended != nil {
+			s.sessionsEnded(metrics.EndedReplaced, 1)
 		}
 	}
 	now := s.now()
@@ -414,6 +429,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	if err != nil {
 		return nil, err
 	}
+	s.obs.SessionCreated()
 	res := &LoginResult{Token: tok, ExpiresAt: exp.UTC(), UserID: u.ID, User: u, MFARequired: challenge, TenantID: d.TenantID}
 	if challenge {
 		res.Factors = mfa.ChallengeFactors(&d)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/user"
@@ -65,6 +66,12 @@ func (s *Service) OAuthStart(ctx context.Context, c Client, provider, redirectUR
 // used, expired, or from another device), OAUTH_EXCHANGE (bad code, bad ID
 // token or nonce), 502/503 OAUTH_PROVIDER_UNAVAILABLE, 404 UNKNOWN_PROVIDER.
 func (s *Service) OAuthSignIn(ctx context.Context, c Client, provider, state, code, errParam string) (*LoginResult, error) {
+	res, err := s.oauthSignIn(ctx, c, provider, state, code, errParam)
+	s.observeLogin(metrics.MethodOAuth, provider, res, err)
+	return res, err
+}
+
+func (s *Service) oauthSignIn(ctx context.Context, c Client, provider, state, code, errParam string) (*LoginResult, error) {
 	prof, err := s.oauthCallback(ctx, c, provider, state, code, errParam)
 	if err != nil {
 		s.providerFailed(ctx, c, provider, nil, nil, err)
@@ -203,7 +210,7 @@ func (s *Service) signInProfile(ctx context.Context, c Client, prof *oauth.Profi
 			}
 			// Past its unregister grace period, the account is gone: delete
 			// it (its identities go with it) and sign up afresh.
-			if _, err := s.sessions.RevokeUser(ctx, holder.ID); err != nil {
+			if _, err := s.revokeUser(ctx, holder.ID, metrics.EndedDeleted); err != nil {
 				return err
 			}
 			if err := s.deleteInTx(ctx, holder); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/passkey"
 	"github.com/simpleuser/simpleuser/user"
@@ -94,6 +95,12 @@ func (s *Service) passkeyFactor(ctx context.Context, userID int64) ([]string, er
 // INVALID_INPUT; 403 PASSKEY_REFUSED, PASSKEY_UNKNOWN (also for an account
 // gone), PASSKEY_COUNTER or ACCOUNT_DISABLED; 404 PASSKEYS_DISABLED; 503.
 func (s *Service) PasskeySignIn(ctx context.Context, c Client, challengeID string, response []byte) (*LoginResult, error) {
+	res, err := s.passkeySignIn(ctx, c, challengeID, response)
+	s.observeLogin(metrics.MethodPasskey, "", res, err)
+	return res, err
+}
+
+func (s *Service) passkeySignIn(ctx context.Context, c Client, challengeID string, response []byte) (*LoginResult, error) {
 	if s.passkeys == nil {
 		return nil, passkey.ErrDisabled
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/simpleuser/simpleuser/code"
 	codememory "github.com/simpleuser/simpleuser/code/memory"
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	mfamemory "github.com/simpleuser/simpleuser/mfa/memory"
 	"github.com/simpleuser/simpleuser/oauth"
@@ -51,6 +52,8 @@ type Service struct {
 	mfa      *mfa.Service
 	tenants  *tenant.Service
 	backends *backend.Checker
+	obs      metrics.Observer
+	obsOn    bool // obs is not metrics.Nop
 }
 
 // New validates cfg, applies defaults (in-memory stores where none are
@@ -81,6 +84,11 @@ func New(cfg Config) (*Service, error) {
 	if c.SessionStore == nil {
 		c.SessionStore, c.SessionIndex = sessionmemory.New()
 	}
+	_, nop := c.Metrics.(metrics.Nop)
+	var hashOpts []password.Option
+	if !nop {
+		hashOpts = append(hashOpts, password.WithObserver(c.Metrics))
+	}
 	s := &Service{
 		cfg:   c,
 		users: c.Users,
@@ -91,11 +99,15 @@ func New(cfg Config) (*Service, error) {
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
 			TouchInterval: c.ActiveTouchInterval, MaxPerUser: c.MaxSessionsPerUser, IDKey: c.Secret,
 		},
-		hasher:   password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait),
+		hasher:   password.New(c.Argon2, c.HashConcurrency, c.HashMaxWait, hashOpts...),
 		hooks:    c.Hooks,
 		log:      c.Logger,
 		now:      c.Now,
 		backends: backend.NewChecker(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
+		obs:      c.Metrics, obsOn: !nop,
+	}
+	if !nop {
+		s.sessions.Evicted = func(n int) { s.sessionsEnded(metrics.EndedMaxSessions, n) }
 	}
 	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
 		c.MFA.ExtraFactors = s.passkeyFactor // passkeys are second factors too

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/session"
 )
 
@@ -76,6 +77,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 	if d == nil {
 		return ErrSessionNotFound
 	}
+	s.sessionsEnded(metrics.EndedByUser, 1)
 	s.emit(ctx, hooks.Event{Type: hooks.LoggedOut, UserID: userID, IP: d.IP})
 	return nil
 }
@@ -88,5 +90,7 @@ func (s *Service) EndOtherSessions(ctx context.Context, userID int64, keepToken 
 	if err := s.StepUp(ctx); err != nil {
 		return 0, err
 	}
-	return s.sessions.RevokeUserExcept(ctx, userID, keepToken)
+	n, err := s.sessions.RevokeUserExcept(ctx, userID, keepToken)
+	s.sessionsEnded(metrics.EndedLogoutAll, n)
+	return n, err
 }

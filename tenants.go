@@ -5,6 +5,7 @@ import (
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/tenant"
 )
 
@@ -33,5 +34,7 @@ func (s *Service) SwitchTenant(ctx context.Context, c Client, tenantID int64) (*
 	if err != nil {
 		return nil, err
 	}
+	s.obs.SessionCreated()
+	s.sessionsEnded(metrics.EndedReplaced, 1) // the switch replaced the presented token
 	return &LoginResult{Token: tok, ExpiresAt: d.ExpiresAt.UTC(), UserID: d.UserID, TenantID: cl.TenantID}, nil
 }

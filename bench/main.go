@@ -3,9 +3,9 @@
 // reference server doing the minimum work of each path, on the same
 // machine, backends and load generator, in alternating rounds.
 //
-//	go run ./bench                        # the full run (about 9 minutes)
-//	go run ./bench -rounds 7 -growth=false # quicker (about 2 minutes)
-//	go run ./bench -growth=false           # small database only (about 4.5 minutes)
+//	go run ./bench                        # the full run (about 12 minutes)
+//	go run ./bench -rounds 7 -growth=false # quicker (about 3 minutes)
+//	go run ./bench -growth=false           # small database only (about 7.5 minutes)
 //	go run ./bench seed -users 1000000 -sessions 1000000   # seed and keep
 //	go run ./bench clean                  # drop the bench database and keys
 //
@@ -52,6 +52,8 @@ type options struct {
 	revokeCount   int
 	memSessions   int
 
+	metricsCompare bool
+
 	phases     string
 	profileDir string
 	overlay    string
@@ -87,6 +89,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.revokeCount, "revoke-sessions", 1000, "sessions of the user whose sessions are all revoked")
 	fs.IntVar(&o.memSessions, "mem-sessions", 100_000, "sessions added to measure Redis memory per session")
 	fs.StringVar(&o.phases, "phases", "load,logins,revoke,memory", "phases to run (load, logins, revoke, memory); with -growth the load runs on the small twin and the grown database side by side whatever this says, and revoke runs on the grown one too")
+	fs.BoolVar(&o.metricsCompare, "metrics-compare", true, "also load the hot paths on two more example apps, one with -metrics=false, pair by pair: the cost of the Prometheus metrics (on the grown database with -growth, else the small one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench database and Redis keys at the end")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print every load run")
@@ -166,7 +169,7 @@ func cmdSeed(args []string) error {
 	if err != nil {
 		return err
 	}
-	app, err := startExampleApp(ctx, bin, dir, env)
+	app, err := startExampleApp(ctx, bin, dir, env, "exampleapp")
 	if err != nil {
 		return err
 	}

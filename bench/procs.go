@@ -122,13 +122,15 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startExampleApp runs the example server on the bench's backends.
-func startExampleApp(ctx context.Context, bin, dir string, e *env) (*proc, error) {
+// startExampleApp runs the example server on the bench's backends, with
+// its metrics on (its default); extra flags are appended, and a name other
+// than "exampleapp" also names its log file.
+func startExampleApp(ctx context.Context, bin, dir string, e *env, name string, extra ...string) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p := &proc{name: "exampleapp", addr: addr, log: filepath.Join(dir, "exampleapp.log")}
+	p := &proc{name: name, addr: addr, log: filepath.Join(dir, name+".log")}
 	var env []string
 	if e.o.profileDir != "" {
 		if p.pprof, err = freeAddr(); err != nil {
@@ -148,6 +150,7 @@ func startExampleApp(ctx context.Context, bin, dir string, e *env) (*proc, error
 		"-insecure-cookies",
 		"-trusted-origins", benchOrigin,
 	)
+	p.cmd.Args = append(p.cmd.Args, extra...)
 	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.start(); err != nil {
 		return nil, err

@@ -17,6 +17,10 @@ const (
 	// trusted origin's credentialed fetch), against /me by header in the
 	// same run, pair by pair (issue 14).
 	cookieBudget = 0.95
+	// metricsBudget: a hot path with the Prometheus metrics on (the
+	// example app's default), against the same path on the same app with
+	// -metrics=false, pair by pair (issue 15).
+	metricsBudget = 0.97
 )
 
 // cookiePath is the name of the cookie path's target; its limit is
@@ -90,6 +94,18 @@ func budgets(r *results) []budget {
 			out = append(out, budget{
 				What: fmt.Sprintf("%s / %s (%s db, median of %d pairs)", cookiePath, s.Target.Limit, p.Label, n),
 				Got:  fmt.Sprintf("%.3f", cr), Want: fmt.Sprintf(">= %.2f", cookieBudget), OK: cr >= cookieBudget,
+			})
+		}
+	}
+	for _, p := range r.Phases {
+		for _, s := range p.Load {
+			if !strings.HasSuffix(s.Target.Name, ", metrics on)") {
+				continue
+			}
+			mr, n := s.ratio()
+			out = append(out, budget{
+				What: fmt.Sprintf("%s / %s (%s db, median of %d pairs)", s.Target.Name, s.Target.Limit, p.Label, n),
+				Got:  fmt.Sprintf("%.3f", mr), Want: fmt.Sprintf(">= %.2f", metricsBudget), OK: mr >= metricsBudget,
 			})
 		}
 	}

@@ -107,11 +107,22 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	app, err := startExampleApp(ctx, bin, dir, e)
+	app, err := startExampleApp(ctx, bin, dir, e, "exampleapp")
 	if err != nil {
 		return err
 	}
 	defer app.stop()
+	// Two more of it, with the metrics on and off, for the metrics' cost
+	// (see side.metered).
+	var metered [2]*proc
+	if o.metricsCompare && (o.has("load") || o.growth) {
+		for i, flag := range []string{"-metrics=true", "-metrics=false"} {
+			if metered[i], err = startExampleApp(ctx, bin, dir, e, "exampleapp"+flag, flag, "-purge-interval=0"); err != nil {
+				return err
+			}
+			defer metered[i].stop()
+		}
+	}
 	if err := e.detectAppTable(ctx); err != nil {
 		return err
 	}
@@ -130,6 +141,11 @@ func cmdRun(args []string) error {
 	defer ref.stop()
 	if ld != nil {
 		ld.sampler = &sampler{servers: []int{app.cmd.Process.Pid, ref.cmd.Process.Pid}, redisCPU: []func() float64{e.redisCPUFunc(ctx)}}
+		for _, p := range metered {
+			if p != nil {
+				ld.sampler.servers = append(ld.sampler.servers, p.cmd.Process.Pid)
+			}
+		}
 		if f := ld.sampler.waitQuiet(); f > foreignLimitCores {
 			fmt.Printf("note: other processes keep %.2f cores busy; ratios of disturbed pairs are set aside (see docs/performance.md)\n", f)
 		}
@@ -141,7 +157,7 @@ func cmdRun(args []string) error {
 	// With -growth the small database's load runs later, side by side with
 	// the grown one's (see runLoad).
 	if o.has("load") && !o.growth {
-		if err := runLoad(ctx, ld, dir, side{small, e, app, ref}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, e, app, ref, metered}); err != nil {
 			return err
 		}
 	}
@@ -188,7 +204,7 @@ func cmdRun(args []string) error {
 		grown := &phaseResult{Label: "grown", Users: o.growthUsers, Sessions: o.growthSessions, SeedTimes: e.seedTimes}
 		grown.PGBytes, grown.RedisUsed = e.sizes(ctx)
 		res.Phases = append(res.Phases, grown)
-		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref}, side{grown, e, app, ref}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref, [2]*proc{}}, side{grown, e, app, ref, metered}); err != nil {
 			return err
 		}
 		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
@@ -234,6 +250,14 @@ type side struct {
 	ph       *phaseResult
 	e        *env
 	app, ref *proc
+	// metered, if set, are two more example apps on the same backends, with
+	// the metrics on and off (-metrics=false), serving nothing else: the hot
+	// paths run on both, pair by pair, the ratio being the cost of the
+	// metrics (metricsBudget). Two fresh processes alike but for the flag,
+	// rather than app against one more: app serves every other path too, and
+	// two processes that differ in history differ by a few percent whatever
+	// their code (whoami, which the metrics do not time, shows the floor).
+	metered [2]*proc
 }
 
 // runLoad runs the alternating load rounds over the sides' paths, side by
@@ -272,6 +296,14 @@ func runLoad(ctx context.Context, ld *loader, dir string, sides ...side) error {
 	return nil
 }
 
+// metricsPaths are the hot paths measured with the metrics on and off
+// (side.plain); the names lack their closing parenthesis.
+var metricsPaths = []struct{ name, path, mode string }{
+	{"whoami (token", "/app/whoami", "token"},
+	{"me (token", "/api/user-center/me", "token"},
+	{"me (anonymous ssaid", "/api/user-center/me", "ssaid"},
+}
+
 // targets are the side's limits and app paths.
 func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 	e, app, ref := sd.e, sd.app, sd.ref
@@ -293,6 +325,20 @@ func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 			before: prime("token", e.hotTokenUsers)},
 		{Name: "me (anonymous ssaid)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "ssaid", Limit: "limit RP", values: ssaids, pprof: app.pprof, pid: app.cmd.Process.Pid,
 			before: prime("anonymous", e.hotAnonUsers)},
+	}
+	if m, p := sd.metered[0], sd.metered[1]; m != nil && p != nil {
+		for _, t := range metricsPaths {
+			off := target{Name: t.name + ", metrics off)", URL: "http://" + p.addr + t.path, Mode: t.mode, pprof: p.pprof, pid: p.cmd.Process.Pid}
+			on := target{Name: t.name + ", metrics on)", URL: "http://" + m.addr + t.path, Mode: t.mode, Limit: off.Name, pprof: m.pprof, pid: m.cmd.Process.Pid}
+			off.values, on.values = tokens, tokens
+			if t.mode == "ssaid" {
+				off.values, on.values = ssaids, ssaids
+				off.before, on.before = prime("anonymous", e.hotAnonUsers), prime("anonymous", e.hotAnonUsers)
+			} else if t.path != "/app/whoami" {
+				off.before, on.before = prime("token", e.hotTokenUsers), prime("token", e.hotTokenUsers)
+			}
+			ts = append(ts, off, on)
+		}
 	}
 	for i := range ts {
 		ts[i].Phase, ts[i].redisCPU = sd.ph.Label, rcpu

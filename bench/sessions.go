@@ -15,10 +15,12 @@ import (
 )
 
 // newManager returns the kit's session manager on pool, as simpleuser.New
-// builds it with the default configuration.
+// builds it with the default configuration but with no cap on sessions per
+// user: the revoke phase gives one user -revoke-sessions of them (1,000 by
+// default, past the default cap of 50, which would end all but 50).
 func newManager(pool *redis.Pool, prefix string) *session.Manager {
 	st, idx := sessionredis.New(pool, prefix)
-	return &session.Manager{Store: st, Index: idx}
+	return &session.Manager{Store: st, Index: idx, MaxPerUser: -1}
 }
 
 // memPrefix is the key prefix of the memory measurement: as long as the

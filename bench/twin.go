@@ -59,7 +59,7 @@ func startTwin(ctx context.Context, o *options, dir, bin string) (*twin, error) 
 	if tw.e, err = openEnv(ctx, &to, true); err != nil {
 		return tw, err
 	}
-	if tw.app, err = startExampleApp(ctx, bin, filepath.Join(dir, "small"), tw.e); err != nil {
+	if tw.app, err = startExampleApp(ctx, bin, filepath.Join(dir, "small"), tw.e, "exampleapp"); err != nil {
 		return tw, err
 	}
 	if err := tw.e.detectAppTable(ctx); err != nil {

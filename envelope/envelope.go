@@ -211,9 +211,14 @@ func LogEncodeFailure(r *http.Request, log *slog.Logger, err error) {
 //
 // A 5xx is always logged, at level Error, with its status, data.code,
 // method, path and cause, and the request id (see logging.Handler):
-// to log, or to slog.Default() when log is nil, with r's context.
+// to log, or to slog.Default() when log is nil, with r's context. An error
+// a backend caused is counted in the metrics of the request's service
+// (simpleuser.ObserveError).
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := simpleuser.AsError(err)
+	if r != nil && e.Status == http.StatusServiceUnavailable {
+		simpleuser.ObserveError(r.Context(), err)
+	}
 	data := ErrorData{Code: e.Code, Factors: e.Factors}
 	if e.Wait > 0 {
 		ms := e.Wait.Milliseconds()

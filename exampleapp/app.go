@@ -62,6 +62,10 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	if err := configureBrowser(s, &cfg); err != nil {
 		return nil, err
 	}
+	metricsHandler, err := configureMetrics(s.metrics, log, &cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := configureFactors(s, &cfg, log); err != nil {
 		return nil, err
 	}
@@ -90,6 +94,9 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 		SignUpFields: []web.Field{{Name: "nickname", Label: "Nickname"}}}))
 	mux.Handle("GET /healthz", handlers.Healthz())
 	mux.Handle("GET /readyz", handlers.Readyz(svc, handlers.ReadyOptions{Logger: log}))
+	if metricsHandler != nil {
+		mux.Handle("GET /metrics", metricsHandler)
+	}
 	// The app's own routes get CORS and the CSRF check as the API does
 	// (which mounts both itself).
 	own := middleware.CORS(svc)(middleware.CSRF(svc)(mux))

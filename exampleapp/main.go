@@ -14,7 +14,8 @@
 // loopback -addr, and is set with -passkey-rp-id and -passkey-origins
 // otherwise. -secret sets the app's secret (stored codes, sealed TOTP
 // secrets, trusted-device tokens).
-// GET /healthz and GET /readyz are the liveness and readiness probes; logs
+// GET /healthz and GET /readyz are the liveness and readiness probes, GET
+// /metrics the Prometheus metrics (-metrics=false turns it off); logs
 // go to stderr (-log-level, -log-format), each line of a request with its
 // request id.
 //
@@ -52,6 +53,7 @@ type settings struct {
 	providers      providerSettings
 	browser        browserSettings
 	log            logSettings
+	metrics        metricsSettings
 	mail           mailSettings
 	factors        factorSettings
 	// now is the service's clock (Config.Now), for tests only (no flag);
@@ -74,6 +76,7 @@ func parseFlags(args []string) (settings, error) {
 	defineProviderFlags(fs, &s.providers)
 	defineBrowserFlags(fs, &s.browser)
 	defineLogFlags(fs, &s.log)
+	defineMetricsFlags(fs, &s.metrics)
 	defineMailFlags(fs, &s.mail)
 	defineFactorFlags(fs, &s.factors)
 	return s, fs.Parse(args)

@@ -81,5 +81,7 @@
 // X-Request-Id (middleware.RequestID), and every 5xx is logged with it.
 //
 // Healthz and Readyz are the liveness and readiness probes, separate
-// handlers the app mounts where it likes (docs/operations.md).
+// handlers the app mounts where it likes (docs/operations.md). With
+// simpleuser.Config.Metrics set, every request is reported to it with its
+// route pattern, status and duration (metrics.Observer.Request).
 package handlers

@@ -13,6 +13,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
 	"github.com/simpleuser/simpleuser/logging"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/middleware"
 	"github.com/simpleuser/simpleuser/user"
 )
@@ -108,6 +109,8 @@ type server struct {
 	doc  []byte // the OpenAPI document
 	// returnTo is Options.OAuthReturnTo, default applied.
 	returnTo string
+	// timed: the service has an observer, so requests are measured (metrics.go).
+	timed bool
 }
 
 // New returns the handler of the JSON API (see the package documentation
@@ -141,6 +144,8 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 		allowed: map[string][]string{},
 	}
 	s.log = logging.Logger(s.log) // nil: slog.Default(); lines carry the request id
+	_, nop := svc.Metrics().(metrics.Nop)
+	s.timed = !nop
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -175,7 +180,11 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	h = middleware.Identity(svc, middleware.Options{TrustedProxies: opts.TrustedProxies, Logger: s.log})(h)
 	h = middleware.CORS(svc)(h)
 	h = middleware.Recover(s.log)(h)
-	return middleware.RequestID(opts.TrustedProxies)(h)
+	h = middleware.RequestID(opts.TrustedProxies)(h)
+	if s.timed {
+		h = s.measure(svc.Metrics(), h)
+	}
+	return h
 }
 
 // normalizePrefix turns Options.Prefix into "" (root) or a clean "/x/y"
@@ -214,6 +223,9 @@ func isPathChar(r rune) bool {
 
 func (s *server) handle(method, path string, h http.Handler) {
 	full := s.prefix + path
+	if s.timed {
+		h = noteRoute(method+" "+full, h)
+	}
 	s.mux.Handle(method+" "+full, h)
 	if _, seen := s.allowed[full]; !seen && strings.Contains(full, "{") {
 		s.wild = append(s.wild, newPathPattern(full))

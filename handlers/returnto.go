@@ -115,6 +115,7 @@ func (c *call) seeOther(page string) (any, error) {
 func (c *call) seeOtherError(page string, err error) (any, error) {
 	e := simpleuser.AsError(err)
 	if e.Status >= 500 {
+		simpleuser.ObserveError(c.r.Context(), err)
 		attrs := []any{slog.Int("status", e.Status), slog.String("code", e.Code),
 			slog.String("method", c.r.Method), slog.String("path", c.r.URL.Path)}
 		if e.Err != nil {

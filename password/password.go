@@ -40,12 +40,30 @@ type Hasher struct {
 	sem     chan struct{}
 	maxWait time.Duration
 	slots   atomic.Uint64 // slots taken since New
+	obs     Observer      // nil: none
 }
+
+// Observer receives the hasher's timings (package metrics's Observer
+// has these methods). Calls are made on the caller's goroutine.
+type Observer interface {
+	// HashWait reports how long an operation waited for a slot (0 when
+	// one was free) and how the wait ended: nil (slot taken), ErrBusy,
+	// or the context's error.
+	HashWait(wait time.Duration, err error)
+	// HashRun reports one argon2id or bcrypt run: op is "hash" or "verify".
+	HashRun(op string, run time.Duration)
+}
+
+// An Option configures New.
+type Option func(*Hasher)
+
+// WithObserver has the hasher report its queue wait and run times to o.
+func WithObserver(o Observer) Option { return func(h *Hasher) { h.obs = o } }
 
 // New returns a Hasher. Zero params fields take DefaultParams values;
 // concurrency <= 0 means runtime.NumCPU(); maxWait <= 0 means 5 s, the
 // longest a call waits for a slot before ErrBusy.
-func New(p Params, concurrency int, maxWait time.Duration) *Hasher {
+func New(p Params, concurrency int, maxWait time.Duration, opts ...Option) *Hasher {
 	if p.Memory == 0 {
 		p.Memory = DefaultParams.Memory
 	}
@@ -67,7 +85,11 @@ func New(p Params, concurrency int, maxWait time.Duration) *Hasher {
 	if maxWait <= 0 {
 		maxWait = 5 * time.Second
 	}
-	return &Hasher{params: p, sem: make(chan struct{}, concurrency), maxWait: maxWait}
+	h := &Hasher{params: p, sem: make(chan struct{}, concurrency), maxWait: maxWait}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Limit returns the number of hashes allowed to run at once.
@@ -80,27 +102,46 @@ func (h *Hasher) InFlight() int { return len(h.sem) }
 // since New (each ran argon2id or bcrypt once).
 func (h *Hasher) Slots() uint64 { return h.slots.Load() }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a slot; it returns when the run started (for release),
+// the zero time when no Observer is set.
+func (h *Hasher) acquire(ctx context.Context) (time.Time, error) {
 	select {
 	case h.sem <- struct{}{}:
 		h.slots.Add(1)
-		return nil
+		return h.started(0, nil), nil
 	default:
 	}
+	t0 := time.Now()
 	t := time.NewTimer(h.maxWait)
 	defer t.Stop()
+	var err error
 	select {
 	case h.sem <- struct{}{}:
 		h.slots.Add(1)
-		return nil
 	case <-t.C:
-		return ErrBusy
+		err = ErrBusy
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	return h.started(time.Since(t0), err), err
 }
 
-func (h *Hasher) release() { <-h.sem }
+// started reports the wait to the Observer and returns the run's start.
+func (h *Hasher) started(wait time.Duration, err error) time.Time {
+	if h.obs == nil {
+		return time.Time{}
+	}
+	h.obs.HashWait(wait, err)
+	return time.Now()
+}
+
+// release frees the slot taken at start and reports the run.
+func (h *Hasher) release(op string, start time.Time) {
+	<-h.sem
+	if h.obs != nil {
+		h.obs.HashRun(op, time.Since(start))
+	}
+}
 
 // Hash returns the PHC string of pw.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
@@ -108,11 +149,12 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := h.acquire(ctx); err != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(pw), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	h.release()
+	h.release("hash", start)
 	p := h.params
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -133,11 +175,12 @@ func (h *Hasher) Verify(ctx context.Context, pw, hash string) (ok, needsRehash b
 	if pw == "" || perr != nil {
 		return false, false, nil
 	}
-	if err := h.acquire(ctx); err != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return false, false, err
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
-	h.release()
+	h.release("verify", start)
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}
@@ -184,11 +227,12 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, pw, hash string) (ok, needsRe
 	if pw == "" || len(pw) > 72 {
 		return false, false, nil // bcrypt ignores bytes past 72: refuse rather than truncate
 	}
-	if err := h.acquire(ctx); err != nil {
+	start, err := h.acquire(ctx)
+	if err != nil {
 		return false, false, err
 	}
 	cerr := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
-	h.release()
+	h.release("verify", start)
 	if cerr != nil {
 		return false, false, nil
 	}

@@ -60,3 +60,14 @@ type Store interface {
 	// Clear removes every entry of the keys.
 	Clear(ctx context.Context, keys ...string) error
 }
+
+// Explainer is implemented by a Store whose Take can also tell which
+// limits refused it, so the service can count refusals by rule (package
+// metrics). risk/memory and risk/redis implement it; the conformance suite
+// (risktest) checks it for a store that does.
+type Explainer interface {
+	// TakeExplain is Take. When it refuses (wait > 0), refused holds the
+	// index in limits of every limit that held Max or more entries, in
+	// increasing order; otherwise refused is empty.
+	TakeExplain(ctx context.Context, limits []Limit, id string, now time.Time) (wait time.Duration, refused []int, err error)
+}

@@ -32,6 +32,9 @@ type Manager struct {
 	IDKey []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Evicted, when set, is called after a Create that ended n of the
+	// user's oldest sessions to stay within MaxPerUser (for metrics).
+	Evicted func(n int)
 }
 
 // DefaultLifetime is the session lifetime when Manager.Lifetime is zero.
@@ -125,6 +128,9 @@ func (m *Manager) Create(ctx context.Context, d Data) (token string, err error) 
 		_ = m.Store.Delete(key)
 		_ = m.Index.Remove(context.WithoutCancel(ctx), d.UserID, key)
 		return "", err
+	}
+	if len(over) > 0 && m.Evicted != nil {
+		m.Evicted(len(over))
 	}
 	return token, nil
 }

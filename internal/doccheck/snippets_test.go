@@ -44,6 +44,11 @@ var imports = map[string]string{
 	"coderedis":    "github.com/simpleuser/simpleuser/code/redis",
 	"riskredis":    "github.com/simpleuser/simpleuser/risk/redis",
 	"sessionredis": "github.com/simpleuser/simpleuser/session/redis",
+	"prommetrics":  "github.com/simpleuser/simpleuser/metrics/prommetrics",
+	"metrics":      "github.com/simpleuser/simpleuser/metrics",
+	"prometheus":   "github.com/prometheus/client_golang/prometheus",
+	"collectors":   "github.com/prometheus/client_golang/prometheus/collectors",
+	"promhttp":     "github.com/prometheus/client_golang/prometheus/promhttp",
 	"mfa":          "github.com/simpleuser/simpleuser/mfa",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
@@ -101,6 +106,7 @@ var mc mail.Config
 var mux *http.ServeMux
 var svc *simpleuser.Service
 var log *slog.Logger
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/factors.md": `
 var ctx context.Context

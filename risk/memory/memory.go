@@ -37,26 +37,36 @@ type entry struct {
 	at time.Time
 }
 
-var _ risk.Store = (*Store)(nil)
+var (
+	_ risk.Store     = (*Store)(nil)
+	_ risk.Explainer = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store { return &Store{keys: map[string]*bucket{}} }
 
 // Take implements risk.Store. Limits that are off record nothing; a key
 // given twice is checked under each of its limits and recorded once.
-func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	wait, _, err := s.TakeExplain(ctx, limits, id, now)
+	return wait, err
+}
+
+// TakeExplain implements risk.Explainer: Take, naming the limits that refused.
+func (s *Store) TakeExplain(_ context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, []int, error) {
 	now = now.Truncate(time.Millisecond)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
 	var wait time.Duration
+	var refused []int
 	on := 0
-	for _, l := range limits {
+	for i, l := range limits {
 		if !l.On() {
 			continue
 		}
 		if on == 0 && s.holds(l.Key, id) {
-			return 0, nil // this call's entry is recorded already (see risk.Store)
+			return 0, nil, nil // this call's entry is recorded already (see risk.Store)
 		}
 		on++
 		b := s.keys[l.Key]
@@ -69,12 +79,13 @@ func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time
 		if n := len(b.entries); n >= l.Max {
 			// Blocked until enough old entries expire to leave Max-1.
 			wait = max(wait, b.entries[n-l.Max].at.Add(window).Sub(now))
+			refused = append(refused, i)
 		} else if n == 0 {
 			delete(s.keys, l.Key)
 		}
 	}
 	if wait > 0 || on == 0 {
-		return wait, nil
+		return wait, refused, nil
 	}
 	for _, l := range limits {
 		if !l.On() {
@@ -99,7 +110,7 @@ func (s *Store) Take(_ context.Context, limits []risk.Limit, id string, now time
 		})
 		b.entries = slices.Insert(b.entries, i, entry{id: id, at: now})
 	}
-	return 0, nil
+	return 0, nil, nil
 }
 
 // holds reports whether key holds an entry id. Called with mu held.

@@ -7,6 +7,7 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/gomodule/redigo/redis"
@@ -34,6 +35,7 @@ type Store struct {
 
 var (
 	_ risk.Store     = (*Store)(nil)
+	_ risk.Explainer = (*Store)(nil)
 	_ backend.Pinger = (*Store)(nil)
 )
 
@@ -46,17 +48,20 @@ func New(pool *redis.Pool, prefix string) *Store {
 }
 
 // take: KEYS = the keys; ARGV = id, now ms, then for each key its max and
-// window ms. Returns the wait in ms (0 when the entry was recorded under
-// every key). Safe to run twice (redisconn.Idempotent): an entry id already
+// window ms, then "1" to explain (nothing otherwise). Returns the wait in ms (0 when the entry
+// was recorded under every key); explaining, {wait, then the 1-based
+// positions of the keys that refused}. Safe to run twice (redisconn.Idempotent): an entry id already
 // recorded means an earlier run of this very call recorded it under every
 // key (the script is atomic), so it answers 0 again and counts nothing
 // twice.
 var take = redisconn.Idempotent(redis.NewScript(-1, `
 local id, now = ARGV[1], tonumber(ARGV[2])
+local explain = ARGV[3 + 2*#KEYS] == '1'
 if redis.call('ZSCORE', KEYS[1], id) then
+  if explain then return {0} end
   return 0
 end
-local wait = 0
+local wait, out = 0, {0}
 for i, k in ipairs(KEYS) do
   local max, window = tonumber(ARGV[1 + 2*i]), tonumber(ARGV[2 + 2*i])
   redis.call('ZREMRANGEBYSCORE', k, '-inf', now - window)
@@ -66,15 +71,19 @@ for i, k in ipairs(KEYS) do
     local w = tonumber(e[2]) + window - now
     if w < 1 then w = 1 end
     if w > wait then wait = w end
+    out[#out + 1] = i
   end
 end
 if wait > 0 then
-  return wait
+  if not explain then return wait end
+  out[1] = wait
+  return out
 end
 for i, k in ipairs(KEYS) do
   redis.call('ZADD', k, now, id)
   redis.call('PEXPIRE', k, tonumber(ARGV[2 + 2*i]))
 end
+if explain then return {0} end
 return 0
 `))
 
@@ -87,6 +96,48 @@ return 0
 // Take implements risk.Store in one script call. Limits that are off are
 // left out of the call; with none on, Take returns 0 without a round trip.
 func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	args := s.takeArgs(limits, id, now, false)
+	if args == nil {
+		return 0, nil
+	}
+	ms, err := redis.Int64(redisconn.Eval(ctx, s.pool, take, args...))
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// TakeExplain implements risk.Explainer: Take, naming the limits that
+// refused, in the same script call.
+func (s *Store) TakeExplain(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, []int, error) {
+	args := s.takeArgs(limits, id, now, true)
+	if args == nil {
+		return 0, nil, nil
+	}
+	reply, err := redis.Int64s(redisconn.Eval(ctx, s.pool, take, args...))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(reply) == 0 || reply[0] <= 0 {
+		return 0, nil, nil
+	}
+	// The script numbers the keys that are on from 1: map back to limits.
+	refused := make([]int, 0, len(reply)-1)
+	pos := 0
+	for i, l := range limits {
+		if !l.On() {
+			continue
+		}
+		pos++
+		if slices.Contains(reply[1:], int64(pos)) {
+			refused = append(refused, i)
+		}
+	}
+	return time.Duration(reply[0]) * time.Millisecond, refused, nil
+}
+
+// takeArgs are the arguments of the take script, nil when no limit is on.
+func (s *Store) takeArgs(limits []risk.Limit, id string, now time.Time, explain bool) []any {
 	n := 0
 	for _, l := range limits {
 		if l.On() {
@@ -94,9 +145,9 @@ func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now ti
 		}
 	}
 	if n == 0 {
-		return 0, nil
+		return nil
 	}
-	args := make([]any, 0, 1+n+2+2*n)
+	args := make([]any, 0, 1+n+2+2*n+1) // + the explain flag
 	args = append(args, n)
 	for _, l := range limits {
 		if l.On() {
@@ -109,11 +160,10 @@ func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now ti
 			args = append(args, l.Max, l.Window.Milliseconds())
 		}
 	}
-	ms, err := redis.Int64(redisconn.Eval(ctx, s.pool, take, args...))
-	if err != nil {
-		return 0, err
+	if explain {
+		args = append(args, "1")
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return args
 }
 
 // Release implements risk.Store in one script call.

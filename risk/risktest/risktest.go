@@ -11,6 +11,7 @@ package risktest
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) risk.Store) {
 		{"IndependentKeys", testIndependentKeys},
 		{"ConcurrentOneKey", testConcurrentOneKey},
 		{"ConcurrentMultiKey", testConcurrentMultiKey},
+		{"Explain", testExplain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -303,4 +305,41 @@ func testRepeatedCall(t *testing.T, s risk.Store) {
 	}
 	take(t, s, k, "3", 2, w, t0.Add(5*time.Second), 0)               // recorded once, not twice
 	take(t, s, k, "4", 2, w, t0.Add(6*time.Second), w-6*time.Second) // "1" and "3" hold the slots
+}
+
+// A store that implements risk.Explainer names the limits that refused a
+// Take by their index in the call's limits (off limits counted), and none
+// when it passes. A store that does not is not checked.
+func testExplain(t *testing.T, s risk.Store) {
+	ex, ok := s.(risk.Explainer)
+	if !ok {
+		t.Logf("%T does not implement risk.Explainer", s)
+		return
+	}
+	t0 := origin()
+	ks := keys(t, "email", "device", "address")
+	email := risk.Limit{Key: ks[0], Max: 1, Window: time.Minute}
+	off := risk.Limit{Key: ks[1] + ":off", Max: 0, Window: time.Minute}
+	device := risk.Limit{Key: ks[1], Max: 1, Window: time.Minute}
+	addr := risk.Limit{Key: ks[2], Max: 2, Window: 10 * time.Minute}
+	check := func(ls []risk.Limit, id string, at time.Duration, want []int) {
+		t.Helper()
+		wait, refused, err := ex.TakeExplain(t.Context(), ls, id, t0.Add(at))
+		if err != nil {
+			t.Fatalf("TakeExplain %q: %v", id, err)
+		}
+		if (wait > 0) != (len(want) > 0) || !slices.Equal(refused, want) {
+			t.Errorf("TakeExplain %q = %v, %v; want refused %v", id, wait, refused, want)
+		}
+	}
+	check([]risk.Limit{email, off, device, addr}, "1", 0, nil)
+	check([]risk.Limit{email, off, device, addr}, "2", time.Second, []int{0, 2}) // both cooldowns
+	other := risk.Limit{Key: ks[0] + ":other", Max: 1, Window: time.Minute}
+	check([]risk.Limit{other, off, device, addr}, "3", 2*time.Second, []int{2}) // the device's only
+	check([]risk.Limit{other, addr}, "4", 3*time.Second, nil)                   // the address's second
+	fresh := risk.Limit{Key: ks[1] + ":fresh", Max: 1, Window: time.Minute}
+	check([]risk.Limit{fresh, addr}, "5", 4*time.Second, []int{1}) // the budget spent
+	if w, err := s.Take(t.Context(), []risk.Limit{fresh, addr}, "6", t0.Add(5*time.Second)); err != nil || w != 10*time.Minute-5*time.Second {
+		t.Errorf("Take after TakeExplain = %v, %v", w, err)
+	}
 }

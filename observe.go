@@ -1,0 +1,153 @@
+package simpleuser
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/risk"
+)
+
+// What the service reports to Config.Metrics (package metrics). With the
+// default metrics.Nop every helper here returns at its first line.
+
+// Metrics returns the observer the service reports to (Config.Metrics;
+// metrics.Nop when none was given).
+func (s *Service) Metrics() metrics.Observer { return s.obs }
+
+// ObserveError reports err to the metrics of the service whose request ctx
+// carries (Service.WithClient) when a backend caused it: one
+// BackendError naming the backend. envelope.Error calls it for every
+// error it answers, so each request answered 503 for a backend counts
+// once; a busy password hasher is counted by the hasher itself. Without a
+// request in ctx, or for any other error, it does nothing.
+func ObserveError(ctx context.Context, err error) {
+	if r := fromContext(ctx); r != nil {
+		r.svc.observeError(err)
+	}
+}
+
+func (s *Service) observeError(err error) {
+	if s.obsOn {
+		if name := backend.Name(err); name != "" {
+			s.obs.BackendError(name)
+		}
+	}
+}
+
+// observeLogin reports a login by method (and provider) that ended with
+// res and err: a challenge-stage session is ResultMFARequired.
+func (s *Service) observeLogin(method, provider string, res *LoginResult, err error) {
+	if !s.obsOn {
+		return
+	}
+	if method == metrics.MethodOAuth && !slices.Contains(s.OAuthProviders(), provider) {
+		provider = metrics.ProviderUnknown // the name comes from the request path
+	}
+	result := resultOf(err)
+	if err == nil && res != nil && res.MFARequired {
+		result = metrics.ResultMFARequired
+	}
+	s.obs.Login(method, provider, result)
+}
+
+// resultOf is the result label of err: success, or its kit code in lower
+// case (an app hook's own code counts as "rejected": bounded labels).
+func resultOf(err error) string {
+	if err == nil {
+		return metrics.ResultSuccess
+	}
+	code := AsError(err).Code
+	if !slices.Contains(codes, code) {
+		code = CodeRejected
+	}
+	return metrics.Result(code)
+}
+
+// observeSend reports a SendCode for purpose that ended with err.
+func (s *Service) observeSend(purpose string, err error) {
+	if !s.obsOn {
+		return
+	}
+	if !ValidPurpose(purpose) {
+		purpose = metrics.PurposeInvalid
+	}
+	result := metrics.SendSent
+	if err != nil {
+		switch st := AsError(err).Status; {
+		case st == 429:
+			result = metrics.SendLimited
+		case st < 500:
+			result = metrics.SendInvalid
+		case backend.Name(err) != "" || st == 503:
+			result = metrics.SendUnavailable
+		default:
+			result = metrics.SendFailed
+		}
+	}
+	s.obs.CodeSend(purpose, result)
+}
+
+// sessionsEnded reports n sessions ended for reason.
+func (s *Service) sessionsEnded(reason string, n int) {
+	if s.obsOn && n > 0 {
+		s.obs.SessionsEnded(reason, n)
+	}
+}
+
+// revokeUser is sessions.RevokeUser, reporting the sessions ended for reason.
+func (s *Service) revokeUser(ctx context.Context, userID int64, reason string) (int, error) {
+	n, err := s.sessions.RevokeUser(ctx, userID)
+	s.sessionsEnded(reason, n)
+	return n, err
+}
+
+// takeRisk is risk.Store.Take on s.risk, reporting each limit that
+// refused it by rule (with a store that can tell: risk.Explainer).
+func (s *Service) takeRisk(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	if !s.obsOn {
+		return s.risk.Take(ctx, limits, id, now)
+	}
+	if ex, ok := s.risk.(risk.Explainer); ok {
+		wait, refused, err := ex.TakeExplain(ctx, limits, id, now)
+		for _, i := range refused {
+			s.obs.Refusal(ruleOf(limits[i].Key))
+		}
+		return wait, err
+	}
+	wait, err := s.risk.Take(ctx, limits, id, now)
+	if wait > 0 {
+		rule := metrics.RuleOther
+		if keys := risk.Keys(limits); len(keys) == 1 {
+			rule = ruleOf(keys[0])
+		}
+		s.obs.Refusal(rule)
+	}
+	return wait, err
+}
+
+// ruleOf names the rule of a rate-limit key by its prefix (built by
+// sendLimits, verifyKey, passwordLimits and createAnonymous).
+func ruleOf(key string) string {
+	kind, rest, _ := strings.Cut(key, ":")
+	switch kind {
+	case "v":
+		return metrics.RuleCodeAttempts
+	case "s": // s:<purpose>:<e|s|b>:<hash>
+		_, rest, _ = strings.Cut(rest, ":")
+	}
+	sub, _, _ := strings.Cut(rest, ":")
+	if r, ok := keyRules[kind+":"+sub]; ok {
+		return r
+	}
+	return metrics.RuleOther
+}
+
+var keyRules = map[string]string{
+	"s:e": metrics.RuleSendCooldownEmail, "s:s": metrics.RuleSendCooldownDevice, "s:b": metrics.RuleSendAddressBudget,
+	"p:u": metrics.RulePasswordAttemptsAccount, "p:s": metrics.RulePasswordAttemptsDevice,
+	"p:b": metrics.RulePasswordAttemptsAddress, "a:b": metrics.RuleAnonymousAddressBudget,
+}
