@@ -93,8 +93,8 @@ func TestMigrateConcurrent(t *testing.T) {
 	if got := count(t, pool, `SELECT count(*) FROM simpleuser_migrations`); got != len(ms) {
 		t.Errorf("simpleuser_migrations has %d rows, want %d", got, len(ms))
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 10 {
-		t.Errorf("%d simpleuser_ tables in the schema, want 10 (users, identities, email conflicts, migrations, passkeys, passkey handles; mfa totp, recovery, settings, devices)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 13 {
+		t.Errorf("%d simpleuser_ tables in the schema, want 13 (users, identities, email conflicts, migrations, passkeys, passkey handles; mfa totp, recovery, settings, devices; tenants, tenant memberships, roles)", got)
 	}
 	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 7 {
 		t.Errorf("%d indexes on simpleuser_users, want 7 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed, phone)", got)
