@@ -201,10 +201,12 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 
 // RefreshSessionUserData recomputes GetSessionUserData for the user and
 // stores it in every live session of theirs (after the app changed, say, a
-// nickname). It returns how many sessions were updated.
+// nickname), and recomputes each session's tenant claims (roles,
+// permissions; tenant.Service.Refresh). It returns how many sessions were
+// updated.
 func (s *Service) RefreshSessionUserData(ctx context.Context, id int64) (int, error) {
-	if s.hooks.GetSessionUserData == nil {
-		return 0, nil
+	if n, err := s.tenants.Refresh(ctx, id); err != nil || s.hooks.GetSessionUserData == nil {
+		return n, err
 	}
 	u, err := s.users.Get(ctx, id)
 	if err != nil {

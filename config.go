@@ -17,6 +17,7 @@ import (
 	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
+	"github.com/simpleuser/simpleuser/tenant"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -163,6 +164,9 @@ type Config struct {
 	// RequireVerifiedEmail makes the middleware's guards refuse a session
 	// whose account has no verified email address (403 EMAIL_NOT_VERIFIED).
 	RequireVerifiedEmail bool
+	// Tenants configures tenants, memberships and roles (package tenant):
+	// the store and which tenant a new session starts in.
+	Tenants tenant.Config
 }
 
 // OAuthConfig configures sign-in with providers (package oauth). The flow

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/tenant"
 )
 
 // CodeRejected is the data.code of a hook's refusal that names no code of
@@ -72,4 +73,4 @@ var codes = []string{
 // change. A hook that fails with a hooks.Error
 // of its own Code adds codes the kit cannot know; the OpenAPI document
 // lists those from handlers.Options.ErrorCodes.
-func Codes() []string { return slices.Concat(codes, mfa.Codes()) }
+func Codes() []string { return slices.Concat(codes, mfa.Codes(), tenant.Codes()) }

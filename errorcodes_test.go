@@ -16,6 +16,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/tenant"
 )
 
 // codeConstants parses the package's source and returns the value of every
@@ -82,7 +83,7 @@ func TestCodesListsEveryConstant(t *testing.T) {
 	for _, v := range consts {
 		values[v] = true
 	}
-	for _, v := range mfa.Codes() { // the factor flows' codes, carried by *mfa.Error
+	for _, v := range slices.Concat(mfa.Codes(), tenant.Codes()) { // the factor and tenant flows' codes
 		values[v] = true
 	}
 	seen := map[string]bool{}

@@ -13,6 +13,7 @@ import (
 	"github.com/simpleuser/simpleuser/oauth"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/session"
+	"github.com/simpleuser/simpleuser/tenant"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -192,6 +193,9 @@ func AsError(err error) *Error {
 	}
 	if e := passkeyError(err); e != nil {
 		return e
+	}
+	if st, code, msg, ok := tenant.Status(err); ok {
+		return &Error{Status: st, Code: code, Message: msg, Err: err}
 	}
 	switch {
 	case errors.Is(err, password.ErrBusy):

@@ -39,6 +39,8 @@ type LoginResult struct {
 	// are the kinds that can (mfa.ChallengeFactors).
 	MFARequired bool
 	Factors     []string
+	// TenantID is the tenant the session acts in (0: none; Config.Tenants).
+	TenantID int64
 }
 
 // Login logs a user in by code or password and issues a session.
@@ -259,13 +261,17 @@ func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*use
 			}
 		}
 	}
+	cl, err := s.tenants.LoginClaims(ctx, out.ID)
+	if err != nil {
+		return nil, err
+	}
 	if s.hooks.OnLogin != nil {
-		info := hooks.LoginInfo{Method: en.method, Provider: en.provider, SSAID: c.SSAID, IP: ipString(c)}
+		info := hooks.LoginInfo{Method: en.method, Provider: en.provider, SSAID: c.SSAID, IP: ipString(c), TenantID: cl.TenantID}
 		if err := s.hooks.OnLogin(ctx, out, info); err != nil {
 			return nil, err
 		}
 	}
-	s.emit(ctx, identityEvent(clientEvent(hooks.LoggedIn, out, c), en.identity))
+	s.emit(ctx, tenantEvent(identityEvent(clientEvent(hooks.LoggedIn, out, c), en.identity), cl))
 	return out, nil
 }
 
@@ -376,8 +382,12 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 			return nil, err
 		}
 	}
+	cl, err := s.tenants.LoginClaims(ctx, out.ID) // AfterCreate may have added a membership
+	if err != nil {
+		return nil, err
+	}
 	if s.hooks.OnLogin != nil {
-		info := hooks.LoginInfo{Method: sp.method, Provider: sp.provider, SSAID: c.SSAID, IP: ipString(c), Created: true}
+		info := hooks.LoginInfo{Method: sp.method, Provider: sp.provider, SSAID: c.SSAID, IP: ipString(c), Created: true, TenantID: cl.TenantID}
 		if err := s.hooks.OnLogin(ctx, out, info); err != nil {
 			return nil, err
 		}
@@ -388,7 +398,7 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 	if sp.identity != nil {
 		s.emit(ctx, identityEvent(clientEvent(hooks.IdentityLinked, out, c), sp.identity))
 	}
-	s.emit(ctx, identityEvent(clientEvent(hooks.LoggedIn, out, c), sp.identity))
+	s.emit(ctx, tenantEvent(identityEvent(clientEvent(hooks.LoggedIn, out, c), sp.identity), cl))
 	return out, nil
 }
 
@@ -416,6 +426,11 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
 		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, EmailVerified: u.EmailVerified(),
 		MustChangePassword: u.MustChangePassword}
+	cl, err := s.tenants.LoginClaims(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	cl.Apply(&d)
 	exp := now.Add(s.cfg.SessionLifetime)
 	if challenge {
 		exp = now.Add(s.mfa.ChallengeTTL())
@@ -433,7 +448,7 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 		return nil, err
 	}
 	s.obs.SessionCreated()
-	res := &LoginResult{Token: tok, ExpiresAt: exp.UTC(), UserID: u.ID, User: u, MFARequired: challenge}
+	res := &LoginResult{Token: tok, ExpiresAt: exp.UTC(), UserID: u.ID, User: u, MFARequired: challenge, TenantID: d.TenantID}
 	if challenge {
 		res.Factors = mfa.ChallengeFactors(&d)
 	}

@@ -30,6 +30,8 @@ import (
 	riskmemory "github.com/simpleuser/simpleuser/risk/memory"
 	"github.com/simpleuser/simpleuser/session"
 	sessionmemory "github.com/simpleuser/simpleuser/session/memory"
+	"github.com/simpleuser/simpleuser/tenant"
+	tenantmemory "github.com/simpleuser/simpleuser/tenant/memory"
 	"github.com/simpleuser/simpleuser/user"
 	usermemory "github.com/simpleuser/simpleuser/user/memory"
 )
@@ -48,6 +50,7 @@ type Service struct {
 	flow     *oauth.Flow           // nil when no provider is configured
 	passkeys *passkey.RelyingParty // nil when passkeys are off
 	mfa      *mfa.Service
+	tenants  *tenant.Service
 	backends *backend.Checker
 	obs      metrics.Observer
 	obsOn    bool // obs is not metrics.Nop
@@ -113,6 +116,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.cfg.MFA = s.mfa.Config()
+	if s.cfg.Tenants.Store == nil {
+		s.cfg.Tenants.Store = tenantmemory.New()
+	}
+	s.tenants = &tenant.Service{Store: s.cfg.Tenants.Store, Manager: s.sessions, Default: c.Tenants.Default, Now: c.Now, Emit: s.emit}
 	if len(c.OAuth.Providers) > 0 {
 		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{
 			StateTTL: c.OAuth.StateTTL, AllowedRedirects: c.OAuth.AllowedRedirects,
@@ -144,6 +151,9 @@ func (s *Service) Config() Config { return s.cfg }
 
 // MFA returns the second-factor flows (package mfa).
 func (s *Service) MFA() *mfa.Service { return s.mfa }
+
+// Tenants returns the tenant, membership and role API (package tenant).
+func (s *Service) Tenants() *tenant.Service { return s.tenants }
 
 // Hooks returns the configured hooks.
 func (s *Service) Hooks() hooks.Hooks { return s.hooks }

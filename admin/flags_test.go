@@ -10,6 +10,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/admin"
 	"github.com/simpleuser/simpleuser/middleware"
+	"github.com/simpleuser/simpleuser/session"
 )
 
 // Must-change-password: set by the admin API, it reaches the user's live
@@ -126,4 +127,34 @@ func TestSuspend(t *testing.T) {
 			t.Errorf("after enable: %s %q", u.Status(), u.StatusReason)
 		}
 	})
+}
+
+// A session whose tenant permissions (session.Data.Permissions) hold
+// "admin" is let in by the default check, with no user data at all; and
+// RequirePermission answers 403 MUST_CHANGE_PASSWORD to a flagged session
+// that holds the permission.
+func TestTenantPermission(t *testing.T) {
+	e := newEnv(t, false)
+	uid, _ := e.user(nil)
+	tok, err := e.svc.Sessions().Create(t.Context(), session.Data{UserID: uid, Permissions: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, d := e.do("GET", "/keys", tok, nil); code != 200 {
+		t.Errorf("session with the tenant permission: %d %v", code, d)
+	}
+	flagged, err := e.svc.Sessions().Create(t.Context(), session.Data{UserID: uid, Permissions: []string{"admin"}, MustChangePassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := middleware.Identity(e.svc, middleware.Options{})(middleware.RequirePermission("admin")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })))
+	for tk, want := range map[string]int{tok: 204, flagged: 403} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("x-client-token", tk)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("RequirePermission: %d, want %d (%s)", w.Code, want, w.Body.String())
+		}
+	}
 }

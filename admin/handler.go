@@ -34,11 +34,11 @@ type Config struct {
 	Search Searcher
 	// Permission is the permission a session needs (default "admin").
 	Permission string
-	// Allow decides whether the session d holds perm. Default: d.UserData
-	// (the app's GetSessionUserData payload, so no store is read) is a JSON
+	// Allow decides whether the session d holds perm. Default: the
+	// session's tenant permissions (d.Permissions, from its roles) hold
+	// perm, or d.UserData (the app's GetSessionUserData payload) is a JSON
 	// object whose "permissions" member is an array of strings holding
-	// perm. When tenants and roles land, the session's own permissions
-	// will be read here.
+	// perm. Neither reads a store.
 	Allow func(ctx context.Context, d *session.Data, perm string) bool
 	// Identity configures the middleware.Identity the handler runs first
 	// (trusted proxies for the client IP the audit log records).
@@ -88,7 +88,8 @@ func userDataAllows(_ context.Context, d *session.Data, perm string) bool {
 	var ud struct {
 		Permissions []string `json:"permissions"`
 	}
-	return len(d.UserData) > 0 && json.Unmarshal(d.UserData, &ud) == nil && slices.Contains(ud.Permissions, perm)
+	return slices.Contains(d.Permissions, perm) ||
+		(len(d.UserData) > 0 && json.Unmarshal(d.UserData, &ud) == nil && slices.Contains(ud.Permissions, perm))
 }
 
 // actor is who makes an admin request.

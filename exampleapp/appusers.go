@@ -22,9 +22,12 @@ import (
 )
 
 // AppUser is the exampleapp's own user row, linked to the kit's auth user by
-// AuthUserID (ON DELETE CASCADE on PostgreSQL).
+// AuthUserID (ON DELETE CASCADE on PostgreSQL), one per tenant the user
+// belongs to: TenantID 0 is the row every account has (no tenant), and
+// joining a tenant adds the row of that tenant (docs/tenants.md).
 type AppUser struct {
 	AuthUserID   int64
+	TenantID     int64
 	Nickname     string
 	ReferralCode string // this user's own code, to hand to friends
 	ReferredBy   int64  // the auth user id of the referrer, 0 if none
@@ -37,6 +40,7 @@ type meFields struct {
 	Nickname     string `json:"nickname" description:"The app's nickname."`
 	ReferralCode string `json:"referralCode" description:"The user's own referral code."`
 	Credits      int    `json:"credits" description:"Credits earned by referrals."`
+	TenantID     int64  `json:"tenantId,omitempty" description:"The tenant whose app user row this is (absent: the row outside any tenant)."`
 	ReferredBy   int64  `json:"-"` // internal: never shown
 }
 
@@ -46,7 +50,8 @@ var errNoAppUser = errors.New("no app user")
 type appUsers interface {
 	// Create inserts a row inside the kit's transaction carried by ctx.
 	Create(ctx context.Context, a AppUser) error
-	Get(ctx context.Context, authUserID int64) (AppUser, error)
+	// Get returns the row of (authUserID, tenantID); tenant 0: no tenant.
+	Get(ctx context.Context, authUserID, tenantID int64) (AppUser, error)
 	ByReferralCode(ctx context.Context, code string) (AppUser, error)
 	// AddCredit adds n credits atomically, inside ctx's transaction if any.
 	AddCredit(ctx context.Context, authUserID int64, n int) error
@@ -84,7 +89,7 @@ func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 	// The session carries the app fields, so /me with a token and /app/whoami
 	// need no app_users read: one session GET (+ the kit's user row for /me).
 	h.GetSessionUserData = func(ctx context.Context, u *user.User) (map[string]any, error) {
-		a, err := store.Get(ctx, u.ID)
+		a, err := store.Get(ctx, u.ID, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -94,13 +99,21 @@ func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 		if !u.Registered() {
 			return nil, nil // anonymous users have no app row
 		}
-		if d, err := simpleuser.CurrentSession(ctx); err == nil && d != nil && d.UserID == u.ID && len(d.UserData) > 0 {
+		d, err := simpleuser.CurrentSession(ctx)
+		if err == nil && d != nil && d.UserID == u.ID && d.TenantID != 0 { // the tenant's own row
+			a, err := store.Get(ctx, u.ID, d.TenantID)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"nickname": a.Nickname, "referralCode": a.ReferralCode, "credits": a.Credits, "tenantId": d.TenantID}, nil
+		}
+		if err == nil && d != nil && d.UserID == u.ID && len(d.UserData) > 0 {
 			var f meFields
 			if json.Unmarshal(d.UserData, &f) == nil && f.ReferralCode != "" {
 				return map[string]any{"nickname": f.Nickname, "referralCode": f.ReferralCode, "credits": f.Credits}, nil
 			}
 		}
-		a, err := store.Get(ctx, u.ID)
+		a, err := store.Get(ctx, u.ID, 0)
 		if errors.Is(err, errNoAppUser) {
 			return nil, nil
 		}
@@ -112,10 +125,13 @@ func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 	// A referral changed the referrer's credits: refresh their sessions once
 	// the registration has committed.
 	h.OnEvent = func(ctx context.Context, e hooks.Event) error {
+		if e.Type == hooks.MembershipAdded {
+			return addTenantRow(ctx, store, e.UserID, e.TenantID)
+		}
 		if e.Type != hooks.UserRegistered && e.Type != hooks.UserCreated {
 			return nil
 		}
-		a, err := store.Get(ctx, e.UserID)
+		a, err := store.Get(ctx, e.UserID, 0)
 		if err != nil || a.ReferredBy == 0 || svc() == nil {
 			return nil
 		}
@@ -123,6 +139,25 @@ func appHooks(h *hooks.Hooks, store appUsers, svc func() *simpleuser.Service) {
 		return err
 	}
 	h.MeFieldsType = meFields{}
+}
+
+// addTenantRow gives a user who joined a tenant their app row there, with
+// the nickname of their row outside any tenant (a user rejoining keeps
+// the row they had).
+func addTenantRow(ctx context.Context, store appUsers, userID, tenantID int64) error {
+	if _, err := store.Get(ctx, userID, tenantID); !errors.Is(err, errNoAppUser) {
+		return err
+	}
+	a := AppUser{AuthUserID: userID, TenantID: tenantID, ReferralCode: newReferralCode()}
+	if base, err := store.Get(ctx, userID, 0); err == nil {
+		a.Nickname = base.Nickname
+	} else if !errors.Is(err, errNoAppUser) {
+		return err
+	}
+	if a.Nickname == "" {
+		a.Nickname = fmt.Sprintf("user%d", userID)
+	}
+	return store.Create(ctx, a)
 }
 
 func localPart(email string) string {
@@ -150,31 +185,34 @@ func newReferralCode() string {
 type memAppUsers struct {
 	kit  *memory.Store
 	mu   sync.Mutex
-	rows map[int64]AppUser
-	refs map[string]int64
+	rows map[rowKey]AppUser
+	refs map[string]rowKey
 }
 
+type rowKey struct{ user, tenant int64 }
+
 func newMemAppUsers(kit *memory.Store) *memAppUsers {
-	return &memAppUsers{kit: kit, rows: map[int64]AppUser{}, refs: map[string]int64{}}
+	return &memAppUsers{kit: kit, rows: map[rowKey]AppUser{}, refs: map[string]rowKey{}}
 }
 
 func (m *memAppUsers) Create(ctx context.Context, a AppUser) error {
+	k := rowKey{a.AuthUserID, a.TenantID}
 	m.mu.Lock()
-	m.rows[a.AuthUserID], m.refs[a.ReferralCode] = a, a.AuthUserID
+	m.rows[k], m.refs[a.ReferralCode] = a, k
 	m.mu.Unlock()
 	m.kit.OnRollback(ctx, func() {
 		m.mu.Lock()
-		delete(m.rows, a.AuthUserID)
+		delete(m.rows, k)
 		delete(m.refs, a.ReferralCode)
 		m.mu.Unlock()
 	})
 	return nil
 }
 
-func (m *memAppUsers) Get(_ context.Context, id int64) (AppUser, error) {
+func (m *memAppUsers) Get(_ context.Context, id, tenantID int64) (AppUser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	a, ok := m.rows[id]
+	a, ok := m.rows[rowKey{id, tenantID}]
 	if !ok {
 		return AppUser{}, errNoAppUser
 	}
@@ -183,20 +221,21 @@ func (m *memAppUsers) Get(_ context.Context, id int64) (AppUser, error) {
 
 func (m *memAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, error) {
 	m.mu.Lock()
-	id, ok := m.refs[code]
+	k, ok := m.refs[code]
 	m.mu.Unlock()
 	if !ok {
 		return AppUser{}, errNoAppUser
 	}
-	return m.Get(ctx, id)
+	return m.Get(ctx, k.user, k.tenant)
 }
 
 func (m *memAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
 	m.mu.Lock()
-	a, ok := m.rows[id]
+	k := rowKey{id, 0}
+	a, ok := m.rows[k]
 	if ok {
 		a.Credits += n
-		m.rows[id] = a
+		m.rows[k] = a
 	}
 	m.mu.Unlock()
 	if !ok {
@@ -247,15 +286,15 @@ func (p *pgAppUsers) Create(ctx context.Context, a AppUser) error {
 	if a.ReferredBy != 0 {
 		ref = &a.ReferredBy
 	}
-	return postgres.Wrap(p.q(ctx).QueryRow(ctx, `INSERT INTO app_users (auth_user_id, nickname, referral_code, referred_by, credits)
-		VALUES ($1, $2, $3, $4, $5) RETURNING auth_user_id`, a.AuthUserID, a.Nickname, a.ReferralCode, ref, a.Credits).Scan(&a.AuthUserID))
+	return postgres.Wrap(p.q(ctx).QueryRow(ctx, `INSERT INTO app_users (auth_user_id, tenant_id, nickname, referral_code, referred_by, credits)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING auth_user_id`, a.AuthUserID, a.TenantID, a.Nickname, a.ReferralCode, ref, a.Credits).Scan(&a.AuthUserID))
 }
 
-func (p *pgAppUsers) get(ctx context.Context, where string, arg any) (AppUser, error) {
+func (p *pgAppUsers) get(ctx context.Context, where string, args ...any) (AppUser, error) {
 	var a AppUser
 	var ref *int64
-	err := p.q(ctx).QueryRow(ctx, `SELECT auth_user_id, nickname, referral_code, referred_by, credits FROM app_users WHERE `+where, arg).
-		Scan(&a.AuthUserID, &a.Nickname, &a.ReferralCode, &ref, &a.Credits)
+	err := p.q(ctx).QueryRow(ctx, `SELECT auth_user_id, tenant_id, nickname, referral_code, referred_by, credits FROM app_users WHERE `+where, args...).
+		Scan(&a.AuthUserID, &a.TenantID, &a.Nickname, &a.ReferralCode, &ref, &a.Credits)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, errNoAppUser
 	}
@@ -265,8 +304,8 @@ func (p *pgAppUsers) get(ctx context.Context, where string, arg any) (AppUser, e
 	return a, postgres.Wrap(err)
 }
 
-func (p *pgAppUsers) Get(ctx context.Context, id int64) (AppUser, error) {
-	return p.get(ctx, "auth_user_id = $1", id)
+func (p *pgAppUsers) Get(ctx context.Context, id, tenantID int64) (AppUser, error) {
+	return p.get(ctx, "auth_user_id = $1 AND tenant_id = $2", id, tenantID)
 }
 
 func (p *pgAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, error) {
@@ -275,7 +314,7 @@ func (p *pgAppUsers) ByReferralCode(ctx context.Context, code string) (AppUser, 
 
 func (p *pgAppUsers) AddCredit(ctx context.Context, id int64, n int) error {
 	var got int64
-	err := p.q(ctx).QueryRow(ctx, `UPDATE app_users SET credits = credits + $2 WHERE auth_user_id = $1 RETURNING auth_user_id`, id, n).Scan(&got)
+	err := p.q(ctx).QueryRow(ctx, `UPDATE app_users SET credits = credits + $2 WHERE auth_user_id = $1 AND tenant_id = 0 RETURNING auth_user_id`, id, n).Scan(&got)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNoAppUser
 	}

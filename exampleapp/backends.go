@@ -15,6 +15,7 @@ import (
 	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+	tenantpg "github.com/simpleuser/simpleuser/tenant/postgres"
 	usermemory "github.com/simpleuser/simpleuser/user/memory"
 	"github.com/simpleuser/simpleuser/user/postgres"
 )
@@ -35,7 +36,8 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 			return fmt.Errorf("migrations: %w", err)
 		}
 		cfg.Users = postgres.New(pool)
-		cfg.MFA.Store = mfapostgres.New(pool) // second factors beside the users
+		cfg.MFA.Store = mfapostgres.New(pool)  // second factors beside the users
+		cfg.Tenants.Store = tenantpg.New(pool) // and tenants, memberships, roles
 		if cfg.Passkeys.Enabled {
 			cfg.Passkeys.Store = passkeypostgres.New(pool) // and the passkeys
 		}

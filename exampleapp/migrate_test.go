@@ -66,8 +66,8 @@ func TestInstancesStartAtOnce(t *testing.T) {
 	if c := count(`SELECT count(*) FROM (SELECT component, version FROM simpleuser_migrations GROUP BY 1, 2 HAVING count(*) > 1) d`); c != 0 {
 		t.Errorf("%d versions recorded more than once", c)
 	}
-	if c := count(`SELECT count(*) FROM simpleuser_migrations WHERE component = 'exampleapp'`); c != 1 {
-		t.Errorf("exampleapp versions recorded: %d, want 1 (0001_app_users.sql)", c)
+	if c := count(`SELECT count(*) FROM simpleuser_migrations WHERE component = 'exampleapp'`); c != 2 {
+		t.Errorf("exampleapp versions recorded: %d, want 2 (0001_app_users.sql, 0002_app_users_tenant.sql)", c)
 	}
 	if c := count(`SELECT count(*) FROM simpleuser_migrations WHERE component = 'simpleuser'`); c < 6 {
 		t.Errorf("kit versions recorded: %d, want every kit migration (6 or more)", c)

@@ -33,6 +33,7 @@
 //	GET  {prefix}/user-center/passkeys
 //	PATCH {prefix}/user-center/passkeys/{id}
 //	DELETE {prefix}/user-center/passkeys/{id}
+//	POST {prefix}/user-center/switch-tenant
 //	GET  {prefix}/openapi.json
 //	GET  {prefix}/docs (and {prefix}/docs/, its files under {prefix}/docs/)
 //

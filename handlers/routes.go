@@ -205,7 +205,7 @@ var (
 // routes is the route table: the account routes (nicot-simple-user's), the
 // sign-in provider, identity and settings routes, the self-service
 // session routes, the passkey routes and the second-factor routes.
-var routes = slices.Concat(accountRoutes, phoneRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes, mfaPasskeyRoutes)
+var routes = slices.Concat(accountRoutes, phoneRoutes, signInRoutes, sessionRoutes, passkeyRoutes, mfaRoutes, mfaPasskeyRoutes, tenantRoutes)
 
 // accountRoutes are nicot-simple-user's endpoints, plus the session.
 var accountRoutes = []route{

@@ -112,11 +112,13 @@ type loginData struct {
 	// Set by POST /user-center/mfa/challenge with trustDevice.
 	DeviceToken          string `json:"deviceToken,omitempty" description:"With trustDevice: the trusted-device token; send it as x-client-trusted-device at later sign-ins (in cookie mode it is also set as a cookie) to skip the second factor on this device."`
 	DeviceTokenExpiresAt string `json:"deviceTokenExpiresAt,omitempty" format:"date-time" description:"When the trusted-device token expires."`
+	// Present only when the session acts in a tenant (Config.Tenants).
+	TenantID int64 `json:"tenantId,omitempty" description:"The tenant the session acts in (absent: none); its roles and permissions ride in the session."`
 }
 
 // loginDataOf renders a login result.
 func loginDataOf(res *simpleuser.LoginResult) *loginData {
-	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID, MFARequired: res.MFARequired, Factors: res.Factors}
+	return &loginData{Token: res.Token, TokenExpiresAt: formatTime(res.ExpiresAt), UserID: res.UserID, MFARequired: res.MFARequired, Factors: res.Factors, TenantID: res.TenantID}
 }
 
 // userExistsData is the data of GET /login/user-exists.

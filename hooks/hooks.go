@@ -89,6 +89,9 @@ type LoginInfo struct {
 	IP       string
 	// Created is true when this login registers the account.
 	Created bool
+	// TenantID is the tenant the new session will start in (0: none;
+	// simpleuser.Config.Tenants.Default chooses it).
+	TenantID int64
 }
 
 // Error is an error a hook returns to refuse an operation with a given HTTP
@@ -253,7 +256,26 @@ type Event struct {
 	// Passkey is the passkey concerned (PasskeyAdded, PasskeyRemoved; a
 	// LoginFailed with Reason "passkey" refused for its signature counter).
 	Passkey *PasskeyRef
+	// TenantID is the tenant concerned: the one a LoggedIn session starts
+	// in, the one switched to (TenantSwitched), or the membership's
+	// (MembershipAdded, MembershipUpdated, MembershipRemoved). 0: none.
+	TenantID int64
+	// Roles are the member's roles in TenantID (MembershipAdded,
+	// MembershipUpdated, TenantSwitched).
+	Roles []string
 }
+
+// Tenant events (package tenant; UserID is set, User is nil).
+const (
+	// TenantSwitched: a session moved to Event.TenantID (switch-tenant).
+	TenantSwitched = "TenantSwitched"
+	// MembershipAdded: the user became a member of Event.TenantID.
+	MembershipAdded = "MembershipAdded"
+	// MembershipUpdated: the membership's status or roles changed.
+	MembershipUpdated = "MembershipUpdated"
+	// MembershipRemoved: the user left Event.TenantID.
+	MembershipRemoved = "MembershipRemoved"
+)
 
 // Passkey events.
 const (

@@ -29,6 +29,10 @@ import (
 // each a uvarint count of strings (uvarint length and bytes). A session
 // with none of them set is written as version 2.
 //
+// Version 4 is version 3 followed by the tenant: its id (uvarint), then
+// Roles and Permissions as string lists. A session in no tenant is
+// written as version 3 (or 2).
+//
 // Version 1 (the same record with the three times as Unix microseconds and
 // the user agent always raw) and the JSON rendering of Data, both written
 // by older versions of the kit, are still read.
@@ -36,15 +40,19 @@ const (
 	codecV1 = 1
 	codecV2 = 2
 	codecV3 = 3
+	codecV4 = 4
 )
 
 var errBadBody = errors.New("session: malformed body")
 
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
-	v3 := d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || d.MustChangePassword || len(d.AMR) > 0 || len(d.Factors) > 0
+	v4 := d.TenantID != 0 || len(d.Roles) > 0 || len(d.Permissions) > 0
+	v3 := v4 || d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || d.MustChangePassword || len(d.AMR) > 0 || len(d.Factors) > 0
 	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
-	if v3 {
+	if v4 {
+		b = append(b, codecV4)
+	} else if v3 {
 		b = append(b, codecV3)
 	} else {
 		b = append(b, codecV2)
@@ -83,6 +91,11 @@ func Encode(d *Data) []byte {
 		b = appendStrings(b, d.AMR)
 		b = appendStrings(b, d.Factors)
 	}
+	if v4 {
+		b = binary.AppendUvarint(b, uint64(d.TenantID))
+		b = appendStrings(b, d.Roles)
+		b = appendStrings(b, d.Permissions)
+	}
 	return append(b, d.UserData...)
 }
 
@@ -103,7 +116,7 @@ func Decode(b []byte, d *Data) error {
 	}
 	r := reader{b: b}
 	v := r.byte()
-	if v != codecV1 && v != codecV2 && v != codecV3 {
+	if v < codecV1 || v > codecV4 {
 		return errBadBody
 	}
 	d.UserID = int64(r.uvarint())
@@ -130,12 +143,16 @@ func Decode(b []byte, d *Data) error {
 	} else {
 		d.UserAgent = r.ua()
 	}
-	if v == codecV3 {
+	if v >= codecV3 {
 		d.Stage = r.string()
 		d.AuthAt = r.rel(base)
 		flags := r.byte()
 		d.MFA, d.EmailVerified, d.MustChangePassword = flags&1 != 0, flags&2 != 0, flags&4 != 0
 		d.AMR, d.Factors = r.strings(), r.strings()
+	}
+	if v == codecV4 {
+		d.TenantID = int64(r.uvarint())
+		d.Roles, d.Permissions = r.stringList(), r.stringList()
 	}
 	if r.err {
 		return errBadBody
@@ -271,6 +288,45 @@ func (r *reader) strings() []string {
 			return nil
 		}
 		out = append(out, intern(r.bytes(int(l))))
+	}
+	return out
+}
+
+// stringList reads what appendStrings wrote (nil for none) with one
+// string allocation for the whole list: the bytes the list spans become
+// one string and each value a substring of it (the length varints between
+// values are skipped). Roles and permissions are decoded on every
+// session read, so this keeps a tenant session's claims at two
+// allocations per list whatever their number.
+func (r *reader) stringList() []string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)-r.i) {
+		r.err = true
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	start := r.i
+	for range n { // validate and find the end
+		l := r.uvarint()
+		if l > uint64(len(r.b)-r.i) {
+			r.err = true
+			return nil
+		}
+		r.i += int(l)
+	}
+	if r.err {
+		return nil
+	}
+	all := string(r.b[start:r.i])
+	out := make([]string, 0, n)
+	sub := reader{b: r.b[:r.i], i: start}
+	for range n {
+		l := int(sub.uvarint())
+		off := sub.i - start
+		out = append(out, all[off:off+l])
+		sub.i += l
 	}
 	return out
 }

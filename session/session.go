@@ -96,6 +96,15 @@ type Data struct {
 	// session was issued or last refreshed (user.User.EmailVerified), so a
 	// guard requiring a verified address reads no user store.
 	EmailVerified bool `json:"ev,omitempty"`
+
+	// TenantID is the tenant the session acts in (0: none), Roles the
+	// member's roles there and Permissions those roles grant (sorted),
+	// set at sign-in and on switch-tenant and kept up to date by the
+	// tenant flows (package tenant), so a permission check needs no store
+	// read.
+	TenantID    int64    `json:"t,omitempty"`
+	Roles       []string `json:"r,omitempty"`
+	Permissions []string `json:"p,omitempty"`
 }
 
 // StageMFA is Data.Stage of a session waiting for its second factor.

@@ -56,6 +56,8 @@ var imports = map[string]string{
 	"phone":        "github.com/simpleuser/simpleuser/phone",
 	"mfapostgres":  "github.com/simpleuser/simpleuser/mfa/postgres",
 	"passkeypg":    "github.com/simpleuser/simpleuser/passkey/postgres",
+	"tenant":       "github.com/simpleuser/simpleuser/tenant",
+	"tenantpg":     "github.com/simpleuser/simpleuser/tenant/postgres",
 	"pgx":          "github.com/jackc/pgx/v5",
 	"pgxpool":      "github.com/jackc/pgx/v5/pgxpool",
 	"context":      "context",
@@ -121,6 +123,15 @@ var ctx context.Context
 var svc *simpleuser.Service
 var mux *http.ServeMux
 var secret []byte
+var send func(context.Context, hooks.SendCodeRequest) (string, error)
+`,
+	"docs/tenants.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var createPost, billing http.Handler
+var userID int64
+var pool *pgxpool.Pool
 var send func(context.Context, hooks.SendCodeRequest) (string, error)
 `,
 	"docs/passkeys.md": `

@@ -16,6 +16,7 @@ import (
 	passkeypg "github.com/simpleuser/simpleuser/passkey/postgres"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
+	tenantpg "github.com/simpleuser/simpleuser/tenant/postgres"
 	"github.com/simpleuser/simpleuser/user/postgres"
 )
 
@@ -39,6 +40,7 @@ func Configure(t testing.TB, c *simpleuser.Config) {
 	c.Users = users
 	c.Passkeys.Store = passkeypg.New(pool) // used when the test turns passkeys on
 	c.MFA.Store = mfapostgres.New(pool)
+	c.Tenants.Store = tenantpg.New(pool)
 	rp, prefix := testenv.Redis(t)
 	c.Codes = coderedis.New(rp, prefix)
 	c.Risk = riskredis.New(rp, prefix)
