@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/simpleuser/simpleuser"
+	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -143,6 +144,13 @@ func (h *Handler) searchUsers(r *http.Request, _ actor) (any, error) {
 	uq := UserQuery{Email: q.Get("email"), Status: q.Get("status"), Anonymous: q.Get("anonymous") == "true"}
 	if err := text("email", uq.Email, 320); err != nil {
 		return nil, err
+	}
+	if p := q.Get("phone"); p != "" {
+		e164, err := phone.Parse(p, "") // as stored: E.164 with its country code
+		if err != nil {
+			return nil, invalid("phone must be a valid number with its + country code (E.164)")
+		}
+		uq.Phone = e164
 	}
 	if uq.Status != "" && uq.Status != StatusActive && uq.Status != StatusDisabled && uq.Status != StatusSuspended {
 		return nil, invalid("status must be %q, %q or %q", StatusActive, StatusDisabled, StatusSuspended)

@@ -21,6 +21,8 @@ const (
 type UserQuery struct {
 	// Email matches the address case-insensitively (whole address).
 	Email string
+	// Phone matches the number exactly, in E.164 (user.User.Phone).
+	Phone string
 	// Status is "", StatusActive, StatusDisabled or StatusSuspended.
 	Status string
 	// CreatedFrom and CreatedTo bound the creation time: [From, To).
@@ -36,6 +38,7 @@ type UserQuery struct {
 type UserSummary struct {
 	ID        int64     `json:"id"`
 	Email     string    `json:"email,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
 	Disabled  bool      `json:"disabled"`
 	Anonymous bool      `json:"anonymous,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`

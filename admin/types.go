@@ -26,6 +26,7 @@ type keyPath struct {
 
 type searchQuery struct {
 	Email       string    `query:"email" description:"The whole address, compared by its canonical key (case-insensitive)."`
+	Phone       string    `query:"phone" description:"The number with its + country code; matched in E.164."`
 	Status      string    `query:"status" enum:"active,disabled,suspended" description:"active: not disabled; disabled: disabled by an administrator (suspended included); suspended: suspended only."`
 	CreatedFrom time.Time `query:"createdFrom" description:"Created at or after (RFC 3339)."`
 	CreatedTo   time.Time `query:"createdTo" description:"Created before (RFC 3339)."`

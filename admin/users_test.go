@@ -148,6 +148,7 @@ func TestSearchAndBadInput(t *testing.T) {
 		}
 		bad := []struct{ method, path string }{
 			{"GET", "/users?status=gone"},
+			{"GET", "/users?phone=12"},
 			{"GET", "/users?cursor=xyz"},
 			{"GET", "/users?limit=100000"},
 			{"GET", "/users?createdFrom=yesterday"},

@@ -144,6 +144,9 @@ func RunSearch(t *testing.T, h SearchHarness) {
 	var ids []int64
 	for i := range 7 {
 		u := &user.User{Email: fmt.Sprintf("Search%d@Example.com", i), Disabled: i%3 == 0, Suspended: i == 3}
+		if i == 5 {
+			u.Phone = "+447700900555"
+		}
 		if err := h.Users.Create(ctx, u); err != nil {
 			t.Fatal(err)
 		}
@@ -198,6 +201,8 @@ func RunSearch(t *testing.T, h SearchHarness) {
 		{"disabled", admin.UserQuery{Status: admin.StatusDisabled}, 3},
 		{"active", admin.UserQuery{Status: admin.StatusActive}, 4},
 		{"suspended", admin.UserQuery{Status: admin.StatusSuspended}, 1},
+		{"phone", admin.UserQuery{Phone: "+447700900555"}, 1},
+		{"unknown phone", admin.UserQuery{Phone: "+447700900556"}, 0},
 		{"created from the first", admin.UserQuery{CreatedFrom: first}, 7},
 		{"created before the first", admin.UserQuery{CreatedTo: first}, 0},
 		{"unknown email", admin.UserQuery{Email: "none@example.com"}, 0},

@@ -24,6 +24,7 @@ func (s Searcher) SearchUsers(ctx context.Context, q admin.UserQuery) ([]admin.U
 		anon := !u.Registered()
 		switch {
 		case q.Email != "" && (u.Email == "" || user.EmailKey(u.Email) != ek),
+			q.Phone != "" && u.Phone != q.Phone,
 			q.Status == admin.StatusActive && u.Disabled,
 			q.Status == admin.StatusDisabled && !u.Disabled,
 			q.Status == admin.StatusSuspended && !(u.Disabled && u.Suspended),
@@ -33,7 +34,7 @@ func (s Searcher) SearchUsers(ctx context.Context, q admin.UserQuery) ([]admin.U
 			q.After != nil && !before(u.CreatedAt.UnixMicro(), u.ID, q.After):
 			return true
 		}
-		out = append(out, admin.UserSummary{ID: u.ID, Email: u.Email, Disabled: u.Disabled, Anonymous: anon,
+		out = append(out, admin.UserSummary{ID: u.ID, Email: u.Email, Phone: u.Phone, Disabled: u.Disabled, Anonymous: anon,
 			CreatedAt: u.CreatedAt.UTC(), LoginTime: u.LoginTime.UTC()})
 		return true
 	})

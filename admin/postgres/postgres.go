@@ -221,7 +221,7 @@ func (s *Store) SearchUsers(ctx context.Context, uq admin.UserQuery) ([]admin.Us
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (admin.UserSummary, error) {
 		var u admin.UserSummary
 		var login *time.Time
-		err := r.Scan(&u.ID, &u.Email, &u.Disabled, &u.Anonymous, &u.CreatedAt, &login)
+		err := r.Scan(&u.ID, &u.Email, &u.Phone, &u.Disabled, &u.Anonymous, &u.CreatedAt, &login)
 		u.CreatedAt = u.CreatedAt.UTC()
 		if login != nil {
 			u.LoginTime = login.UTC()
@@ -244,6 +244,9 @@ func searchSQL(q admin.UserQuery) (string, []any) {
 		// an address without a key matches nobody.
 		where = append(where, "email_key = "+arg(nz(user.EmailKey(q.Email)))+"::text")
 	}
+	if q.Phone != "" { // simpleuser_users_phone_key
+		where = append(where, "phone = "+arg(q.Phone))
+	}
 	switch q.Status {
 	case admin.StatusActive:
 		where = append(where, "NOT disabled")
@@ -264,7 +267,7 @@ func searchSQL(q admin.UserQuery) (string, []any) {
 	if q.After != nil {
 		where = append(where, "(created_at, id) < ("+arg(ts(q.After.CreatedAt))+"::timestamptz, "+arg(q.After.ID)+"::bigint)")
 	}
-	sql := `SELECT id, coalesce(email, ''), disabled, (email IS NULL AND ssaid IS NOT NULL), created_at, login_time
+	sql := `SELECT id, coalesce(email, ''), coalesce(phone, ''), disabled, (email IS NULL AND ssaid IS NOT NULL), created_at, login_time
 		FROM simpleuser_users`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")

@@ -69,6 +69,7 @@ func TestSearchExplain(t *testing.T) {
 		"first page":    {},
 		"next page":     {After: &admin.Cursor{CreatedAt: now.Add(-time.Hour), ID: 3600}},
 		"by email":      {Email: "User777@example.com"},
+		"by phone":      {Phone: "+447700900777"},
 		"disabled":      {Status: admin.StatusDisabled},
 		"created range": {CreatedFrom: now.Add(-48 * time.Hour), CreatedTo: now.Add(-24 * time.Hour), Limit: 500},
 		"active, page":  {Status: admin.StatusActive, After: &admin.Cursor{CreatedAt: now.Add(-time.Hour), ID: 3600}},
