@@ -69,7 +69,11 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 	}
 	return s.spend(ctx, claim, func() error {
 		return s.WithTx(ctx, func(ctx context.Context) error {
-			u, err := s.update(ctx, id, func(u *user.User) error { u.PasswordHash = hash; return nil })
+			var forced bool
+			u, err := s.update(ctx, id, func(u *user.User) error {
+				u.PasswordHash, forced, u.MustChangePassword = hash, u.MustChangePassword, false
+				return nil
+			})
 			if err != nil {
 				return err
 			}
@@ -79,8 +83,8 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, event string, c
 			}
 			if keepToken == "" {
 				n, err = s.sessions.RevokeUser(ctx, id)
-			} else {
-				n, err = s.sessions.RevokeUserExcept(ctx, id, keepToken)
+			} else if n, err = s.sessions.RevokeUserExcept(ctx, id, keepToken); err == nil && forced {
+				_, err = s.sessions.Update(ctx, keepToken, func(d *session.Data) { d.MustChangePassword = false })
 			}
 			s.sessionsEnded(reason, n)
 			if err != nil {

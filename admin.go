@@ -5,7 +5,9 @@ import (
 	"errors"
 
 	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/metrics"
+	"github.com/simpleuser/simpleuser/session"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -140,11 +142,30 @@ func (s *Service) UpdateMetadata(ctx context.Context, id int64, fn func(m map[st
 // anonymous ssaid) and the linking of providers. Emits UserDisabled or
 // UserEnabled (nothing when the flag does not change).
 func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	st := user.StatusActive
+	if disabled {
+		st = user.StatusDisabled
+	}
+	return s.SetStatus(ctx, id, st, "")
+}
+
+// SetStatus sets the account status (user.StatusActive, StatusDisabled or
+// StatusSuspended: disabled told apart, every rule of SetDisabled) with a
+// reason (≤ 500 bytes, kept on the user while disabled) that the
+// UserDisabled event's user carries. 400 for another status or reason.
+func (s *Service) SetStatus(ctx context.Context, id int64, status, reason string) error {
+	if len(reason) > 500 || !textcheck.String(reason) || (status != user.StatusActive && status != user.StatusDisabled && status != user.StatusSuspended) {
+		return InvalidInput("status must be active, disabled or suspended; reason valid UTF-8 text of at most 500 bytes without NUL")
+	}
+	disabled := status != user.StatusActive
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		changed := false
 		u, err := s.update(ctx, id, func(u *user.User) error {
 			changed = u.Disabled != disabled
-			u.Disabled = disabled
+			u.Disabled, u.Suspended, u.StatusReason = disabled, status == user.StatusSuspended, reason
+			if !disabled {
+				u.StatusReason = "" // enabling clears the reason
+			}
 			return nil
 		})
 		if err != nil || !changed {
@@ -196,6 +217,28 @@ func (s *Service) RefreshSessionUserData(ctx context.Context, id int64) (int, er
 		return 0, err
 	}
 	return s.sessions.SetUserData(ctx, id, raw)
+}
+
+// SetMustChangePassword sets or clears the user's must-change-password
+// flag (admin) and, at once, in every live session of theirs: the routes
+// middleware.Require* guards answer 403 MUST_CHANGE_PASSWORD, with no store
+// read, until the user sets a password (which clears it). 400
+// EMAIL_REQUIRED when setting it on a user without an address (who could
+// not change a password); user.ErrNotFound when absent.
+func (s *Service) SetMustChangePassword(ctx context.Context, id int64, on bool) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		_, err := s.update(ctx, id, func(u *user.User) error {
+			if on && u.Email == "" {
+				return ErrEmailRequired
+			}
+			u.MustChangePassword = on
+			return nil
+		})
+		if err == nil {
+			_, err = s.sessions.UpdateUser(ctx, id, func(d *session.Data) { d.MustChangePassword = on })
+		}
+		return err
+	})
 }
 
 // RevokeSessions ends every session of the user and returns how many there were.

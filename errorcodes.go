@@ -30,6 +30,7 @@ var codes = []string{
 	CodeEmailTaken,
 	CodeConflict,
 	CodeAccountDisabled,
+	CodeMustChangePassword,
 	CodeSendFailed,
 	CodeUnavailable,
 	CodeBusy,

@@ -56,29 +56,32 @@ func NewError(status int, code, message string) *Error {
 
 // Machine codes carried in data.code.
 const (
-	CodeInvalidInput     = "INVALID_INPUT"
-	CodeSSAIDRequired    = "SSAID_REQUIRED"
-	CodeInvalidToken     = "INVALID_TOKEN"
-	CodeAuthRequired     = "AUTH_REQUIRED"
-	CodeAnonymous        = "ANONYMOUS_USER"
-	CodeInvalidCode      = "INVALID_CODE"
-	CodeCodeBlocked      = "TOO_MANY_CODE_ATTEMPTS"
-	CodeCooldown         = "SEND_COOLDOWN"
-	CodeInvalidPassword  = "INVALID_PASSWORD"
-	CodePasswordBlocked  = "TOO_MANY_PASSWORD_ATTEMPTS"
-	CodeAnonymousBudget  = "TOO_MANY_ANONYMOUS_USERS"
-	CodeUserNotFound     = "USER_NOT_FOUND"
-	CodeEmailTaken       = "EMAIL_TAKEN"
-	CodeConflict         = "CONFLICT"
-	CodeAccountDisabled  = "ACCOUNT_DISABLED"
-	CodeSendFailed       = "SEND_FAILED"
-	CodeUnavailable      = "BACKEND_UNAVAILABLE"
-	CodeBusy             = "BUSY"
-	CodeInternal         = "INTERNAL"
-	CodeNotFound         = "NOT_FOUND"
-	CodeBodyTooLarge     = "BODY_TOO_LARGE"
-	CodeUnsupportedMedia = "UNSUPPORTED_MEDIA_TYPE"
-	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	CodeInvalidInput    = "INVALID_INPUT"
+	CodeSSAIDRequired   = "SSAID_REQUIRED"
+	CodeInvalidToken    = "INVALID_TOKEN"
+	CodeAuthRequired    = "AUTH_REQUIRED"
+	CodeAnonymous       = "ANONYMOUS_USER"
+	CodeInvalidCode     = "INVALID_CODE"
+	CodeCodeBlocked     = "TOO_MANY_CODE_ATTEMPTS"
+	CodeCooldown        = "SEND_COOLDOWN"
+	CodeInvalidPassword = "INVALID_PASSWORD"
+	CodePasswordBlocked = "TOO_MANY_PASSWORD_ATTEMPTS"
+	CodeAnonymousBudget = "TOO_MANY_ANONYMOUS_USERS"
+	CodeUserNotFound    = "USER_NOT_FOUND"
+	CodeEmailTaken      = "EMAIL_TAKEN"
+	CodeConflict        = "CONFLICT"
+	CodeAccountDisabled = "ACCOUNT_DISABLED"
+	// CodeMustChangePassword: an administrator requires a new password
+	// (Service.SetMustChangePassword) before the guarded routes answer.
+	CodeMustChangePassword = "MUST_CHANGE_PASSWORD"
+	CodeSendFailed         = "SEND_FAILED"
+	CodeUnavailable        = "BACKEND_UNAVAILABLE"
+	CodeBusy               = "BUSY"
+	CodeInternal           = "INTERNAL"
+	CodeNotFound           = "NOT_FOUND"
+	CodeBodyTooLarge       = "BODY_TOO_LARGE"
+	CodeUnsupportedMedia   = "UNSUPPORTED_MEDIA_TYPE"
+	CodeMethodNotAllowed   = "METHOD_NOT_ALLOWED"
 
 	CodeEmailRequired      = "EMAIL_REQUIRED"
 	CodeIdentityTaken      = "IDENTITY_TAKEN"
@@ -112,6 +115,7 @@ var (
 	ErrUserNotFound         = NewError(http.StatusNotFound, CodeUserNotFound, "User does not exist. Please provide code to create new user.")
 	ErrEmailTaken           = NewError(http.StatusConflict, CodeEmailTaken, "Email is already in use by another account.")
 	ErrAccountDisabled      = NewError(http.StatusForbidden, CodeAccountDisabled, "Account is disabled.")
+	ErrMustChangePassword   = NewError(http.StatusForbidden, CodeMustChangePassword, "A new password must be set first.")
 	ErrAnonymousPassword    = NewError(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change password for anonymous user.")
 	ErrAnonymousEmail       = NewError(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change email for anonymous user.")
 	ErrRegisteredRequired   = NewError(http.StatusPaymentRequired, CodeAnonymous, "A registered user is required.")

@@ -29,15 +29,22 @@ func (s *Service) Unlink(ctx context.Context, u *user.User, provider, subject st
 	if err := s.StepUp(ctx); err != nil {
 		return err
 	}
+	return s.UnlinkIdentity(ctx, u.ID, provider, subject)
+}
+
+// UnlinkIdentity is Unlink for an administrator (the Go API, the admin
+// API): the same checks and event, without the step-up of the request's
+// session.
+func (s *Service) UnlinkIdentity(ctx context.Context, userID int64, provider, subject string) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		cur, err := s.update(ctx, u.ID, func(*user.User) error { return nil })
+		cur, err := s.update(ctx, userID, func(*user.User) error { return nil })
 		if errors.Is(err, user.ErrNotFound) {
 			return ErrIdentityNotFound
 		}
 		if err != nil {
 			return err
 		}
-		ids, err := s.users.ListIdentities(ctx, u.ID)
+		ids, err := s.users.ListIdentities(ctx, userID)
 		if err != nil {
 			return err
 		}
@@ -53,7 +60,7 @@ func (s *Service) Unlink(ctx context.Context, u *user.User, provider, subject st
 		if cur.Email == "" && cur.Phone == "" && len(ids) == 1 {
 			return ErrLastSignInMethod
 		}
-		if err := s.users.UnlinkIdentity(ctx, u.ID, provider, subject); err != nil {
+		if err := s.users.UnlinkIdentity(ctx, userID, provider, subject); err != nil {
 			if errors.Is(err, user.ErrNotFound) {
 				return ErrIdentityNotFound
 			}

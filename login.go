@@ -424,7 +424,8 @@ func (s *Service) issue(ctx context.Context, c Client, u *user.User, amr, provid
 	}
 	now := s.now()
 	d := session.Data{UserID: u.ID, IP: ipString(c), UserAgent: textcheck.UserAgent(c.UserAgent),
-		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, EmailVerified: u.EmailVerified()}
+		AuthAt: now, AMR: []string{amr}, MFA: st.Enabled, Factors: st.Factors, EmailVerified: u.EmailVerified(),
+		MustChangePassword: u.MustChangePassword}
 	cl, err := s.tenants.LoginClaims(ctx, u.ID)
 	if err != nil {
 		return nil, err

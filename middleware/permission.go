@@ -50,6 +50,8 @@ func requireClaim(ok func(*session.Data) bool, denied error) func(http.Handler) 
 				err = simpleuser.ErrAuthRequired
 			case !ok(d):
 				err = denied
+			case d.MustChangePassword:
+				err = simpleuser.ErrMustChangePassword
 			}
 			if err != nil {
 				envelope.Error(w, r, nil, err)

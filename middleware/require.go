@@ -7,6 +7,19 @@ import (
 	"github.com/simpleuser/simpleuser/envelope"
 )
 
+// Every Require* answers 403 MUST_CHANGE_PASSWORD to a session whose user
+// an administrator required to set a new password
+// (simpleuser.Service.SetMustChangePassword), until the user does (the
+// kit's change-password endpoint is not behind them). The flag is in the
+// session: checking it reads no store.
+
+// mustChange reports whether the request's session carries the flag
+// (CurrentSession is memoized: no second read).
+func mustChange(r *http.Request) bool {
+	d, _ := simpleuser.CurrentSession(r.Context())
+	return d != nil && d.MustChangePassword
+}
+
 // RequireUser answers the envelope error of simpleuser.CurrentUser (401 bad
 // token or, with anonymous users off, no token; 400 no ssaid; 403
 // ACCOUNT_DISABLED; 503 store unavailable) or calls next. Anonymous users
@@ -21,6 +34,9 @@ func RequireUser(next http.Handler) http.Handler {
 		_, err := simpleuser.CurrentUser(r.Context())
 		if err == nil {
 			err = simpleuser.VerifiedEmail(r.Context())
+		}
+		if err == nil && mustChange(r) {
+			err = simpleuser.ErrMustChangePassword
 		}
 		if err != nil {
 			envelope.Error(w, r, nil, err)
@@ -37,6 +53,9 @@ func RequireRegistered(next http.Handler) http.Handler {
 		_, err := simpleuser.RegisteredUser(r.Context())
 		if err == nil {
 			err = simpleuser.VerifiedEmail(r.Context())
+		}
+		if err == nil && mustChange(r) {
+			err = simpleuser.ErrMustChangePassword
 		}
 		if err != nil {
 			envelope.Error(w, r, nil, err)
@@ -59,6 +78,9 @@ func RequireSession(next http.Handler) http.Handler {
 		}
 		if err == nil {
 			err = simpleuser.VerifiedEmail(r.Context())
+		}
+		if err == nil && d.MustChangePassword {
+			err = simpleuser.ErrMustChangePassword
 		}
 		if err != nil {
 			envelope.Error(w, r, nil, err)

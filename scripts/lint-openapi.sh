@@ -3,8 +3,9 @@
 # recommended rules, every warning counting as an error
 # (recommended-strict): the document served with default Options, and the
 # document of an app (root prefix, its own /me fields, error codes and
-# license). Only the first skips info-license: a license is the app's to
-# give (handlers.Options.License).
+# license), and the admin API's own document (admin.Document). Only the
+# first and the admin one skip info-license: a license is the app's to give
+# (handlers.Options.License).
 #
 # Needs Node.js and npm (the npm registry); Redocly CLI is pinned and
 # installed by npx into .cache/npm inside the repository, so nothing is
@@ -21,6 +22,8 @@ rm -rf "$out" && mkdir -p "$out"
 
 go run ./internal/cmd/openapidoc -o "$out/default.json"
 go run ./internal/cmd/openapidoc -prefix / -app-fields -o "$out/app.json"
+go run ./internal/cmd/adminopenapidoc -server /admin -o "$out/admin.json"
 
 npx --yes "$REDOCLY_CLI" lint --extends recommended-strict --skip-rule info-license "$out/default.json"
 npx --yes "$REDOCLY_CLI" lint --extends recommended-strict "$out/app.json"
+npx --yes "$REDOCLY_CLI" lint --extends recommended-strict --skip-rule info-license "$out/admin.json"

@@ -24,7 +24,8 @@ import (
 //
 // Version 3 is version 2 with the factor state between the user agent
 // and the user data: the stage (uvarint length and bytes), AuthAt
-// (relative, as expires), a flags byte (bit 0: MFA, bit 1: EmailVerified), then AMR and Factors,
+// (relative, as expires), a flags byte (bit 0: MFA, bit 1: EmailVerified,
+// bit 2: MustChangePassword), then AMR and Factors,
 // each a uvarint count of strings (uvarint length and bytes). A session
 // with none of them set is written as version 2.
 //
@@ -47,7 +48,7 @@ var errBadBody = errors.New("session: malformed body")
 // Encode returns the stored form of d. Times keep millisecond precision.
 func Encode(d *Data) []byte {
 	v4 := d.TenantID != 0 || len(d.Roles) > 0 || len(d.Permissions) > 0
-	v3 := v4 || d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || len(d.AMR) > 0 || len(d.Factors) > 0
+	v3 := v4 || d.Stage != "" || !d.AuthAt.IsZero() || d.MFA || d.EmailVerified || d.MustChangePassword || len(d.AMR) > 0 || len(d.Factors) > 0
 	b := make([]byte, 0, 56+len(d.UserAgent)/4+len(d.UserData))
 	if v4 {
 		b = append(b, codecV4)
@@ -82,6 +83,9 @@ func Encode(d *Data) []byte {
 		}
 		if d.EmailVerified {
 			flags |= 2
+		}
+		if d.MustChangePassword {
+			flags |= 4
 		}
 		b = append(b, flags)
 		b = appendStrings(b, d.AMR)
@@ -143,7 +147,7 @@ func Decode(b []byte, d *Data) error {
 		d.Stage = r.string()
 		d.AuthAt = r.rel(base)
 		flags := r.byte()
-		d.MFA, d.EmailVerified = flags&1 != 0, flags&2 != 0
+		d.MFA, d.EmailVerified, d.MustChangePassword = flags&1 != 0, flags&2 != 0, flags&4 != 0
 		d.AMR, d.Factors = r.strings(), r.strings()
 	}
 	if v == codecV4 {

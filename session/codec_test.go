@@ -40,10 +40,12 @@ func TestCodecRoundTrip(t *testing.T) {
 			d.AMR, d.Factors = []string{"pwd", "otp", "mfa"}, []string{"totp", "recovery"}
 			return d
 		}(),
-		"auth at only":        {UserID: 7, CreatedAt: sample().CreatedAt, AuthAt: sample().CreatedAt},
-		"mfa flag only":       {UserID: 7, MFA: true},
-		"email verified only": {UserID: 7, EmailVerified: true},
-		"both flags":          {UserID: 7, MFA: true, EmailVerified: true, AMR: []string{"sms"}},
+		"auth at only":              {UserID: 7, CreatedAt: sample().CreatedAt, AuthAt: sample().CreatedAt},
+		"mfa flag only":             {UserID: 7, MFA: true},
+		"email verified only":       {UserID: 7, EmailVerified: true},
+		"both flags":                {UserID: 7, MFA: true, EmailVerified: true, AMR: []string{"sms"}},
+		"must change password only": {UserID: 7, MustChangePassword: true},
+		"all flags":                 {UserID: 7, MFA: true, EmailVerified: true, MustChangePassword: true},
 	} {
 		var got Data
 		if err := Decode(Encode(&d), &got); err != nil {

@@ -83,6 +83,9 @@ type Data struct {
 	// AMR lists the authentication methods used in the session, as RFC
 	// 8176 values ("pwd", "otp", "mfa", "email", "hwk", "fed"...).
 	AMR []string `json:"amr,omitempty"`
+	// MustChangePassword: the user must set a new password before any
+	// route the middleware guards (user.User.MustChangePassword).
+	MustChangePassword bool `json:"mcp,omitempty"`
 	// MFA: the account has a second factor required at sign-in.
 	MFA bool `json:"mfa,omitempty"`
 	// Factors are the factor kinds the account has ("totp", "recovery",

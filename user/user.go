@@ -61,7 +61,18 @@ type User struct {
 	SSAID           string // set only while the user is anonymous
 	PasswordHash    string // PHC string; "" when no password is set
 	Disabled        bool
-	Metadata        map[string]any // app-writable JSON object; never nil when read from a Store
+	// MustChangePassword: an administrator requires a new password; every
+	// session of the user carries it (session.Data.MustChangePassword) and
+	// the guarded routes answer 403 MUST_CHANGE_PASSWORD until the user
+	// sets one (NIST SP 800-63B §5.1.1.2 allows forcing a change on
+	// evidence of compromise).
+	MustChangePassword bool
+	// Suspended tells a suspension from a plain disabling (Disabled is set
+	// for both, and enforces both); StatusReason is the administrator's
+	// reason, kept while disabled. See Status.
+	Suspended    bool
+	StatusReason string
+	Metadata     map[string]any // app-writable JSON object; never nil when read from a Store
 	// Settings is the user's own JSON object (preferences), writable by the
 	// user (PATCH /user-center/settings) and by the app; never nil when read
 	// from a Store.
@@ -78,6 +89,24 @@ type User struct {
 	// Version is incremented by every Update; Update refuses a stale version
 	// with ErrConflict, so read-modify-write needs no lock.
 	Version int64
+}
+
+// Account statuses (User.Status), set by Service.SetStatus.
+const (
+	StatusActive    = "active"
+	StatusDisabled  = "disabled"
+	StatusSuspended = "suspended"
+)
+
+// Status is StatusActive, StatusDisabled or StatusSuspended.
+func (u *User) Status() string {
+	switch {
+	case !u.Disabled:
+		return StatusActive
+	case u.Suspended:
+		return StatusSuspended
+	}
+	return StatusDisabled
 }
 
 // Registered reports whether the user is an account rather than an

@@ -27,6 +27,9 @@ const root = "../.."
 // shows as "undefined" in the test's report: add it.
 var imports = map[string]string{
 	"simpleuser":   "github.com/simpleuser/simpleuser",
+	"admin":        "github.com/simpleuser/simpleuser/admin",
+	"adminmemory":  "github.com/simpleuser/simpleuser/admin/memory",
+	"adminpg":      "github.com/simpleuser/simpleuser/admin/postgres",
 	"backend":      "github.com/simpleuser/simpleuser/backend",
 	"envelope":     "github.com/simpleuser/simpleuser/envelope",
 	"handlers":     "github.com/simpleuser/simpleuser/handlers",
@@ -99,6 +102,12 @@ var ctx context.Context
 var pool *pgxpool.Pool
 var h hooks.Hooks
 func backfill(ctx context.Context, tx pgx.Tx) error { return nil }
+`,
+	"docs/admin.md": `
+var ctx context.Context
+var svc *simpleuser.Service
+var mux *http.ServeMux
+var pool *pgxpool.Pool
 `,
 	"docs/mail.md": `
 var mc mail.Config

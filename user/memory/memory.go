@@ -524,3 +524,19 @@ func activity(u *user.User) time.Time {
 	}
 	return u.LastActiveTime
 }
+
+// Each calls fn with a copy of every user, in no order, until fn returns
+// false (the admin search of admin/memory walks it: O(users)).
+func (s *Store) Each(ctx context.Context, fn func(*user.User) bool) error {
+	_, unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, u := range s.byID {
+		if !fn(u.Clone()) {
+			break
+		}
+	}
+	return nil
+}

@@ -79,7 +79,7 @@ func TestExplainNoSeqScan(t *testing.T) {
 	updateArgs := []any{int64(4242), int64(1), now,
 		"User4242@Example.com", nil, "hash", false, meta,
 		"192.0.2.1", now, "192.0.2.2", now, nil, `{"theme": "dark"}`, "user4242@example.com",
-		"+447700904242", now, nil}
+		"+447700904242", now, nil, false, false, nil}
 
 	for _, tc := range []struct {
 		name  string

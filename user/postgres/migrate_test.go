@@ -93,11 +93,11 @@ func TestMigrateConcurrent(t *testing.T) {
 	if got := count(t, pool, `SELECT count(*) FROM simpleuser_migrations`); got != len(ms) {
 		t.Errorf("simpleuser_migrations has %d rows, want %d", got, len(ms))
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 13 {
-		t.Errorf("%d simpleuser_ tables in the schema, want 13 (users, identities, email conflicts, migrations, passkeys, passkey handles; mfa totp, recovery, settings, devices; tenants, tenant memberships, roles)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'simpleuser_%'`); got != 15 {
+		t.Errorf("%d simpleuser_ tables in the schema, want 15 (users, identities, email conflicts, migrations, passkeys, passkey handles; mfa totp, recovery, settings, devices; tenants, tenant memberships, roles; admin audit, admin keys)", got)
 	}
-	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 7 {
-		t.Errorf("%d indexes on simpleuser_users, want 7 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed, phone)", got)
+	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_users'`); got != 8 {
+		t.Errorf("%d indexes on simpleuser_users, want 8 (pkey + email key, ssaid, anonymous idle, unregister time, unkeyed, phone, created (admin search))", got)
 	}
 	if got := count(t, pool, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'simpleuser_identities'`); got != 2 {
 		t.Errorf("%d indexes on simpleuser_identities, want 2 (pkey + user_id)", got)

@@ -8,7 +8,7 @@ package postgres
 const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
 	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
 	unregister_time, created_at, updated_at, version, settings,
-	phone, email_verified_at, phone_verified_at`
+	phone, email_verified_at, phone_verified_at, must_change_password, suspended, status_reason`
 
 var (
 	// Get. Primary key.
@@ -48,12 +48,13 @@ var (
 	SELECT * FROM found UNION ALL SELECT * FROM created`
 
 	// Create: $1.. see Store.Create; $15 is the address's key, $16..$18
-	// the phone and the two verification times.
+	// the phone and the two verification times, $19..$21 the operational
+	// flags (must change password, suspended, status reason).
 	sqlCreate = `INSERT INTO simpleuser_users (email, ssaid, password_hash, disabled, metadata,
 		register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
 		unregister_time, created_at, updated_at, version, settings, email_key,
-		phone, email_verified_at, phone_verified_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16, $17, $18)
+		phone, email_verified_at, phone_verified_at, must_change_password, suspended, status_reason)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14, $15, $16, $17, $18, $19, $20, $21)
 	RETURNING id`
 
 	// Update: optimistic version check on the primary key. $1 id, $2 the
@@ -68,6 +69,7 @@ var (
 		unregister_time = $13, settings = $14,
 		email_key = CASE WHEN email IS NOT DISTINCT FROM $4 THEN email_key ELSE $15 END,
 		phone = $16, email_verified_at = $17, phone_verified_at = $18,
+		must_change_password = $19, suspended = $20, status_reason = $21,
 		version = version + 1, updated_at = $3
 	WHERE id = $1 AND version = $2
 	RETURNING version, updated_at`

@@ -22,7 +22,7 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	var t struct {
 		u                                                     user.User
 		email, ssaid, hash, registerIP, loginIP, lastActiveIP pgtype.Text
-		phone                                                 pgtype.Text
+		phone, reason                                         pgtype.Text
 		registerTime, loginTime, lastActiveTime, unregisterAt pgtype.Timestamptz
 		emailVerified, phoneVerified                          pgtype.Timestamptz
 		meta, settings                                        []byte
@@ -31,11 +31,11 @@ func scanUser(row pgx.CollectableRow) (*user.User, error) {
 	err := row.Scan(&u.ID, &t.email, &t.ssaid, &t.hash, &u.Disabled, &t.meta,
 		&t.registerIP, &t.registerTime, &t.loginIP, &t.loginTime, &t.lastActiveIP, &t.lastActiveTime,
 		&t.unregisterAt, &u.CreatedAt, &u.UpdatedAt, &u.Version, &t.settings,
-		&t.phone, &t.emailVerified, &t.phoneVerified)
+		&t.phone, &t.emailVerified, &t.phoneVerified, &u.MustChangePassword, &u.Suspended, &t.reason)
 	if err != nil {
 		return nil, err
 	}
-	u.Email, u.SSAID, u.PasswordHash = t.email.String, t.ssaid.String, t.hash.String
+	u.Email, u.SSAID, u.PasswordHash, u.StatusReason = t.email.String, t.ssaid.String, t.hash.String, t.reason.String
 	u.RegisterIP, u.LoginIP, u.LastActiveIP = t.registerIP.String, t.loginIP.String, t.lastActiveIP.String
 	u.RegisterTime, u.LoginTime = utc(t.registerTime), utc(t.loginTime)
 	u.LastActiveTime, u.UnregisterTime = utc(t.lastActiveTime), utc(t.unregisterAt)

@@ -181,6 +181,7 @@ func (s *Store) Create(ctx context.Context, u *user.User) error {
 			nullString(u.LastActiveIP), nullTime(u.LastActiveTime), nullTime(u.UnregisterTime), now,
 			metadata(u.Settings), nullString(key),
 			nullString(u.Phone), nullTime(u.EmailVerifiedAt), nullTime(u.PhoneVerifiedAt),
+			u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&id)
 	})
 	if err != nil {
@@ -214,6 +215,7 @@ func (s *Store) Update(ctx context.Context, u *user.User) error {
 			nullString(u.RegisterIP), nullTime(u.RegisterTime), nullString(u.LoginIP), nullTime(u.LoginTime),
 			nullTime(u.UnregisterTime), metadata(u.Settings), nullString(user.EmailKey(u.Email)),
 			nullString(u.Phone), nullTime(u.EmailVerifiedAt), nullTime(u.PhoneVerifiedAt),
+			u.MustChangePassword, u.Suspended, nullString(u.StatusReason),
 		).Scan(&version, &updated)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

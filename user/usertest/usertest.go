@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) user.Store) {
 		{"Delete", testDelete},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Settings", testSettings},
+		{"MustChangePassword", testMustChangePassword},
 		{"IdentityRoundTrip", testIdentityRoundTrip},
 		{"IdentityUniqueness", testIdentityUniqueness},
 		{"IdentityUnlinkTouch", testIdentityUnlinkTouch},
@@ -330,5 +331,26 @@ func testMetadata(t *testing.T, s user.Store) {
 	empty := create(t, s, &user.User{Email: "b@x.com"})
 	if m := get(t, s, empty.ID).Metadata; m == nil || len(m) != 0 {
 		t.Errorf("Metadata of a user created without = %#v, want empty non-nil map", m)
+	}
+}
+
+// The must-change-password flag and the account status (suspended, its
+// reason) are stored by Create and Update and read back by every Get.
+func testMustChangePassword(t *testing.T, s user.Store) {
+	ctx := t.Context()
+	u := &user.User{Email: "mcp@example.com", MustChangePassword: true, Disabled: true, Suspended: true, StatusReason: "chargeback"}
+	if err := s.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetByEmail(ctx, "mcp@example.com")
+	if err != nil || !got.MustChangePassword || got.Status() != user.StatusSuspended || got.StatusReason != "chargeback" {
+		t.Fatalf("after Create: %+v, %v; want the flag set, suspended for chargeback", got, err)
+	}
+	got.MustChangePassword, got.Suspended, got.StatusReason = false, false, "spam"
+	if err := s.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, u.ID); err != nil || got.MustChangePassword || got.Status() != user.StatusDisabled || got.StatusReason != "spam" {
+		t.Errorf("after Update: %+v, %v; want the flag cleared, disabled for spam", got, err)
 	}
 }

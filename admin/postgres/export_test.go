@@ -1,0 +1,4 @@
+package postgres
+
+// SearchSQL exposes searchSQL to the EXPLAIN test.
+var SearchSQL = searchSQL
