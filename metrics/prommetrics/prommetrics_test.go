@@ -578,8 +578,8 @@ func TestNew(t *testing.T) {
 		t.Fatal("a second Observer registered on the same registry")
 	}
 	// Pre-initialised series exist at 0.
-	if n := testutil.CollectAndCount(reg, "simpleuser_rate_limit_refusals_total"); n != 8 {
-		t.Errorf("%d refusal series at start, want 8 (one per rule)", n)
+	if n := testutil.CollectAndCount(reg, "simpleuser_rate_limit_refusals_total"); n != 9 {
+		t.Errorf("%d refusal series at start, want 9 (one per rule)", n)
 	}
 	var _ metrics.Observer = (*prommetrics.Observer)(nil)
 }
