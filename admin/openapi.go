@@ -82,7 +82,7 @@ func document(rts []route, server string) ([]byte, error) {
 	r.Spec.WithServers(openapi31.Server{URL: server, Description: ptr("Where the app mounts the admin API.")})
 	r.Spec.SetHTTPBearerTokenSecurity("bearer", "opaque", "An API key (suadm_ then 43 characters) or a session token of an admin.")
 	r.Spec.SetAPIKeySecurity("clientToken", "x-client-token", openapi.InHeader, "A session token of an admin.")
-	r.Spec.Tags = append(r.Spec.Tags, openapi31.Tag{Name: "admin", Description: ptr("Users, their sessions, sign-in accounts and factors; the audit log; API keys.")})
+	r.Spec.Tags = append(r.Spec.Tags, openapi31.Tag{Name: "admin", Description: ptr("Users, their sessions, sign-in accounts and factors; tenants, memberships and roles; the audit log; API keys.")})
 	for _, rt := range rts {
 		oc, err := r.NewOperationContext(rt.method, rt.path)
 		if err != nil {
@@ -114,7 +114,7 @@ func document(rts []route, server string) ([]byte, error) {
 		}
 	}
 	for _, item := range r.Spec.Paths.MapOfPathItemValues {
-		for _, op := range []*openapi31.Operation{item.Get, item.Post, item.Patch, item.Delete} {
+		for _, op := range []*openapi31.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
 			if op != nil {
 				op.Security = []map[string][]string{{"bearer": {}}, {"clientToken": {}}}
 			}

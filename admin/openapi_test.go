@@ -40,7 +40,10 @@ func TestDocument(t *testing.T) {
 	want := []string{"get /users", "post /users", "get /users/{id}", "patch /users/{id}/metadata", "post /users/{id}/disable",
 		"post /users/{id}/enable", "post /users/{id}/must-change-password", "delete /users/{id}/must-change-password", "delete /users/{id}", "get /users/{id}/sessions", "delete /users/{id}/sessions",
 		"delete /users/{id}/sessions/{sid}", "get /users/{id}/identities", "delete /users/{id}/identities/{provider}/{subject}",
-		"delete /users/{id}/factors", "get /audit", "get /keys", "post /keys", "delete /keys/{id}"}
+		"delete /users/{id}/factors", "get /audit", "get /keys", "post /keys", "delete /keys/{id}",
+		"get /tenants", "post /tenants", "get /tenants/{tid}", "patch /tenants/{tid}", "delete /tenants/{tid}",
+		"get /tenants/{tid}/members", "get /users/{id}/memberships", "put /tenants/{tid}/members/{id}",
+		"delete /tenants/{tid}/members/{id}", "get /roles", "put /roles/{name}", "delete /roles/{name}"}
 	n := 0
 	for path, ops := range doc.Paths {
 		for m, op := range ops {

@@ -34,7 +34,7 @@ type route struct {
 }
 
 func (h *Handler) table() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/users", "searchUsers", "Search users, newest first (keyset cursor)", nil, new(searchQuery), nil, new(UserPage), nil, h.searchUsers},
 		{"POST", "/users", "createUser", "Create a registered user", nil, nil, new(CreateUserBody), new(UserView), []int{409}, h.createUser},
 		{"GET", "/users/{id}", "getUser", "Get a user", new(userPath), nil, nil, new(UserView), []int{404}, h.getUser},
@@ -54,7 +54,7 @@ func (h *Handler) table() []route {
 		{"GET", "/keys", "listKeys", "List API keys", nil, nil, nil, new([]APIKey), nil, h.listKeys},
 		{"POST", "/keys", "createKey", "Create an API key (shown once)", nil, nil, new(CreateKeyBody), new(NewKeyView), nil, h.createKey},
 		{"DELETE", "/keys/{id}", "revokeKey", "Revoke an API key", new(keyPath), nil, nil, nil, []int{404}, h.revokeKey},
-	}
+	}, h.tenantRoutes()...)
 }
 
 func (h *Handler) routes() {
