@@ -37,34 +37,13 @@ var _ mfa.Store = (*Store)(nil)
 // simpleuser_users).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+type querier = userpg.Querier
 
 // q returns the transaction ctx carries, else the pool, and the context
 // the statement runs under: detached from ctx's cancellation (a statement
 // is never cut in the middle), bounded by ctx's deadline or QueryTimeout.
 func (s *Store) q(ctx context.Context) (querier, context.Context, context.CancelFunc) {
-	var q querier = s.pool
-	if tx, ok := userpg.TxFrom(ctx); ok {
-		q = tx
-	}
-	d := context.WithoutCancel(ctx)
-	if dl, ok := ctx.Deadline(); ok {
-		c, cancel := context.WithDeadline(d, dl)
-		return q, c, cancel
-	}
-	if s.QueryTimeout < 0 {
-		return q, d, func() {}
-	}
-	t := s.QueryTimeout
-	if t == 0 {
-		t = userpg.DefaultQueryTimeout
-	}
-	c, cancel := context.WithTimeout(d, t)
-	return q, c, cancel
+	return userpg.Statement(ctx, s.pool, s.QueryTimeout)
 }
 
 // mapErr turns a driver error into what mfa.Store promises.

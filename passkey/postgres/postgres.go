@@ -32,7 +32,7 @@ import (
 )
 
 // DefaultQueryTimeout is Store.QueryTimeout's default.
-const DefaultQueryTimeout = 5 * time.Second
+const DefaultQueryTimeout = userpg.DefaultQueryTimeout
 
 // Store is the PostgreSQL passkey.Store. Create one with New; it is safe
 // for concurrent use.
@@ -52,11 +52,7 @@ var _ passkey.Store = (*Store)(nil)
 // New returns a Store on pool. It does not touch the database.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+type querier = userpg.Querier
 
 // q returns what a statement of ctx runs on: its transaction or the pool.
 func (s *Store) q(ctx context.Context) querier {
@@ -68,18 +64,7 @@ func (s *Store) q(ctx context.Context) querier {
 
 // bound returns the context a call runs under (see QueryTimeout).
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	detached := context.WithoutCancel(ctx)
-	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(detached, dl)
-	}
-	if s.QueryTimeout < 0 {
-		return detached, func() {}
-	}
-	d := s.QueryTimeout
-	if d == 0 {
-		d = DefaultQueryTimeout
-	}
-	return context.WithTimeout(detached, d)
+	return userpg.Bound(ctx, s.QueryTimeout)
 }
 
 const (

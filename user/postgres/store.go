@@ -44,18 +44,7 @@ const DefaultQueryTimeout = 5 * time.Second
 // cancellation, limited by ctx's deadline if it has one, else by
 // QueryTimeout (see there).
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	detached := context.WithoutCancel(ctx)
-	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(detached, dl)
-	}
-	if s.QueryTimeout < 0 {
-		return detached, func() {}
-	}
-	d := s.QueryTimeout
-	if d == 0 {
-		d = DefaultQueryTimeout
-	}
-	return context.WithTimeout(detached, d)
+	return Bound(ctx, s.QueryTimeout)
 }
 
 var _ user.Store = (*Store)(nil)

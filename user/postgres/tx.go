@@ -13,11 +13,14 @@ import (
 
 // querier is what the Store's statements run on: the pool outside a
 // transaction, the transaction's pgx.Tx inside one.
-type querier interface {
+// Querier is what a statement runs on: a pgx.Tx or a *pgxpool.Pool.
+type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+type querier = Querier
 
 // txKey is the context key of the transaction WithTx carries.
 type txKey struct{}
