@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis are installed and running on 127.0.0.1, as
-# the tests expect (DATABASE_URL / REDIS_URL defaults), and that Chromium is
+# the tests expect (DATABASE_URL / REDIS_URL defaults), a 6-node Redis
+# Cluster on 127.0.0.1:7000-7005 (REDIS_CLUSTER_URL, scripts/redis-cluster.sh),
+# and that Chromium is
 # installed for the exampleapp's real-browser test (TestBrowserE2E, which
 # fails without it). Installs them from Debian's packages on a fresh
 # machine. Idempotent.
@@ -49,6 +51,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping
+
+# Redis Cluster: 6 nodes on 127.0.0.1:7000-7005 (REDIS_CLUSTER_URL).
+bash "$(dirname "$0")/redis-cluster.sh"
 
 # Chromium (headless), for TestBrowserE2E; SIMPLEUSER_CHROMIUM names another binary.
 if [ -z "${SIMPLEUSER_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The project's test command: starts (or installs) PostgreSQL and Redis, runs
-# every test with the race detector against them, then the router examples'
-# tests (examples/, a module of its own), then each fuzz target briefly.
+# The project's test command: starts (or installs) PostgreSQL, Redis and a
+# Redis Cluster, runs every test with the race detector against them, then
+# the router examples' tests (examples/, a module of its own), then each
+# fuzz target briefly.
 # Real-backend tests FAIL (never skip) when a server is unreachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export REDIS_CLUSTER_URL="${REDIS_CLUSTER_URL:-redis-cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002}"
 unset SIMPLEUSER_SKIP_BACKENDS
 
 go test -race -count=1 -timeout 20m ./...
