@@ -38,14 +38,15 @@ func (p Persistence) None() bool { return !p.AOF && strings.TrimSpace(p.Save) ==
 // keeps data on disk cannot be told from the client.
 var ErrPersistenceUnknown = errors.New("redisconn: the server does not report its persistence (CONFIG GET refused)")
 
-// ReadPersistence asks the server of pool what it keeps on disk (three
-// CONFIG GET commands). Errors: ErrPersistenceUnknown (wrapping the server's
+// ReadPersistence asks the server of c what it keeps on disk (three
+// CONFIG GET commands; on a cluster, one master's answer, the nodes being
+// expected to share one configuration). Errors: ErrPersistenceUnknown (wrapping the server's
 // reply) when CONFIG GET is refused, a *backend.Error when the server cannot
 // be reached.
-func ReadPersistence(ctx context.Context, pool *redis.Pool) (Persistence, error) {
+func ReadPersistence(ctx context.Context, c Client) (Persistence, error) {
 	var v [3]string
 	for i, name := range []string{"appendonly", "appendfsync", "save"} {
-		kv, err := redis.Strings(Do(ctx, pool, "CONFIG", "GET", name))
+		kv, err := redis.Strings(Do(ctx, c, "CONFIG", "GET", name))
 		var reply redis.Error
 		switch {
 		case backend.Name(err) != "": // unreachable, or LOADING...

@@ -1,7 +1,8 @@
-// Package redisconn builds the redigo connection pool the Redis backends
-// share and runs commands on it so that every connection failure surfaces as
-// a *backend.Error: the kit fails closed, it never mistakes an unreachable
-// server for "not found".
+// Package redisconn builds the Client the Redis backends share (a redigo
+// connection pool on one server, or a Redis Cluster client built on
+// github.com/mna/redisc) and runs commands on it so that every connection
+// failure surfaces as a *backend.Error: the kit fails closed, it never
+// mistakes an unreachable server for "not found".
 //
 // The pool also recovers cleanly when the server restarts: a connection the
 // server closed is dropped when borrowed, before any command is sent on it
@@ -57,7 +58,12 @@ const DefaultPrefix = "simpleuser:"
 
 // Options configures NewPool. Zero values mean the defaults above.
 type Options struct {
-	// URL is redis://[user:password@]host:port[/db] (rediss:// for TLS).
+	// URL is redis://[user:password@]host:port[/db] (rediss:// for TLS) for
+	// one server, or
+	// redis-cluster://[user:password@]host:port[,host:port...][?durable=N&durable_timeout=D]
+	// (rediss-cluster:// for TLS) for a Redis Cluster, given by one or more
+	// seed nodes (see NewCluster). Only New and NewCluster accept the
+	// cluster schemes.
 	URL string
 	// DialTimeout bounds connecting; ReadTimeout and WriteTimeout bound each
 	// command on a connection.
@@ -67,9 +73,24 @@ type Options struct {
 	// MaxActive caps open connections. At the cap, callers wait at most
 	// WaitTimeout.
 	MaxIdle, MaxActive int
+	// DurableReplicas, on a cluster only, is the number of replicas that
+	// must acknowledge a write that must survive a failover (sessions,
+	// codes: see DoDurable) before it counts as done, with the WAIT
+	// command; 0 (the default) does not wait: Redis replicates
+	// asynchronously, and a master that dies right after a write loses it
+	// (docs/backends.md, "Redis Cluster"). The URL's durable=N sets it.
+	DurableReplicas int
+	// DurableTimeout bounds each WAIT (default DefaultDurableTimeout; the
+	// URL's durable_timeout=100ms sets it). Fewer acknowledgements by then
+	// fail the write as unavailable.
+	DurableTimeout time.Duration
 }
 
-// NewPool returns a pool for o.URL. It does not connect: an unreachable
+// DefaultDurableTimeout is the default Options.DurableTimeout.
+const DefaultDurableTimeout = 500 * time.Millisecond
+
+// NewPool returns a pool for o.URL (redis:// or rediss://; New also takes
+// a cluster URL). It does not connect: an unreachable
 // server shows up as a *backend.Error on first use, and the same pool
 // recovers by itself once the server is back.
 func NewPool(o Options) (*redis.Pool, error) {
@@ -97,26 +118,31 @@ func NewPool(o Options) (*redis.Pool, error) {
 		redis.DialWriteTimeout(orDefault(o.WriteTimeout, DefaultWriteTimeout)),
 	}
 	rawURL := o.URL
+	return newPool(o, func(ctx context.Context) (redis.Conn, error) {
+		var sock net.Conn
+		keep := redis.DialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			sock = c
+			return c, err
+		})
+		c, err := redis.DialURLContext(ctx, rawURL, append(dialOpts[:len(dialOpts):len(dialOpts)], keep)...)
+		if err != nil {
+			return nil, err
+		}
+		return watch(c, sock), nil
+	}), nil
+}
+
+// newPool is the pool of NewPool, and of each node of a Cluster, on dial.
+func newPool(o Options, dial func(context.Context) (redis.Conn, error)) *redis.Pool {
 	return &redis.Pool{
-		DialContext: func(ctx context.Context) (redis.Conn, error) {
-			var sock net.Conn
-			keep := redis.DialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := dialer.DialContext(ctx, network, addr)
-				sock = c
-				return c, err
-			})
-			c, err := redis.DialURLContext(ctx, rawURL, append(dialOpts[:len(dialOpts):len(dialOpts)], keep)...)
-			if err != nil {
-				return nil, err
-			}
-			return watch(c, sock), nil
-		},
+		DialContext:         dial,
 		TestOnBorrowContext: testOnBorrow,
 		MaxIdle:             orDefault(o.MaxIdle, orDefault(o.MaxActive, DefaultMaxIdle)),
 		MaxActive:           orDefault(o.MaxActive, DefaultMaxActive),
 		IdleTimeout:         idleTimeout,
 		Wait:                true,
-	}, nil
+	}
 }
 
 // testOnBorrow vets an idle connection the pool is about to hand out: one
@@ -143,21 +169,59 @@ func orDefault[T time.Duration | int](v, def T) T {
 	return def
 }
 
-// Get borrows a connection, waiting at most WaitTimeout (or until ctx ends)
-// for a free one. The caller must Close it. Errors are *backend.Error, but
-// ctx's cancellation, returned as it is (see Wrap).
-func Get(ctx context.Context, pool *redis.Pool) (redis.Conn, error) {
+// Client is what the Redis stores run their commands on: a *redis.Pool
+// on one server (NewPool; any *redis.Pool works) or a *Cluster on a Redis
+// Cluster (NewCluster). New picks one from a URL. The stores take a Client,
+// so a single Redis stays one line (coderedis.New(pool, "")).
+//
+// Do, Eval and Get route each command: on a pool every command goes to its
+// one server; on a cluster to the master of the slot of the command's key
+// (the script's first key for Eval), following MOVED and ASK redirections.
+// Another implementation gets its connections from GetContext alone.
+type Client interface {
+	// GetContext returns a connection, waiting for a free one until ctx
+	// ends. The caller must Close it.
+	GetContext(ctx context.Context) (redis.Conn, error)
+	// Close releases the client's connections.
+	Close() error
+}
+
+var _ Client = (*redis.Pool)(nil)
+
+// New returns the Client for o.URL: a *Cluster for redis-cluster:// and
+// rediss-cluster:// (NewCluster), a *redis.Pool otherwise (NewPool).
+func New(o Options) (Client, error) {
+	if IsClusterURL(o.URL) {
+		return NewCluster(o)
+	}
+	return NewPool(o)
+}
+
+// Get borrows a connection for commands on keys (all of one cluster slot;
+// none: any node, or a pool's one server), waiting at most WaitTimeout (or
+// until ctx ends) for a free one. The caller must Close it. On a *Cluster
+// it runs only Do (no pipelining) and follows redirections. Errors are
+// *backend.Error, but ctx's cancellation, returned as it is (see Wrap).
+func Get(ctx context.Context, c Client, keys ...string) (redis.Conn, error) {
 	wctx, cancel := context.WithTimeout(ctx, WaitTimeout)
 	defer cancel()
-	conn, err := pool.GetContext(wctx)
+	var conn redis.Conn
+	var err error
+	if cl, ok := c.(*Cluster); ok {
+		conn, err = cl.conn(wctx, false, keys...)
+	} else {
+		conn, err = c.GetContext(wctx)
+	}
 	if err != nil {
 		return nil, Wrap(err)
 	}
 	return conn, nil
 }
 
-// Do runs one command on a pooled connection, bounded by ctx and the pool's
-// read timeout. Network and pool errors are wrapped with Wrap.
+// Do runs one command on a connection of c, bounded by ctx and the read
+// timeout. Network and pool errors are wrapped with Wrap. On a cluster the
+// command goes to the master of its first argument's slot (the key; any
+// node for a command without arguments).
 //
 // When the connection turns out to be lost while the command runs (the
 // server restarted or closed it after the pool's borrow check), Do sends
@@ -165,27 +229,100 @@ func Get(ctx context.Context, pool *redis.Pool) (redis.Conn, error) {
 // outcome: always when the command could not be written in full (the
 // server never ran it), and after a lost reply only for the commands listed
 // by Idempotent. A timeout, a refused dial or a second loss is returned.
-func Do(ctx context.Context, pool *redis.Pool, cmd string, args ...any) (any, error) {
-	return run(ctx, pool, func(c redis.Conn) (any, error) {
-		return redis.DoContext(c, ctx, cmd, args...)
+func Do(ctx context.Context, c Client, cmd string, args ...any) (any, error) {
+	return run(ctx, c, firstKey(args), func(conn redis.Conn) (any, error) {
+		return redis.DoContext(conn, ctx, cmd, args...)
 	}, func() bool { return idempotentCommand(cmd, args) })
 }
 
-// Eval runs a Lua script (EVALSHA, falling back to EVAL) on a pooled
-// connection. keysAndArgs holds the script's keys, then its arguments. A
-// lost connection is handled as by Do; after a lost reply the script is run
-// again only if it was registered with Idempotent.
-func Eval(ctx context.Context, pool *redis.Pool, script *redis.Script, keysAndArgs ...any) (any, error) {
-	return run(ctx, pool, func(c redis.Conn) (any, error) {
-		return script.DoContext(ctx, c, keysAndArgs...)
+// DoDurable is Do for a write that must survive the loss of the master
+// that took it: on a *Cluster with Options.DurableReplicas set, it then
+// sends WAIT on the same connection and fails (a *backend.Error, so a 503)
+// when fewer replicas than asked acknowledged the write within
+// Options.DurableTimeout. The write itself stays on the master either way.
+// Elsewhere it is Do.
+func DoDurable(ctx context.Context, c Client, cmd string, args ...any) (any, error) {
+	cl, ok := c.(*Cluster)
+	if !ok || cl.durable <= 0 {
+		return Do(ctx, c, cmd, args...)
+	}
+	return run(ctx, c, firstKey(args), func(conn redis.Conn) (any, error) {
+		reply, err := redis.DoContext(conn, ctx, cmd, args...)
+		if err != nil {
+			return reply, err
+		}
+		return reply, cl.wait(ctx, conn)
+	}, func() bool { return idempotentCommand(cmd, args) })
+}
+
+// Eval runs a Lua script (EVALSHA, falling back to EVAL) on a connection of
+// c. keysAndArgs holds the script's keys, then its arguments (for a script
+// made with key count -1, the count first, as redigo wants it); on a
+// cluster every key must be in one slot and the script runs on that slot's
+// master. A lost connection is handled as by Do; after a lost reply the
+// script is run again only if it was registered with Idempotent.
+func Eval(ctx context.Context, c Client, script *redis.Script, keysAndArgs ...any) (any, error) {
+	return run(ctx, c, scriptKey(keysAndArgs), func(conn redis.Conn) (any, error) {
+		return script.DoContext(ctx, conn, keysAndArgs...)
 	}, func() bool { return idempotentScript(script) })
 }
 
-// run runs f on a pooled connection, and once more on a new one when the
+// EvalDurable is Eval for a script whose writes must survive the loss of
+// the master that ran it: WAIT after it, as DoDurable.
+func EvalDurable(ctx context.Context, c Client, script *redis.Script, keysAndArgs ...any) (any, error) {
+	cl, ok := c.(*Cluster)
+	if !ok || cl.durable <= 0 {
+		return Eval(ctx, c, script, keysAndArgs...)
+	}
+	return run(ctx, c, scriptKey(keysAndArgs), func(conn redis.Conn) (any, error) {
+		reply, err := script.DoContext(ctx, conn, keysAndArgs...)
+		if err != nil {
+			return reply, err
+		}
+		return reply, cl.wait(ctx, conn)
+	}, func() bool { return idempotentScript(script) })
+}
+
+// firstKey is the key a command's arguments start with, "" when none.
+func firstKey(args []any) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return keyString(args[0])
+}
+
+// scriptKey is the first key of a script call: keysAndArgs[0], or
+// keysAndArgs[1] when keysAndArgs[0] is the key count (scripts made with
+// key count -1; the kit's keys are strings, never numbers).
+func scriptKey(keysAndArgs []any) string {
+	if len(keysAndArgs) > 1 {
+		if _, ok := keysAndArgs[0].(int); ok {
+			return keyString(keysAndArgs[1])
+		}
+	}
+	return firstKey(keysAndArgs)
+}
+
+func keyString(a any) string {
+	switch k := a.(type) {
+	case string:
+		return k
+	case []byte:
+		return string(k)
+	}
+	return ""
+}
+
+// run runs f on a connection for key, and once more on a new one when the
 // first failed as resend allows.
-func run(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error), idempotent func() bool) (any, error) {
-	conn, err := Get(ctx, pool)
+func run(ctx context.Context, c Client, key string, f func(redis.Conn) (any, error), idempotent func() bool) (any, error) {
+	var keys []string
+	if key != "" {
+		keys = []string{key}
+	}
+	conn, err := Get(ctx, c, keys...)
 	if err != nil {
+		refreshAfter(c, err)
 		return nil, err
 	}
 	reply, err := func() (any, error) {
@@ -193,9 +330,11 @@ func run(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error),
 		return f(conn)
 	}()
 	if err != nil && ctx.Err() == nil && resend(err, idempotent) {
-		reply, err = runFresh(ctx, pool, f)
+		reply, err = runFresh(ctx, c, keys, f)
 	}
-	return reply, Wrap(err)
+	err = Wrap(err)
+	refreshAfter(c, err)
+	return reply, err
 }
 
 // unavailableReplies are server error replies that mean "cannot serve now"

@@ -40,23 +40,31 @@ func resend(err error, idempotent func() bool) bool {
 // runFresh runs f on a new connection dialled for it alone and closed after:
 // the pool's idle connections may be as stale as the one that just failed.
 // It holds no pool slot, so it may briefly exceed MaxActive by one per
-// caller; it happens only after a lost connection.
-func runFresh(ctx context.Context, pool *redis.Pool, f func(redis.Conn) (any, error)) (any, error) {
-	var c redis.Conn
+// caller; it happens only after a lost connection. A Client other than a
+// *redis.Pool or *Cluster gets one from GetContext.
+func runFresh(ctx context.Context, c Client, keys []string, f func(redis.Conn) (any, error)) (any, error) {
+	var conn redis.Conn
 	var err error
-	switch {
-	case pool.DialContext != nil:
-		c, err = pool.DialContext(ctx)
-	case pool.Dial != nil:
-		c, err = pool.Dial()
+	switch p := c.(type) {
+	case *Cluster:
+		conn, err = p.conn(ctx, true, keys...)
+	case *redis.Pool:
+		switch {
+		case p.DialContext != nil:
+			conn, err = p.DialContext(ctx)
+		case p.Dial != nil:
+			conn, err = p.Dial()
+		default:
+			return nil, errors.New("redisconn: the pool has no dial function")
+		}
 	default:
-		return nil, errors.New("redisconn: the pool has no dial function")
+		conn, err = c.GetContext(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	return f(c)
+	defer conn.Close()
+	return f(conn)
 }
 
 // idempotentCommand reports whether running cmd twice in a row has the

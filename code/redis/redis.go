@@ -22,7 +22,7 @@ const DefaultPrefix = redisconn.DefaultPrefix
 
 // Store is a code.Store on Redis. It is safe for concurrent use.
 type Store struct {
-	pool   *redis.Pool
+	pool   redisconn.Client
 	prefix string
 }
 
@@ -31,9 +31,11 @@ var (
 	_ backend.Pinger = (*Store)(nil)
 )
 
-// New returns a Store using pool, with keys prefix + "code:" + key
-// (prefix defaults to DefaultPrefix).
-func New(pool *redis.Pool, prefix string) *Store {
+// New returns a Store using pool (a *redis.Pool from redisconn.NewPool, or
+// a *redisconn.Cluster), with keys prefix + "code:" + key (prefix defaults
+// to DefaultPrefix). Every command and script touches one key, so a
+// cluster needs no hash tag.
+func New(pool redisconn.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
@@ -43,14 +45,16 @@ func New(pool *redis.Pool, prefix string) *Store {
 func (s *Store) key(k string) string { return s.prefix + k }
 
 // Set stores rec under key for ttl (rounded up to a millisecond), replacing
-// any previous record. A ttl <= 0 just deletes the key.
+// any previous record. A ttl <= 0 just deletes the key. On a cluster with
+// Options.DurableReplicas the write waits for the replicas
+// (redisconn.DoDurable).
 func (s *Store) Set(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		_, err := redisconn.Do(ctx, s.pool, "DEL", s.key(key))
 		return err
 	}
 	ms := (ttl + time.Millisecond - 1) / time.Millisecond
-	_, err := redisconn.Do(ctx, s.pool, "SET", s.key(key), rec, "PX", int64(ms))
+	_, err := redisconn.DoDurable(ctx, s.pool, "SET", s.key(key), rec, "PX", int64(ms))
 	return err
 }
 

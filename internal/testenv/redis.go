@@ -53,14 +53,72 @@ func Redis(t testing.TB) (*redis.Pool, string) {
 	return pool, prefix
 }
 
-// RedisKeys returns every key starting with prefix (SCAN MATCH prefix*).
-func RedisKeys(pool *redis.Pool, prefix string) ([]string, error) {
+// DefaultRedisClusterURL is used when REDIS_CLUSTER_URL is unset: the
+// cluster of scripts/redis-cluster.sh.
+const DefaultRedisClusterURL = "redis-cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002"
+
+// RedisClusterURL returns REDIS_CLUSTER_URL, or DefaultRedisClusterURL.
+func RedisClusterURL() string {
+	if u := os.Getenv("REDIS_CLUSTER_URL"); u != "" {
+		return u
+	}
+	return DefaultRedisClusterURL
+}
+
+// RedisCluster is Redis on the Redis Cluster of RedisClusterURL: a
+// *redisconn.Cluster and a key prefix unique to this test, its keys deleted
+// and the client closed when the test ends. The test fails (or is skipped
+// under SIMPLEUSER_SKIP_BACKENDS=1) when the cluster is unreachable or not
+// ready (redisconn.Ping: cluster_state:ok, every master answering).
+func RedisCluster(t testing.TB) (*redisconn.Cluster, string) {
+	t.Helper()
+	url := RedisClusterURL()
+	c, err := redisconn.NewCluster(redisconn.Options{URL: url})
+	if err != nil {
+		t.Fatalf("testenv: REDIS_CLUSTER_URL: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := redisconn.Ping(ctx, c); err != nil {
+		c.Close()
+		unreachable(t, "testenv: Redis Cluster at %s is unreachable or not ready: %v; start it with scripts/redis-cluster.sh", redactRedisURL(url), err)
+	}
+	prefix := "sutest:" + randomSuffix(8) + ":"
+	t.Cleanup(func() {
+		defer c.Close()
+		if err := DeleteRedisPrefix(c, prefix); err != nil {
+			t.Errorf("testenv: deleting Redis Cluster keys %s*: %v", prefix, err)
+		}
+	})
+	return c, prefix
+}
+
+// RedisKeys returns every key starting with prefix (SCAN MATCH prefix*; on
+// a cluster, on every master).
+func RedisKeys(c redisconn.Client, prefix string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if cl, ok := c.(*redisconn.Cluster); ok {
+		var keys []string
+		err := cl.EachMaster(func(_ string, conn redis.Conn) error {
+			k, err := scanKeys(ctx, func(args ...any) (any, error) { return conn.Do("SCAN", args...) }, prefix)
+			keys = append(keys, k...)
+			return err
+		})
+		return keys, err
+	}
+	return scanKeys(ctx, func(args ...any) (any, error) { return redisconn.Do(ctx, c, "SCAN", args...) }, prefix)
+}
+
+// scanKeys runs a SCAN MATCH prefix* to its end with scan.
+func scanKeys(ctx context.Context, scan func(args ...any) (any, error), prefix string) ([]string, error) {
 	var keys []string
 	cursor := "0"
 	for {
-		v, err := redis.Values(redisconn.Do(ctx, pool, "SCAN", cursor, "MATCH", escapeGlob(prefix)+"*", "COUNT", 1000))
+		if err := ctx.Err(); err != nil {
+			return keys, err
+		}
+		v, err := redis.Values(scan(cursor, "MATCH", escapeGlob(prefix)+"*", "COUNT", 1000))
 		if err != nil {
 			return keys, err
 		}
@@ -75,24 +133,27 @@ func RedisKeys(pool *redis.Pool, prefix string) ([]string, error) {
 	}
 }
 
-// DeleteRedisPrefix deletes every key starting with prefix.
-func DeleteRedisPrefix(pool *redis.Pool, prefix string) error {
-	keys, err := RedisKeys(pool, prefix)
+// DeleteRedisPrefix deletes every key starting with prefix (on a cluster,
+// one DEL per slot).
+func DeleteRedisPrefix(c redisconn.Client, prefix string) error {
+	keys, err := RedisKeys(c, prefix)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for len(keys) > 0 {
-		n := min(len(keys), 500)
-		args := make([]any, n)
-		for i, k := range keys[:n] {
-			args[i] = k
+	for _, group := range redisconn.SplitBySlot(c, keys) {
+		for len(group) > 0 {
+			n := min(len(group), 500)
+			args := make([]any, n)
+			for i, k := range group[:n] {
+				args[i] = k
+			}
+			if _, err := redisconn.Do(ctx, c, "DEL", args...); err != nil {
+				return err
+			}
+			group = group[n:]
 		}
-		if _, err := redisconn.Do(ctx, pool, "DEL", args...); err != nil {
-			return err
-		}
-		keys = keys[n:]
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ const DefaultPrefix = redisconn.DefaultPrefix
 // cluster all rate-limit traffic and memory sit on one shard. That is small
 // (short-lived sets of a few ids each) but it does not scale out.
 type Store struct {
-	pool   *redis.Pool
+	pool   redisconn.Client
 	prefix string
 }
 
@@ -39,8 +39,10 @@ var (
 	_ backend.Pinger = (*Store)(nil)
 )
 
-// New returns a Store using pool (prefix defaults to DefaultPrefix).
-func New(pool *redis.Pool, prefix string) *Store {
+// New returns a Store using pool, a *redis.Pool (redisconn.NewPool) or a
+// *redisconn.Cluster (prefix defaults to DefaultPrefix; it must hold no
+// "{", or the hash tag would be the prefix's).
+func New(pool redisconn.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}

@@ -16,7 +16,7 @@ import (
 // key, score = expiry in Unix milliseconds. The set expires with its
 // longest-lived session, so an abandoned user's index disappears by itself.
 type Index struct {
-	pool   *redis.Pool
+	pool   redisconn.Client
 	prefix string
 }
 
@@ -66,10 +66,12 @@ return keys
 `)
 
 // Add records key as a session of userID until expiry and returns the
-// oldest members beyond limit (see session.Index), in one round trip.
+// oldest members beyond limit (see session.Index), in one round trip (and
+// a WAIT on a cluster with Options.DurableReplicas: an index entry lost in
+// a failover would hide a live session from RevokeUser).
 // Pruning uses the wall clock, as Redis expires the session bodies by it too.
 func (x *Index) Add(ctx context.Context, userID int64, key string, expiry time.Time, limit int) ([]string, error) {
-	return redis.Strings(redisconn.Eval(ctx, x.pool, indexAdd, x.key(userID), key, expiry.UnixMilli(), time.Now().UnixMilli(), limit))
+	return redis.Strings(redisconn.EvalDurable(ctx, x.pool, indexAdd, x.key(userID), key, expiry.UnixMilli(), time.Now().UnixMilli(), limit))
 }
 
 // Remove forgets sessions of userID, in one ZREM.

@@ -1,10 +1,19 @@
-// Package redis keeps sessions in Redis: bodies in scs/redisstore (one
-// string key per token hash, prefix + "session:" + hash) and the per-user
-// index in one sorted set per user (prefix + "usess:" + user id).
+// Package redis keeps sessions in Redis: bodies as one string key per
+// token hash (prefix + "session:" + hash, the layout of scs/redisstore,
+// which this package's Store replaces so as to run on a Redis Cluster too)
+// and the per-user index in one sorted set per user (prefix + "usess:" +
+// user id).
 //
-// Revoking every session of a user costs two round trips whatever their
-// number: Index.PopAll (one script) and Store.DeleteMany (one pipeline);
-// listing them costs two as well: Index.List and Store.FindMany (MGET).
+// On one server, revoking every session of a user costs two round trips
+// whatever their number: Index.PopAll (one script) and Store.DeleteMany
+// (one pipeline); listing them costs two as well: Index.List and
+// Store.FindMany (MGET). On a cluster a body and its user's index sit in
+// different slots (the body is found by its token alone), so each step is a
+// single-slot command, ordered so that no step can leave a live session
+// unlisted: the body is written before its index entry and removed before
+// it, and a listing drops index entries whose body is gone (see
+// docs/backends.md, "Redis Cluster"). DeleteMany and FindMany then send
+// one DEL or MGET per slot.
 package redis
 
 import (
@@ -12,7 +21,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/alexedwards/scs/redisstore"
 	"github.com/gomodule/redigo/redis"
 
 	"github.com/simpleuser/simpleuser/backend"
@@ -24,20 +32,22 @@ import (
 const DefaultPrefix = redisconn.DefaultPrefix
 
 // New returns the session body store (a *Store) and the per-user index,
-// both on pool (prefix defaults to DefaultPrefix).
-func New(pool *redis.Pool, prefix string) (session.Store, *Index) {
+// both on pool, a *redis.Pool (redisconn.NewPool) or a *redisconn.Cluster
+// (prefix defaults to DefaultPrefix).
+func New(pool redisconn.Client, prefix string) (session.Store, *Index) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
 	return NewStore(pool, prefix+"session:"), &Index{pool: pool, prefix: prefix + "usess:"}
 }
 
-// Store is scs/redisstore with errors wrapped as *backend.Error and a
-// one-round-trip DeleteMany. It implements session.Store and
-// session.BatchDeleter.
+// Store is an scs session store (scs.Store: Find, Commit, Delete) on a
+// redisconn.Client, with errors wrapped as *backend.Error, plus the
+// batch and conditional operations of session.BatchDeleter, BatchFinder,
+// Replacer and Taker. Its keys are those of scs/redisstore (prefix +
+// token), each written with one SET ... PXAT.
 type Store struct {
-	rs     *redisstore.RedisStore
-	pool   *redis.Pool
+	pool   redisconn.Client
 	prefix string
 }
 
@@ -49,34 +59,66 @@ var (
 )
 
 // NewStore returns a Store whose keys are prefix + token hash.
-func NewStore(pool *redis.Pool, prefix string) *Store {
-	return &Store{rs: redisstore.NewWithPrefix(pool, prefix), pool: pool, prefix: prefix}
+func NewStore(pool redisconn.Client, prefix string) *Store {
+	return &Store{pool: pool, prefix: prefix}
 }
+
+// storeTimeout bounds Find, Commit and Delete, whose scs signatures carry
+// no context: about a command's read timeout, with a redirection's margin.
+const storeTimeout = 5 * time.Second
 
 // Find returns the body stored under key; found is false when there is none.
 func (s *Store) Find(key string) ([]byte, bool, error) {
-	b, found, err := s.rs.Find(key)
-	return b, found, redisconn.Wrap(err)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	b, err := redis.Bytes(redisconn.Do(ctx, s.pool, "GET", s.prefix+key))
+	if errors.Is(err, redis.ErrNil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return b, true, nil
 }
 
-// Commit stores b under key until expiry (an expiry in the past deletes it).
+// Commit stores b under key until expiry (an expiry in the past deletes
+// it), in one SET PXAT (on a cluster with Options.DurableReplicas, then a
+// WAIT: redisconn.DoDurable).
 func (s *Store) Commit(key string, b []byte, expiry time.Time) error {
-	return redisconn.Wrap(s.rs.Commit(key, b, expiry))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if !expiry.After(time.Now()) {
+		_, err := redisconn.Do(ctx, s.pool, "DEL", s.prefix+key)
+		return err
+	}
+	_, err := redisconn.DoDurable(ctx, s.pool, "SET", s.prefix+key, b, "PXAT", expiry.UnixMilli())
+	return err
 }
 
 // Delete removes key.
 func (s *Store) Delete(key string) error {
-	return redisconn.Wrap(s.rs.Delete(key))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	_, err := redisconn.Do(ctx, s.pool, "DEL", s.prefix+key)
+	return err
 }
 
-// deleteChunk is the most keys one DEL carries.
+// deleteChunk is the most keys one DEL or MGET carries.
 const deleteChunk = 500
 
-// DeleteMany removes keys in one round trip: a pipeline of DELs of at most
-// 500 keys each. The keys carry no hash tag, so on Redis Cluster this would
-// need one DEL per slot.
+// DeleteMany removes keys: on one server in one round trip, a pipeline of
+// DELs of at most 500 keys each; on a cluster one DEL per slot (the keys
+// are token hashes, spread over the slots).
 func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
+		return nil
+	}
+	if _, ok := s.pool.(*redisconn.Cluster); ok {
+		for _, group := range redisconn.SplitBySlot(s.pool, s.prefixed(keys)) {
+			if _, err := redisconn.Do(ctx, s.pool, "DEL", anys(group)...); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	conn, err := redisconn.Get(ctx, s.pool)
@@ -86,11 +128,7 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	defer conn.Close()
 	for start := 0; start < len(keys); start += deleteChunk {
 		chunk := keys[start:min(start+deleteChunk, len(keys))]
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = s.prefix + k
-		}
-		if err := conn.Send("DEL", args...); err != nil {
+		if err := conn.Send("DEL", anys(s.prefixed(chunk))...); err != nil {
 			return redisconn.Wrap(err)
 		}
 	}
@@ -107,30 +145,51 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 }
 
 // FindMany reads the bodies of keys (nil where there is none) with one
-// MGET per 500 keys. Like DeleteMany, on Redis Cluster this would need one
-// MGET per slot.
+// MGET per 500 keys, and on a cluster one per slot.
 func (s *Store) FindMany(ctx context.Context, keys []string) ([][]byte, error) {
-	out := make([][]byte, 0, len(keys))
-	for start := 0; start < len(keys); start += deleteChunk {
-		chunk := keys[start:min(start+deleteChunk, len(keys))]
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = s.prefix + k
+	found := make(map[string][]byte, len(keys))
+	for _, group := range redisconn.SplitBySlot(s.pool, s.prefixed(keys)) {
+		for start := 0; start < len(group); start += deleteChunk {
+			chunk := group[start:min(start+deleteChunk, len(group))]
+			bs, err := redis.ByteSlices(redisconn.Do(ctx, s.pool, "MGET", anys(chunk)...))
+			if err != nil {
+				return nil, err
+			}
+			for i, b := range bs {
+				if b != nil {
+					found[chunk[i]] = b
+				}
+			}
 		}
-		bs, err := redis.ByteSlices(redisconn.Do(ctx, s.pool, "MGET", args...))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, bs...)
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = found[s.prefix+k]
 	}
 	return out, nil
+}
+
+func (s *Store) prefixed(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = s.prefix + k
+	}
+	return out
+}
+
+func anys(keys []string) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
 }
 
 // Replace overwrites key with b until expiry only if key still exists (SET
 // XX), so rewriting a session (idle refresh, new user data) can never bring
 // back one that was revoked meanwhile. It reports whether it wrote.
 func (s *Store) Replace(ctx context.Context, key string, b []byte, expiry time.Time) (bool, error) {
-	reply, err := redisconn.Do(ctx, s.pool, "SET", s.prefix+key, b, "XX", "PXAT", expiry.UnixMilli())
+	reply, err := redisconn.DoDurable(ctx, s.pool, "SET", s.prefix+key, b, "XX", "PXAT", expiry.UnixMilli())
 	if err != nil {
 		return false, err
 	}
