@@ -6,8 +6,8 @@ import (
 	"github.com/simpleuser/simpleuser/internal/testenv"
 	"github.com/simpleuser/simpleuser/redisconn"
 	"github.com/simpleuser/simpleuser/risk"
-	"github.com/simpleuser/simpleuser/risk/risktest"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
+	"github.com/simpleuser/simpleuser/risk/risktest"
 )
 
 // TestConformanceCluster runs the shared risk.Store suite on the Redis
