@@ -19,20 +19,28 @@ import (
 // fixtureMaker builds a fixture on one backend set.
 type fixtureMaker func(t *testing.T, mod func(*simpleuser.Config)) *fixture
 
-// forBackends runs test on the in-memory stores and on PostgreSQL + Redis
-// (a fresh schema and key prefix per test).
+// forBackends runs test on the in-memory stores, on PostgreSQL + Redis and
+// on PostgreSQL + the Redis Cluster (a fresh schema and key prefix per test).
 func forBackends(t *testing.T, test func(t *testing.T, newFixture fixtureMaker)) {
 	t.Run("memory", func(t *testing.T) { test(t, newFixture) })
-	t.Run("postgres+redis", func(t *testing.T) {
-		test(t, func(t *testing.T, mod func(*simpleuser.Config)) *fixture {
-			return newFixture(t, func(c *simpleuser.Config) {
-				useRealBackends(t, c)
-				if mod != nil {
-					mod(c)
-				}
+	for _, set := range []struct {
+		name      string
+		configure func(testing.TB, *simpleuser.Config)
+	}{
+		{"postgres+redis", realbackends.Configure},
+		{"postgres+redis-cluster", realbackends.ConfigureCluster},
+	} {
+		t.Run(set.name, func(t *testing.T) {
+			test(t, func(t *testing.T, mod func(*simpleuser.Config)) *fixture {
+				return newFixture(t, func(c *simpleuser.Config) {
+					set.configure(t, c)
+					if mod != nil {
+						mod(c)
+					}
+				})
 			})
 		})
-	})
+	}
 }
 
 // useRealBackends puts c on PostgreSQL and Redis.

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/gomodule/redigo/redis"
-
 	"github.com/simpleuser/simpleuser"
 	coderedis "github.com/simpleuser/simpleuser/code/redis"
 	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
@@ -49,7 +47,7 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 		a.appUsers = newMemAppUsers(kit)
 	}
 	if s.redisURL != "" {
-		pool, err := redisconn.NewPool(redisconn.Options{URL: s.redisURL})
+		pool, err := redisconn.New(redisconn.Options{URL: s.redisURL}) // one server, or a redis-cluster:// URL
 		if err != nil {
 			return fmt.Errorf("-redis-url: %w", err)
 		}
@@ -72,7 +70,7 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 // reset codes, cooldowns and attempt limits (docs/backends.md, "Redis
 // persistence"). A server that does not say (CONFIG refused) or cannot be
 // reached gets a warning too: the app cannot tell.
-func warnPersistence(ctx context.Context, pool *redis.Pool, log *slog.Logger) {
+func warnPersistence(ctx context.Context, pool redisconn.Client, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	p, err := redisconn.ReadPersistence(ctx, pool)

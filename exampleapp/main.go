@@ -21,6 +21,7 @@
 //
 //	go run ./exampleapp
 //	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis://127.0.0.1:6379/0
+//	go run ./exampleapp -database-url postgres://postgres@127.0.0.1:5432/test -redis-url redis-cluster://127.0.0.1:7000,127.0.0.1:7001
 //	go run ./exampleapp -smtp-url smtp://127.0.0.1:1025?tls=none -mail-from 'Example <no-reply@example.com>'
 //	go run ./exampleapp -public-url https://app.example -google-client-id ID -google-client-secret SECRET
 package main
@@ -69,7 +70,7 @@ func parseFlags(args []string) (settings, error) {
 	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("SIMPLEUSER_TRUSTED_PROXIES"), "comma-separated CIDRs whose X-Forwarded-For is trusted (SIMPLEUSER_TRUSTED_PROXIES)")
 	fs.BoolVar(&s.allowAnonymous, "allow-anonymous", envBool("SIMPLEUSER_ALLOW_ANONYMOUS", true), "allow anonymous users keyed by x-client-ssaid (SIMPLEUSER_ALLOW_ANONYMOUS)")
 	fs.StringVar(&s.databaseURL, "database-url", getenv("DATABASE_URL"), "PostgreSQL URL; empty keeps users in memory (DATABASE_URL)")
-	fs.StringVar(&s.redisURL, "redis-url", getenv("REDIS_URL"), "Redis URL redis://host:port/db; empty keeps sessions, codes and limits in memory (REDIS_URL)")
+	fs.StringVar(&s.redisURL, "redis-url", getenv("REDIS_URL"), "Redis URL redis://host:port/db, or redis-cluster://host:port,host:port for a Redis Cluster; empty keeps sessions, codes and limits in memory (REDIS_URL)")
 	fs.StringVar(&s.redisPrefix, "redis-prefix", envOr("SIMPLEUSER_REDIS_PREFIX", "simpleuser:"), "Redis key prefix (SIMPLEUSER_REDIS_PREFIX)")
 	fs.DurationVar(&s.purgeInterval, "purge-interval", envDuration("SIMPLEUSER_PURGE_INTERVAL", time.Hour), "how often to delete idle anonymous users and accounts past their unregister grace period; 0 disables (SIMPLEUSER_PURGE_INTERVAL)")
 	fs.DurationVar(&s.anonymousTTL, "anonymous-ttl", envDuration("SIMPLEUSER_ANONYMOUS_TTL", 30*24*time.Hour), "delete anonymous users idle for longer than this; 0 keeps them (SIMPLEUSER_ANONYMOUS_TTL)")

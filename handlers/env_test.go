@@ -40,6 +40,7 @@ type backendSet struct {
 var backendSets = []backendSet{
 	{name: "memory", configure: func(*testing.T, *simpleuser.Config) {}},
 	{name: "postgres+redis", configure: configureReal},
+	{name: "postgres+redis-cluster", configure: func(t *testing.T, cfg *simpleuser.Config) { realbackends.ConfigureCluster(t, cfg) }},
 }
 
 // configureReal puts the service on the real backends: users in a fresh,

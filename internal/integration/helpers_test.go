@@ -46,8 +46,11 @@ var secret = []byte("integration-test-secret")
 type backends struct {
 	admin  *pgxpool.Pool // testenv's pool on the schema: SQL checks
 	schema string
-	redis  *redis.Pool // testenv's pool: key checks
+	redis  redisconn.Client // testenv's pool (or cluster client): key checks
 	prefix string
+	// cluster: the instances' Redis is the Redis Cluster of
+	// REDIS_CLUSTER_URL (newClusterBackends).
+	cluster bool
 }
 
 func newBackends(t *testing.T) *backends {
@@ -62,6 +65,16 @@ func newBackends(t *testing.T) *backends {
 		t.Fatalf("current_schema: %q %v", b.schema, err)
 	}
 	b.redis, b.prefix = testenv.Redis(t)
+	return b
+}
+
+// newClusterBackends is newBackends with Redis on the Redis Cluster of
+// REDIS_CLUSTER_URL.
+func newClusterBackends(t *testing.T) *backends {
+	t.Helper()
+	b := newBackends(t)
+	b.redis, b.prefix = testenv.RedisCluster(t)
+	b.cluster = true
 	return b
 }
 
@@ -165,7 +178,8 @@ type instance struct {
 	svc  *simpleuser.Service
 	srv  *httptest.Server
 	pg   *pgxpool.Pool
-	rp   *redis.Pool
+	rp   *redis.Pool      // the instance's Redis pool; nil on a cluster
+	rc   redisconn.Client // rp, or the instance's cluster client
 }
 
 // trusted lets the tests choose the client address with X-Forwarded-For,
@@ -186,25 +200,29 @@ func (b *backends) newInstance(t *testing.T, name string, mb *mailbox, o instOpt
 	}
 	t.Cleanup(pg.Close)
 	o.redis.URL = kitRedisURL(t, o.redisAddr)
-	rp, err := redisconn.NewPool(o.redis)
-	if err != nil {
-		t.Fatalf("redisconn.NewPool: %v", err)
+	if b.cluster {
+		o.redis.URL = testenv.RedisClusterURL()
 	}
-	t.Cleanup(func() { rp.Close() })
+	rc, err := redisconn.New(o.redis)
+	if err != nil {
+		t.Fatalf("redisconn.New: %v", err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	rp, _ := rc.(*redis.Pool)
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	users := postgres.New(pg)
 	users.QueryTimeout = time.Second // like the 1 s connect and Redis timeouts: keep failure tests short
 	cfg := simpleuser.Config{
 		Users:  users,
-		Codes:  coderedis.New(rp, b.prefix),
-		Risk:   riskredis.New(rp, b.prefix),
+		Codes:  coderedis.New(rc, b.prefix),
+		Risk:   riskredis.New(rc, b.prefix),
 		Hooks:  hooks.Hooks{SendCode: mb.send},
 		Secret: secret,
 		Argon2: password.Params{Memory: 64, Time: 1, Threads: 1},
 		Logger: logger,
 	}
-	cfg.SessionStore, cfg.SessionIndex = sessionredis.New(rp, b.prefix)
+	cfg.SessionStore, cfg.SessionIndex = sessionredis.New(rc, b.prefix)
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -214,7 +232,7 @@ func (b *backends) newInstance(t *testing.T, name string, mb *mailbox, o instOpt
 	}
 	srv := httptest.NewServer(handlers.New(svc, handlers.Options{Logger: logger, TrustedProxies: trusted}))
 	t.Cleanup(srv.Close)
-	return &instance{name: name, svc: svc, srv: srv, pg: pg, rp: rp}
+	return &instance{name: name, svc: svc, srv: srv, pg: pg, rp: rp, rc: rc}
 }
 
 // client is the HTTP client of the tests; its timeout only keeps a hung

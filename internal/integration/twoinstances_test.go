@@ -22,7 +22,16 @@ type pairEnv struct {
 
 func newPair(t *testing.T, config ...func(*simpleuser.Config)) *pairEnv {
 	t.Helper()
+	return newPairOn(t, false, config...)
+}
+
+// newPairOn is newPair with Redis on the Redis Cluster when cluster.
+func newPairOn(t *testing.T, cluster bool, config ...func(*simpleuser.Config)) *pairEnv {
+	t.Helper()
 	be := newBackends(t)
+	if cluster {
+		be = newClusterBackends(t)
+	}
 	mb := newMailbox()
 	o := instOpts{config: func(c *simpleuser.Config) {
 		for _, f := range config {
@@ -46,9 +55,15 @@ func (p *pairEnv) pick(i int) *instance {
 	return p.b
 }
 
+// TestTwoInstances runs on one Redis and on the Redis Cluster.
 func TestTwoInstances(t *testing.T) {
+	t.Run("redis", func(t *testing.T) { twoInstances(t, false) })
+	t.Run("redis-cluster", func(t *testing.T) { twoInstances(t, true) })
+}
+
+func twoInstances(t *testing.T, cluster bool) {
 	t.Run("session made on A is valid on B", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		email := p.email("a")
 		tok, id := p.a.register(t, p.mb, nextSSAID("dev"), email, "")
 		m := p.b.me(t, nextSSAID("other-device"), tok).want(t, 200, "")
@@ -68,7 +83,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("cooldown set on A holds on B", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		email := p.email("a")
 		send := func(in *instance, ssaid, ip, email string) *reply {
 			return in.do(t, rq{method: "POST", path: "/send-code/send", ssaid: ssaid, ip: ip,
@@ -102,7 +117,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("an address's send budget is shared", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		ip := nextIP()
 		// 20 sends per purpose per address (SendAddressLimit), from 20
 		// devices to 20 addresses, alternating instances: all pass; the
@@ -124,7 +139,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("logout on A ends the session on B at once", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		email := p.email("a")
 		dev := nextSSAID("dev")
 		tok1, _ := p.a.register(t, p.mb, dev, email, "password-one")
@@ -139,7 +154,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("password change on B ends every other session on both", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		email := p.email("a")
 		dev := nextSSAID("dev")
 		regTok, id := p.a.register(t, p.mb, dev, email, "password-one")
@@ -175,7 +190,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("concurrent sends split across A and B: one 200", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		email := p.email("a")
 		rs := parallel(t, 20, func(i int) (*reply, error) {
 			return p.pick(i).send(rq{method: "POST", path: "/send-code/send", ssaid: nextSSAID(fmt.Sprint("d", i)), ip: nextIP(),
@@ -195,7 +210,7 @@ func TestTwoInstances(t *testing.T) {
 	t.Run("concurrent logins with one code split across A and B: one token", func(t *testing.T) {
 		// Without the verify attempt limit every one of the 20 requests
 		// reaches the consumption step (with it, 15 stop at 429 first).
-		p := newPair(t, func(c *simpleuser.Config) { c.VerifyMaxAttempts = -1 })
+		p := newPairOn(t, cluster, func(c *simpleuser.Config) { c.VerifyMaxAttempts = -1 })
 		for _, existing := range []bool{false, true} {
 			email := p.email(fmt.Sprint("a", existing))
 			var id int64
@@ -236,7 +251,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("concurrent first /me of one ssaid split across A and B: one user", func(t *testing.T) {
-		p := newPair(t)
+		p := newPairOn(t, cluster)
 		dev := nextSSAID("new-device")
 		rs := parallel(t, 20, func(i int) (*reply, error) {
 			return p.pick(i).send(rq{method: "GET", path: "/user-center/me", ssaid: dev})

@@ -14,6 +14,7 @@ import (
 	"github.com/simpleuser/simpleuser/internal/testenv"
 	mfapostgres "github.com/simpleuser/simpleuser/mfa/postgres"
 	passkeypg "github.com/simpleuser/simpleuser/passkey/postgres"
+	"github.com/simpleuser/simpleuser/redisconn"
 	riskredis "github.com/simpleuser/simpleuser/risk/redis"
 	sessionredis "github.com/simpleuser/simpleuser/session/redis"
 	tenantpg "github.com/simpleuser/simpleuser/tenant/postgres"
@@ -26,6 +27,20 @@ import (
 // TTL cannot expect Redis to have dropped the code; session expiry and risk
 // windows follow the passed clock.
 func Configure(t testing.TB, c *simpleuser.Config) {
+	t.Helper()
+	rp, prefix := testenv.Redis(t)
+	configure(t, c, rp, prefix)
+}
+
+// ConfigureCluster is Configure with sessions, codes and risk counters on
+// the Redis Cluster of REDIS_CLUSTER_URL (testenv.RedisCluster).
+func ConfigureCluster(t testing.TB, c *simpleuser.Config) {
+	t.Helper()
+	rc, prefix := testenv.RedisCluster(t)
+	configure(t, c, rc, prefix)
+}
+
+func configure(t testing.TB, c *simpleuser.Config, rp redisconn.Client, prefix string) {
 	t.Helper()
 	pool := testenv.Postgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -41,7 +56,6 @@ func Configure(t testing.TB, c *simpleuser.Config) {
 	c.Passkeys.Store = passkeypg.New(pool) // used when the test turns passkeys on
 	c.MFA.Store = mfapostgres.New(pool)
 	c.Tenants.Store = tenantpg.New(pool)
-	rp, prefix := testenv.Redis(t)
 	c.Codes = coderedis.New(rp, prefix)
 	c.Risk = riskredis.New(rp, prefix)
 	c.SessionStore, c.SessionIndex = sessionredis.New(rp, prefix)
