@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +139,162 @@ func (s *RedisServer) Restart() {
 	s.tb.Helper()
 	s.Kill()
 	s.Start()
+}
+
+// PrivateCluster is a private Redis Cluster of one test: six RedisServers
+// (--cluster-enabled yes), three masters with one replica each, created
+// with redis-cli --cluster create. Its nodes may be killed without
+// disturbing other tests; they are killed when the test ends.
+type PrivateCluster struct {
+	Nodes []*RedisServer
+}
+
+// StartPrivateCluster starts six cluster nodes with a cluster-node-timeout
+// of nodeTimeout and cluster-require-full-coverage no (a dead master's
+// slots alone are refused), plus extra args, creates the cluster and waits
+// until every node reports cluster_state:ok and three replicas are
+// attached. The test fails when redis-server or redis-cli is missing.
+func StartPrivateCluster(tb testing.TB, nodeTimeout time.Duration, args ...string) *PrivateCluster {
+	tb.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		unreachable(tb, "testenv: redis-cli not found (%v); install redis-tools", err)
+	}
+	rc := &PrivateCluster{}
+	var addrs []string
+	for range 6 {
+		s := StartRedisServer(tb, append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", strconv.FormatInt(nodeTimeout.Milliseconds(), 10),
+			"--cluster-require-full-coverage", "no"}, args...)...)
+		rc.Nodes = append(rc.Nodes, s)
+		addrs = append(addrs, s.Addr())
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "1", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("testenv: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !rc.ready() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("testenv: the private cluster is not ready after 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return rc
+}
+
+// URL is the redis-cluster:// URL of the cluster, every node a seed.
+func (rc *PrivateCluster) URL() string {
+	addrs := make([]string, len(rc.Nodes))
+	for i, n := range rc.Nodes {
+		addrs[i] = n.Addr()
+	}
+	return "redis-cluster://" + strings.Join(addrs, ",")
+}
+
+// Do runs one command on node n (not routed: for CLUSTER, INFO, ...).
+func (n *RedisServer) Do(cmd string, args ...any) (any, error) {
+	c, err := redis.Dial("tcp", n.Addr(), redis.DialConnectTimeout(time.Second), redis.DialReadTimeout(2*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Do(cmd, args...)
+}
+
+// MasterOf returns the running node that is master of slot, nil if none
+// (as seen by any live node: CLUSTER SLOTS).
+func (rc *PrivateCluster) MasterOf(slot int) *RedisServer {
+	for _, n := range rc.Nodes {
+		if n.cmd == nil {
+			continue
+		}
+		v, err := redis.Values(n.Do("CLUSTER", "SLOTS"))
+		if err != nil {
+			continue
+		}
+		for _, r := range v {
+			rng, _ := redis.Values(r, nil)
+			if len(rng) < 3 {
+				continue
+			}
+			lo, _ := redis.Int(rng[0], nil)
+			hi, _ := redis.Int(rng[1], nil)
+			if slot < lo || slot > hi {
+				continue
+			}
+			m, _ := redis.Values(rng[2], nil)
+			if len(m) < 2 {
+				return nil
+			}
+			port, _ := redis.Int(m[1], nil)
+			for _, x := range rc.Nodes {
+				if x.port == port && x.cmd != nil {
+					return x
+				}
+			}
+			return nil
+		}
+		return nil
+	}
+	return nil
+}
+
+// ready reports whether every running node says cluster_state:ok and three
+// nodes are replicas.
+func (rc *PrivateCluster) ready() bool {
+	replicas := 0
+	for _, n := range rc.Nodes {
+		if n.cmd == nil {
+			continue
+		}
+		info, err := redis.String(n.Do("CLUSTER", "INFO"))
+		if err != nil || !strings.Contains(info, "cluster_state:ok") {
+			return false
+		}
+		role, err := redis.Values(n.Do("ROLE"))
+		if err != nil || len(role) == 0 {
+			return false
+		}
+		if r, _ := redis.String(role[0], nil); r == "slave" {
+			replicas++
+		}
+	}
+	return replicas == 3
+}
+
+// InSync reports whether every running master's replicas have
+// acknowledged its whole replication stream (INFO replication: each
+// replica's offset equals master_repl_offset).
+func (rc *PrivateCluster) InSync() bool {
+	for _, n := range rc.Nodes {
+		if n.cmd == nil {
+			continue
+		}
+		info, err := redis.String(n.Do("INFO", "replication"))
+		if err != nil {
+			return false
+		}
+		if !strings.Contains(info, "role:master") {
+			continue
+		}
+		var master string
+		var offsets []string
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "master_repl_offset:"); ok {
+				master = v
+			}
+			if strings.HasPrefix(line, "slave") && strings.Contains(line, "offset=") {
+				_, rest, _ := strings.Cut(line, "offset=")
+				off, _, _ := strings.Cut(rest, ",")
+				offsets = append(offsets, off)
+			}
+		}
+		for _, o := range offsets {
+			if o != master {
+				return false
+			}
+		}
+	}
+	return true
 }
