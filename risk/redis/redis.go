@@ -1,8 +1,11 @@
 // Package redis is the Redis implementation of risk.Store.
 //
 // Every key is a sorted set of entry ids scored by the caller's clock in
-// milliseconds; Take checks and records across all its keys in one Lua
-// script, so concurrent callers never overshoot a limit.
+// milliseconds. On one Redis server Take checks and records across all its
+// keys in one Lua script; on a Redis Cluster each key lives in its own slot
+// and Take runs one single-key script per key, in an order that keeps every
+// limit exact (see Store). Either way concurrent callers never overshoot a
+// limit.
 package redis
 
 import (
@@ -22,15 +25,28 @@ const DefaultPrefix = redisconn.DefaultPrefix
 
 // Store is a risk.Store on Redis. It is safe for concurrent use.
 //
-// Keys are prefix + "{risk}:" + key. The {risk} hash tag puts every risk key
-// in the same Redis Cluster slot, because one Take spans keys of unrelated
-// subjects (an email and an IP, say) and a script may only touch keys of one
-// slot; no finer tag is shared by all keys of a call. The trade-off: on a
-// cluster all rate-limit traffic and memory sit on one shard. That is small
-// (short-lived sets of a few ids each) but it does not scale out.
+// On one server (a *redis.Pool, or any Client but a *redisconn.Cluster)
+// keys are prefix + "{risk}:" + key and Take is one script over all its
+// keys: atomic, as risk.Store documents.
+//
+// On a *redisconn.Cluster keys are prefix + "risk:" + key, with no hash
+// tag, so the keys of one Take, and all rate-limit keys, spread over the
+// slots and masters like the kit's code and session keys (one shared tag
+// would put every counter of the app on one master). A script may touch
+// only one slot's keys, so Take becomes single-key steps (see takeCluster):
+// for each key, in a fixed order, one script that forgets the entries out
+// of the window and records the entry only if the key holds fewer than Max;
+// then, if any key refused, the entry is removed again from the keys that
+// recorded it. No key ever holds more than its Max entries within its
+// window, however many Takes run at once; the price is that a Take may be
+// refused by the entry of a concurrent Take that is then released
+// (over-refusal, never over-admission). Release and Clear send one command
+// per slot. A prefix holding a "{…}" hash tag would put every key back in
+// that tag's slot (still correct, not spread).
 type Store struct {
-	pool   redisconn.Client
-	prefix string
+	pool    redisconn.Client
+	cluster bool // pool is a *redisconn.Cluster: single-key steps
+	prefix  string
 }
 
 var (
@@ -40,11 +56,15 @@ var (
 )
 
 // New returns a Store using pool, a *redis.Pool (redisconn.NewPool) or a
-// *redisconn.Cluster (prefix defaults to DefaultPrefix; it must hold no
-// "{", or the hash tag would be the prefix's).
+// *redisconn.Cluster (prefix defaults to DefaultPrefix; it should hold no
+// "{": on one server the {risk} tag would be ignored, harmlessly; on a
+// cluster a tag in the prefix would gather every key in one slot).
 func New(pool redisconn.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
+	}
+	if _, ok := pool.(*redisconn.Cluster); ok {
+		return &Store{pool: pool, cluster: true, prefix: prefix + "risk:"}
 	}
 	return &Store{pool: pool, prefix: prefix + "{risk}:"}
 }
@@ -95,9 +115,15 @@ for _, k in ipairs(KEYS) do redis.call('ZREM', k, ARGV[1]) end
 return 0
 `))
 
-// Take implements risk.Store in one script call. Limits that are off are
-// left out of the call; with none on, Take returns 0 without a round trip.
+// Take implements risk.Store: in one script call on one server, in one
+// script call per key on a cluster (takeCluster). Limits that are off are
+// left out; with none on, Take returns 0 without a round trip. Errors are
+// *backend.Error (redisconn.Wrap).
 func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
+	if s.cluster {
+		wait, _, err := s.takeCluster(ctx, limits, id, now)
+		return wait, err
+	}
 	args := s.takeArgs(limits, id, now, false)
 	if args == nil {
 		return 0, nil
@@ -110,8 +136,11 @@ func (s *Store) Take(ctx context.Context, limits []risk.Limit, id string, now ti
 }
 
 // TakeExplain implements risk.Explainer: Take, naming the limits that
-// refused, in the same script call.
+// refused, in the same script calls.
 func (s *Store) TakeExplain(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, []int, error) {
+	if s.cluster {
+		return s.takeCluster(ctx, limits, id, now)
+	}
 	args := s.takeArgs(limits, id, now, true)
 	if args == nil {
 		return 0, nil, nil
@@ -168,35 +197,57 @@ func (s *Store) takeArgs(limits []risk.Limit, id string, now time.Time, explain 
 	return args
 }
 
-// Release implements risk.Store in one script call.
+// Release implements risk.Store in one script call per slot (one on a
+// single server). On a cluster every slot's call is tried, and the first
+// error returned.
 func (s *Store) Release(ctx context.Context, keys []string, id string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	_, err := redisconn.Eval(ctx, s.pool, release, s.keyArgs(keys, id)...)
-	return err
+	return s.releaseKeys(ctx, s.redisKeys(keys), id)
 }
 
-// Clear implements risk.Store with one DEL.
+// releaseKeys is Release on prefixed keys.
+func (s *Store) releaseKeys(ctx context.Context, keys []string, id string) error {
+	var first error
+	for _, group := range redisconn.SplitBySlot(s.pool, keys) {
+		if _, err := redisconn.Eval(ctx, s.pool, release, keyArgs(group, id)...); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Clear implements risk.Store with one DEL per slot (one on a single
+// server). On a cluster every slot's DEL is tried, and the first error
+// returned.
 func (s *Store) Clear(ctx context.Context, keys ...string) error {
-	if len(keys) == 0 {
-		return nil
+	var first error
+	for _, group := range redisconn.SplitBySlot(s.pool, s.redisKeys(keys)) {
+		args := make([]any, len(group))
+		for i, k := range group {
+			args[i] = k
+		}
+		if _, err := redisconn.Do(ctx, s.pool, "DEL", args...); err != nil && first == nil {
+			first = err
+		}
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = s.prefix + k
-	}
-	_, err := redisconn.Do(ctx, s.pool, "DEL", args...)
-	return err
+	return first
 }
 
-// keyArgs builds a -1 keyCount script call: the key count, the prefixed
-// keys, then argv.
-func (s *Store) keyArgs(keys []string, argv ...any) []any {
+// redisKeys are keys with the store's prefix.
+func (s *Store) redisKeys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = s.prefix + k
+	}
+	return out
+}
+
+// keyArgs builds a -1 keyCount script call: the key count, the keys, then
+// argv.
+func keyArgs(keys []string, argv ...any) []any {
 	args := make([]any, 0, 1+len(keys)+len(argv))
 	args = append(args, len(keys))
 	for _, k := range keys {
-		args = append(args, s.prefix+k)
+		args = append(args, k)
 	}
 	return append(args, argv...)
 }
