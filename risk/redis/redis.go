@@ -11,6 +11,7 @@ package redis
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gomodule/redigo/redis"
@@ -198,38 +199,53 @@ func (s *Store) takeArgs(limits []risk.Limit, id string, now time.Time, explain 
 }
 
 // Release implements risk.Store in one script call per slot (one on a
-// single server). On a cluster every slot's call is tried, and the first
-// error returned.
+// single server); on a cluster the slots' calls run at once, every one is
+// tried, and the first error is returned.
 func (s *Store) Release(ctx context.Context, keys []string, id string) error {
 	return s.releaseKeys(ctx, s.redisKeys(keys), id)
 }
 
 // releaseKeys is Release on prefixed keys.
 func (s *Store) releaseKeys(ctx context.Context, keys []string, id string) error {
-	var first error
-	for _, group := range redisconn.SplitBySlot(s.pool, keys) {
-		if _, err := redisconn.Eval(ctx, s.pool, release, keyArgs(group, id)...); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return eachSlot(s.pool, keys, func(group []string) error {
+		_, err := redisconn.Eval(ctx, s.pool, release, keyArgs(group, id)...)
+		return err
+	})
 }
 
 // Clear implements risk.Store with one DEL per slot (one on a single
-// server). On a cluster every slot's DEL is tried, and the first error
-// returned.
+// server), run as Release runs its calls.
 func (s *Store) Clear(ctx context.Context, keys ...string) error {
-	var first error
-	for _, group := range redisconn.SplitBySlot(s.pool, s.redisKeys(keys)) {
+	return eachSlot(s.pool, s.redisKeys(keys), func(group []string) error {
 		args := make([]any, len(group))
 		for i, k := range group {
 			args[i] = k
 		}
-		if _, err := redisconn.Do(ctx, s.pool, "DEL", args...); err != nil && first == nil {
-			first = err
+		_, err := redisconn.Do(ctx, s.pool, "DEL", args...)
+		return err
+	})
+}
+
+// eachSlot calls fn with keys grouped by slot (redisconn.SplitBySlot: one
+// group on a single server), the groups at once when there are several,
+// and returns the first error in group order.
+func eachSlot(c redisconn.Client, keys []string, fn func(group []string) error) error {
+	groups := redisconn.SplitBySlot(c, keys)
+	if len(groups) == 1 {
+		return fn(groups[0])
+	}
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Go(func() { errs[i] = fn(g) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }
 
 // redisKeys are keys with the store's prefix.
