@@ -7,7 +7,8 @@
 // the cooldown as Window; a budget (20 sends per address per 10 minutes) or
 // an attempt limit (5 wrong passwords per 15 minutes) is a Limit with that
 // count. Implementations: risk/memory (default) and risk/redis (one Lua
-// script); conformance suite: risk/risktest.
+// script; on a Redis Cluster one script per key, each key exact, see its
+// Store); conformance suite: risk/risktest.
 package risk
 
 import (
@@ -53,6 +54,14 @@ type Store interface {
 	// Times are taken to the millisecond. id must be unique to the call: a
 	// Take repeated with the id of one that recorded its entry (a resend
 	// after a lost reply) answers 0 and records nothing more.
+	//
+	// An implementation may instead check and record key by key (risk/redis
+	// on a Redis Cluster, whose keys live in different slots), provided
+	// each key's check-and-record is atomic, so that no key ever holds more
+	// than Max entries within its window, and that a refused call removes
+	// its entry from the keys it recorded it on: a concurrent Take may then
+	// be refused by an entry that is removed again (over-refusal, never
+	// over-admission).
 	Take(ctx context.Context, limits []Limit, id string, now time.Time) (wait time.Duration, err error)
 	// Release removes entry id from every key (an attempt that turned out
 	// not to count, or a send whose delivery failed).

@@ -26,7 +26,7 @@ func RedisURL() string {
 
 // Redis returns a pool on RedisURL and a key prefix unique to this test
 // ("sutest:<hex>:"). When the test ends every key under the prefix
-// (including prefix + "{risk}:...") is deleted and the pool closed.
+// (including the risk keys, prefix + "{risk}:..." or prefix + "risk:...") is deleted and the pool closed.
 //
 // If Redis cannot be reached the test fails with a message naming the URL,
 // or is skipped when SIMPLEUSER_SKIP_BACKENDS=1.
