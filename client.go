@@ -1,10 +1,10 @@
 package simpleuser
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"net/netip"
 	"strings"
+
+	"github.com/simpleuser/simpleuser/risk"
 )
 
 // Client identifies who is calling: the device id, the address and the
@@ -98,14 +98,5 @@ func IPBucket(ip netip.Addr) string {
 	return p.String()
 }
 
-// hashPart turns a client-supplied value into a fixed-size key part that
-// cannot collide with another key's structure (no ':' or '{' can leak in).
-func hashPart(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(h[:18])
-}
-
-// Rate-limit and code keys. Stores add their own prefix.
-func codeKey(emailKey, purpose string) string { return "c:" + purpose + ":" + hashPart(emailKey) }
-
-func verifyKey(emailKey, purpose string) string { return "v:" + purpose + ":" + hashPart(emailKey) }
+// Code keys (in Config.Codes). Stores add their own prefix.
+func codeKey(emailKey, purpose string) string { return "c:" + purpose + ":" + risk.Hash(emailKey) }

@@ -2,8 +2,6 @@ package simpleuser
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,9 +101,9 @@ func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, sen
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
-	cooldowns, limits := s.sendLimits(key, purpose, c)
-	id := newID()
-	wait, err := s.take(ctx, limits, id)
+	cooldowns, limits := s.limits.Send(key, purpose, c.SSAID, IPBucket(c.IP))
+	id := risk.NewID()
+	wait, err := s.limits.Take(ctx, limits, id)
 	if err != nil {
 		return err
 	}
@@ -117,7 +115,7 @@ func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, sen
 		if err == nil {
 			err = errors.New("the hook returned an empty code")
 		}
-		s.release(ctx, cooldowns, id)
+		s.limits.Release(ctx, cooldowns, id)
 		s.log.WarnContext(ctx, "simpleuser: code delivery failed", slog.String("purpose", purpose), slog.Any("error", err))
 		var e *Error
 		if errors.As(err, &e) {
@@ -130,24 +128,10 @@ func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, sen
 		err = s.codes.Set(ctx, codeKey(key, purpose), rec, s.cfg.CodeTTL)
 	}
 	if err != nil {
-		s.release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again
+		s.limits.Release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again
 		return err
 	}
 	return nil
-}
-
-// sendLimits returns the keys of the send cooldowns (email and device) and
-// every send limit of purpose for c.
-func (s *Service) sendLimits(emailKey, purpose string, c Client) (cooldowns []string, limits []risk.Limit) {
-	limits = []risk.Limit{{Key: "s:" + purpose + ":e:" + hashPart(emailKey), Max: 1, Window: s.cfg.SendCooldown}}
-	if c.SSAID != "" {
-		limits = append(limits, risk.Limit{Key: "s:" + purpose + ":s:" + hashPart(c.SSAID), Max: 1, Window: s.cfg.SendCooldown})
-	}
-	cooldowns = risk.Keys(limits)
-	if b := IPBucket(c.IP); b != "" {
-		limits = append(limits, risk.Limit{Key: "s:" + purpose + ":b:" + hashPart(b), Max: s.cfg.SendAddressLimit, Window: s.cfg.SendAddressWindow})
-	}
-	return cooldowns, limits
 }
 
 // VerifyCode checks a code without consuming it (GET /send-code/verify). A
@@ -189,10 +173,9 @@ type codeClaim struct {
 // VerifyMaxAttempts wrong codes were tried). A match clears the failures
 // and returns the claim; it consumes nothing.
 func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue string) (*codeClaim, error) {
-	vk := verifyKey(emailKey, purpose)
-	limits := []risk.Limit{{Key: vk, Max: s.cfg.VerifyMaxAttempts, Window: s.cfg.VerifyWindow}}
-	id := newID()
-	wait, err := s.take(ctx, limits, id)
+	limits := []risk.Limit{s.limits.Verify(emailKey, purpose)}
+	id := risk.NewID()
+	wait, err := s.limits.Take(ctx, limits, id)
 	if err != nil {
 		return nil, err
 	}
@@ -205,19 +188,14 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 		return nil, ErrInvalidCode
 	}
 	if err != nil {
-		s.release(ctx, risk.Keys(limits), id) // no verdict: the attempt does not count
+		s.limits.Release(ctx, risk.Keys(limits), id) // no verdict: the attempt does not count
 		return nil, err
 	}
 	if !code.Match(s.cfg.Secret, rec, codeValue) {
 		return nil, ErrInvalidCode
 	}
 	if s.cfg.VerifyMaxAttempts > 0 {
-		dctx, cancel := detached(ctx)
-		if err := s.risk.Clear(dctx, vk); err != nil {
-			s.observeError(err)
-			s.log.WarnContext(ctx, "simpleuser: clearing code attempts failed", slog.Any("error", err))
-		}
-		cancel()
+		s.limits.Clear(ctx, limits[0].Key)
 	}
 	return &codeClaim{key: ck, rec: rec}, nil
 }
@@ -229,7 +207,7 @@ func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue st
 func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
 	// Detached: a call cut by the client's cancellation may still delete
 	// the code on Redis with nobody told, and Consume cannot be resent.
-	dctx, cancel := detached(ctx)
+	dctx, cancel := risk.Detached(ctx)
 	ttl, ok, err := s.codes.Consume(dctx, cl.key, cl.rec)
 	cancel()
 	if err != nil {
@@ -270,7 +248,7 @@ func (s *Service) restore(ctx context.Context, cl *codeClaim) {
 	}
 	cl.consumed = false
 	left := cl.ttl - s.now().Sub(cl.consumedAt)
-	dctx, cancel := detached(ctx)
+	dctx, cancel := risk.Detached(ctx)
 	defer cancel()
 	if err := s.codes.Restore(dctx, cl.key, cl.rec, left); err != nil {
 		s.observeError(err)
@@ -291,9 +269,9 @@ func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, fie
 	if err := s.checkPasswordMax(field, pw); err != nil {
 		return false, err
 	}
-	limits := s.passwordLimits(u.ID, c)
-	id := newID()
-	wait, err := s.take(ctx, limits, id)
+	limits := s.limits.Password(u.ID, c.SSAID, IPBucket(c.IP))
+	id := risk.NewID()
+	wait, err := s.limits.Take(ctx, limits, id)
 	if err != nil {
 		return false, err
 	}
@@ -304,48 +282,8 @@ func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, fie
 	if err == nil && !ok {
 		return false, wrong // the attempt keeps counting
 	}
-	s.release(ctx, risk.Keys(limits), id)
+	s.limits.Release(ctx, risk.Keys(limits), id)
 	return rehash, err
-}
-
-// passwordLimits are the password attempt limits of account userID tried
-// from c.
-func (s *Service) passwordLimits(userID int64, c Client) []risk.Limit {
-	n, w := s.cfg.PasswordMaxAttempts, s.cfg.PasswordWindow
-	limits := []risk.Limit{{Key: "p:u:" + fmt.Sprint(userID), Max: n, Window: w}}
-	if c.SSAID != "" {
-		limits = append(limits, risk.Limit{Key: "p:s:" + hashPart(c.SSAID), Max: n, Window: w})
-	}
-	if b := IPBucket(c.IP); b != "" {
-		limits = append(limits, risk.Limit{Key: "p:b:" + hashPart(b), Max: s.cfg.PasswordAddressMaxAttempts, Window: s.cfg.PasswordAddressWindow})
-	}
-	return limits
-}
-
-// take records entry id under limits (risk.Store.Take), detached from
-// ctx's cancellation: redigo answers a call whose context ends at once,
-// while Redis still runs the script it was sent, which would leave an entry
-// recorded that no release gives back (five of them lock an account). A
-// caller releases the entry itself on every failure that gives no verdict.
-func (s *Service) take(ctx context.Context, limits []risk.Limit, id string) (time.Duration, error) {
-	dctx, cancel := detached(ctx)
-	defer cancel()
-	return s.takeRisk(dctx, limits, id, s.now())
-}
-
-// release gives entry id back on keys, detached from ctx's cancellation (a
-// client that went away must not leave its attempt counting); a failure is
-// logged.
-func (s *Service) release(ctx context.Context, keys []string, id string) {
-	if len(keys) == 0 {
-		return
-	}
-	dctx, cancel := detached(ctx)
-	defer cancel()
-	if err := s.risk.Release(dctx, keys, id); err != nil {
-		s.observeError(err)
-		s.log.WarnContext(ctx, "simpleuser: releasing a rate-limit entry failed", slog.Any("error", err))
-	}
 }
 
 // checkPasswordLength refuses (400) a password outside the configured
@@ -364,22 +302,4 @@ func (s *Service) checkPasswordMax(field, pw string) error {
 		return InvalidInput(fmt.Sprintf("%s must be at most %d characters", field, s.cfg.PasswordMaxLength))
 	}
 	return nil
-}
-
-// cleanupTimeout bounds each piece of work that runs detached from the
-// request (a release, a restore, a compensating write).
-const cleanupTimeout = 5 * time.Second
-
-// detached returns a context with ctx's values but not its cancellation,
-// bounded by cleanupTimeout: for work that must happen whatever the client
-// does (SPEC §7).
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-}
-
-// newID returns a random attempt id.
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

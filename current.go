@@ -102,10 +102,10 @@ func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, erro
 func (s *Service) createAnonymous(ctx context.Context, c Client) (*user.User, error) {
 	now := s.now()
 	var taken []string
-	id := newID()
+	id := risk.NewID()
 	if b := IPBucket(c.IP); b != "" {
-		limits := []risk.Limit{{Key: "a:b:" + hashPart(b), Max: s.cfg.AnonymousAddressLimit, Window: s.cfg.AnonymousAddressWindow}}
-		wait, err := s.take(ctx, limits, id)
+		limits := []risk.Limit{s.limits.Anonymous(b)}
+		wait, err := s.limits.Take(ctx, limits, id)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +116,7 @@ func (s *Service) createAnonymous(ctx context.Context, c Client) (*user.User, er
 	}
 	u, err := s.users.GetOrCreateAnonymous(ctx, c.SSAID, now)
 	if err != nil {
-		s.release(ctx, taken, id) // nothing was created
+		s.limits.Release(ctx, taken, id) // nothing was created
 		return nil, err
 	}
 	return u, nil

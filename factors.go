@@ -14,7 +14,7 @@ import (
 // service has: sessions, codes, passwords, users, events.
 func (s *Service) mfaDeps() mfa.Deps {
 	return mfa.Deps{
-		Secret: s.cfg.Secret, Risk: observedRisk{s.risk, s}, Sessions: s.sessions, WithTx: s.WithTx, Emit: s.emit,
+		Secret: s.cfg.Secret, Risk: s.limits.Observed(), Sessions: s.sessions, WithTx: s.WithTx, Emit: s.emit,
 		Now: s.now, Log: s.log,
 		CheckEmailCode: func(ctx context.Context, email, code string) error {
 			claim, err := s.claimCode(ctx, user.EmailKey(email), hooks.PurposeSecondFactor, code)

@@ -3,12 +3,9 @@ package simpleuser
 import (
 	"context"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/metrics"
-	"github.com/simpleuser/simpleuser/risk"
 )
 
 // What the service reports to Config.Metrics (package metrics). With the
@@ -103,64 +100,4 @@ func (s *Service) revokeUser(ctx context.Context, userID int64, reason string) (
 	n, err := s.sessions.RevokeUser(ctx, userID)
 	s.sessionsEnded(reason, n)
 	return n, err
-}
-
-// takeRisk is risk.Store.Take on s.risk, reporting each limit that
-// refused it by rule (with a store that can tell: risk.Explainer).
-func (s *Service) takeRisk(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
-	if !s.obsOn {
-		return s.risk.Take(ctx, limits, id, now)
-	}
-	if ex, ok := s.risk.(risk.Explainer); ok {
-		wait, refused, err := ex.TakeExplain(ctx, limits, id, now)
-		for _, i := range refused {
-			s.obs.Refusal(ruleOf(limits[i].Key))
-		}
-		return wait, err
-	}
-	wait, err := s.risk.Take(ctx, limits, id, now)
-	if wait > 0 {
-		rule := metrics.RuleOther
-		if keys := risk.Keys(limits); len(keys) == 1 {
-			rule = ruleOf(keys[0])
-		}
-		s.obs.Refusal(rule)
-	}
-	return wait, err
-}
-
-// observedRisk is the service's risk store reporting its refusals to the
-// metrics, for the blocks that take limits themselves (mfa's attempts).
-type observedRisk struct {
-	risk.Store
-	s *Service
-}
-
-// Take is Service.takeRisk.
-func (o observedRisk) Take(ctx context.Context, limits []risk.Limit, id string, now time.Time) (time.Duration, error) {
-	return o.s.takeRisk(ctx, limits, id, now)
-}
-
-// ruleOf names the rule of a rate-limit key by its prefix (built by
-// sendLimits, verifyKey, passwordLimits and createAnonymous).
-func ruleOf(key string) string {
-	kind, rest, _ := strings.Cut(key, ":")
-	switch kind {
-	case "v":
-		return metrics.RuleCodeAttempts
-	case "s": // s:<purpose>:<e|s|b>:<hash>
-		_, rest, _ = strings.Cut(rest, ":")
-	}
-	sub, _, _ := strings.Cut(rest, ":")
-	if r, ok := keyRules[kind+":"+sub]; ok {
-		return r
-	}
-	return metrics.RuleOther
-}
-
-var keyRules = map[string]string{
-	"s:e": metrics.RuleSendCooldownEmail, "s:s": metrics.RuleSendCooldownDevice, "s:b": metrics.RuleSendAddressBudget,
-	"p:u": metrics.RulePasswordAttemptsAccount, "p:s": metrics.RulePasswordAttemptsDevice,
-	"p:b": metrics.RulePasswordAttemptsAddress, "a:b": metrics.RuleAnonymousAddressBudget,
-	"m:u": metrics.RuleFactorAttempts,
 }

@@ -41,7 +41,7 @@ type Service struct {
 	cfg      Config
 	users    user.Store
 	codes    code.Store
-	risk     risk.Store
+	limits   *risk.Policy // the rate limits, on Config.Risk
 	sessions *session.Manager
 	hasher   *password.Hasher
 	hooks    hooks.Hooks
@@ -93,7 +93,13 @@ func New(cfg Config) (*Service, error) {
 		cfg:   c,
 		users: c.Users,
 		codes: c.Codes,
-		risk:  c.Risk,
+		limits: &risk.Policy{Store: c.Risk, SendCooldown: c.SendCooldown,
+			SendAddressLimit: c.SendAddressLimit, SendAddressWindow: c.SendAddressWindow,
+			VerifyMaxAttempts: c.VerifyMaxAttempts, VerifyWindow: c.VerifyWindow,
+			PasswordMaxAttempts: c.PasswordMaxAttempts, PasswordWindow: c.PasswordWindow,
+			PasswordAddressMaxAttempts: c.PasswordAddressMaxAttempts, PasswordAddressWindow: c.PasswordAddressWindow,
+			AnonymousAddressLimit: c.AnonymousAddressLimit, AnonymousAddressWindow: c.AnonymousAddressWindow,
+			Log: c.Logger, Now: c.Now},
 		sessions: &session.Manager{
 			Store: c.SessionStore, Index: c.SessionIndex,
 			Lifetime: c.SessionLifetime, IdleTimeout: c.SessionIdleTimeout, Now: c.Now,
@@ -106,7 +112,9 @@ func New(cfg Config) (*Service, error) {
 		backends: backend.NewChecker(c.Users, c.Codes, c.Risk, c.SessionStore, c.SessionIndex),
 		obs:      c.Metrics, obsOn: !nop,
 	}
+	s.limits.Failed = s.observeError
 	if !nop {
+		s.limits.Refused = c.Metrics.Refusal
 		s.sessions.Evicted = func(n int) { s.sessionsEnded(metrics.EndedMaxSessions, n) }
 	}
 	if c.Passkeys.Enabled && c.MFA.ExtraFactors == nil {
