@@ -3,8 +3,6 @@ package simpleuser
 import (
 	"net/netip"
 	"strings"
-
-	"github.com/simpleuser/simpleuser/risk"
 )
 
 // Client identifies who is calling: the device id, the address and the
@@ -97,6 +95,3 @@ func IPBucket(ip netip.Addr) string {
 	p, _ := ip.Prefix(64)
 	return p.String()
 }
-
-// Code keys (in Config.Codes). Stores add their own prefix.
-func codeKey(emailKey, purpose string) string { return "c:" + purpose + ":" + risk.Hash(emailKey) }

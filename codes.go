@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
@@ -92,8 +90,8 @@ func (s *Service) sendCode(ctx context.Context, c Client, email, purpose string)
 	})
 }
 
-// sendTo takes the send limits of the address key (user.EmailKey, or
-// phone.Key) and purpose, calls send and stores the code it sent.
+// sendTo sends a code for purpose to the address key (user.EmailKey, or
+// phone.Key) through send, under the send limits (code.Flow.Send).
 func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, send func() (string, error)) error {
 	if err := c.check(); err != nil {
 		return err
@@ -101,37 +99,28 @@ func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, sen
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
-	cooldowns, limits := s.limits.Send(key, purpose, c.SSAID, IPBucket(c.IP))
-	id := risk.NewID()
-	wait, err := s.limits.Take(ctx, limits, id)
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return cooldownError(wait)
-	}
-	sent, err := send()
-	if err != nil || sent == "" {
-		if err == nil {
-			err = errors.New("the hook returned an empty code")
-		}
-		s.limits.Release(ctx, cooldowns, id)
-		s.log.WarnContext(ctx, "simpleuser: code delivery failed", slog.String("purpose", purpose), slog.Any("error", err))
+	return codeError(s.codeFlow.Send(ctx, key, purpose, c.SSAID, IPBucket(c.IP), send))
+}
+
+// codeError maps the errors of code.Flow to the service's.
+func codeError(err error) error {
+	var le *code.LimitError
+	var de *code.DeliveryError
+	switch {
+	case errors.Is(err, code.ErrInvalid):
+		return ErrInvalidCode
+	case errors.As(err, &le) && le.Send:
+		return cooldownError(le.Wait)
+	case le != nil:
+		return codeBlockedError(le.Wait)
+	case errors.As(err, &de):
 		var e *Error
-		if errors.As(err, &e) {
+		if errors.As(de.Err, &e) {
 			return e
 		}
-		return &Error{Status: ErrSendFailed.Status, Code: ErrSendFailed.Code, Message: ErrSendFailed.Message, Err: err}
+		return &Error{Status: ErrSendFailed.Status, Code: ErrSendFailed.Code, Message: ErrSendFailed.Message, Err: de}
 	}
-	rec, err := code.Seal(s.cfg.Secret, sent)
-	if err == nil {
-		err = s.codes.Set(ctx, codeKey(key, purpose), rec, s.cfg.CodeTTL)
-	}
-	if err != nil {
-		s.limits.Release(ctx, cooldowns, id) // the code delivered is unusable: let the client ask again
-		return err
-	}
-	return nil
+	return err
 }
 
 // VerifyCode checks a code without consuming it (GET /send-code/verify). A
@@ -150,111 +139,28 @@ func (s *Service) VerifyCode(ctx context.Context, email, purpose, codeValue stri
 	return err
 }
 
-// A codeClaim is a code that matched its stored record and is not spent
-// yet. The flow that acts on it first does everything that can fail on its
-// own (validation, hashing), then spends it with spend around the
-// transaction that commits the change, which restores it if that
-// transaction fails (SPEC §5): a request that fails for any other reason
-// than the code leaves the code usable. Spending before the transaction,
-// rather than inside it, makes concurrent users of one code fail at once
-// (403) instead of queueing on the winner's row locks, and keeps Redis
-// calls out of PostgreSQL transactions.
-type codeClaim struct {
-	key string
-	rec []byte
+// A codeClaim is a code that matched and is not spent yet (code.Claim).
+type codeClaim = code.Claim
 
-	consumed   bool
-	ttl        time.Duration // left to live when consumed
-	consumedAt time.Time
+// claimCode checks a code of the address key and purpose (code.Flow.Check).
+func (s *Service) claimCode(ctx context.Context, key, purpose, codeValue string) (*codeClaim, error) {
+	cl, err := s.codeFlow.Check(ctx, key, purpose, codeValue)
+	return cl, codeError(err)
 }
 
-// claimCode checks a code against the stored record of email and purpose,
-// counting the attempt against that pair's window first (429 once
-// VerifyMaxAttempts wrong codes were tried). A match clears the failures
-// and returns the claim; it consumes nothing.
-func (s *Service) claimCode(ctx context.Context, emailKey, purpose, codeValue string) (*codeClaim, error) {
-	limits := []risk.Limit{s.limits.Verify(emailKey, purpose)}
-	id := risk.NewID()
-	wait, err := s.limits.Take(ctx, limits, id)
-	if err != nil {
-		return nil, err
-	}
-	if wait > 0 {
-		return nil, codeBlockedError(wait)
-	}
-	ck := codeKey(emailKey, purpose)
-	rec, err := s.codes.Get(ctx, ck)
-	if errors.Is(err, code.ErrNotFound) {
-		return nil, ErrInvalidCode
-	}
-	if err != nil {
-		s.limits.Release(ctx, risk.Keys(limits), id) // no verdict: the attempt does not count
-		return nil, err
-	}
-	if !code.Match(s.cfg.Secret, rec, codeValue) {
-		return nil, ErrInvalidCode
-	}
-	if s.cfg.VerifyMaxAttempts > 0 {
-		s.limits.Clear(ctx, limits[0].Key)
-	}
-	return &codeClaim{key: ck, rec: rec}, nil
-}
-
-// consume spends the claimed code, atomically: ErrInvalidCode when a
-// concurrent request spent it first (one code acts at most once). Inside a
-// transaction (an app's WithTx around the call), the code is restored if
-// that transaction rolls back or fails to commit.
+// consume spends the claimed code (code.Flow.Consume).
 func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
-	// Detached: a call cut by the client's cancellation may still delete
-	// the code on Redis with nobody told, and Consume cannot be resent.
-	dctx, cancel := risk.Detached(ctx)
-	ttl, ok, err := s.codes.Consume(dctx, cl.key, cl.rec)
-	cancel()
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrInvalidCode
-	}
-	cl.consumed, cl.ttl, cl.consumedAt = true, ttl, s.now()
-	s.onRollback(ctx, func(ctx context.Context) { s.restore(ctx, cl) })
-	return nil
+	return codeError(s.codeFlow.Consume(ctx, cl))
 }
 
-// spend consumes claim (nil: no code) and runs fn, the unit that commits
-// the change the code authorises; if fn fails, the code is restored.
+// spend consumes claim (nil: no code) and runs fn, restoring the code if
+// fn fails (code.Flow.Spend).
 func (s *Service) spend(ctx context.Context, claim *codeClaim, fn func() error) error {
-	if claim != nil {
-		if err := s.consume(ctx, claim); err != nil {
-			return err
-		}
-	}
-	if err := fn(); err != nil {
-		s.restore(ctx, claim)
-		return err
-	}
-	return nil
+	return codeError(s.codeFlow.Spend(ctx, claim, fn))
 }
 
-// restore puts a consumed code back, with the time it had left, when the
-// change it authorised did not happen (or its answer never reached the
-// client): the client can retry with the same code. A newer code sent
-// meanwhile is kept. It runs detached from ctx's cancellation; a failure is
-// logged. A nil or unconsumed claim is a no-op, so restore may be called
-// on every failure path.
-func (s *Service) restore(ctx context.Context, cl *codeClaim) {
-	if cl == nil || !cl.consumed {
-		return
-	}
-	cl.consumed = false
-	left := cl.ttl - s.now().Sub(cl.consumedAt)
-	dctx, cancel := risk.Detached(ctx)
-	defer cancel()
-	if err := s.codes.Restore(dctx, cl.key, cl.rec, left); err != nil {
-		s.observeError(err)
-		s.log.WarnContext(ctx, "simpleuser: restoring a code failed", slog.Any("error", err))
-	}
-}
+// restore puts a consumed code back (code.Flow.Restore).
+func (s *Service) restore(ctx context.Context, cl *codeClaim) { s.codeFlow.Restore(ctx, cl) }
 
 // checkPassword verifies pw against u's hash under the password attempt
 // limits: per account and per device (PasswordMaxAttempts), per client

@@ -40,8 +40,8 @@ import (
 type Service struct {
 	cfg      Config
 	users    user.Store
-	codes    code.Store
 	limits   *risk.Policy // the rate limits, on Config.Risk
+	codeFlow *code.Flow
 	sessions *session.Manager
 	hasher   *password.Hasher
 	hooks    hooks.Hooks
@@ -92,7 +92,6 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:   c,
 		users: c.Users,
-		codes: c.Codes,
 		limits: &risk.Policy{Store: c.Risk, SendCooldown: c.SendCooldown,
 			SendAddressLimit: c.SendAddressLimit, SendAddressWindow: c.SendAddressWindow,
 			VerifyMaxAttempts: c.VerifyMaxAttempts, VerifyWindow: c.VerifyWindow,
@@ -113,6 +112,8 @@ func New(cfg Config) (*Service, error) {
 		obs:      c.Metrics, obsOn: !nop,
 	}
 	s.limits.Failed = s.observeError
+	s.codeFlow = &code.Flow{Store: c.Codes, Secret: c.Secret, TTL: c.CodeTTL, Limits: s.limits,
+		OnRollback: s.onRollback, Log: c.Logger, Now: c.Now, Failed: s.observeError}
 	if !nop {
 		s.limits.Refused = c.Metrics.Refusal
 		s.sessions.Evicted = func(n int) { s.sessionsEnded(metrics.EndedMaxSessions, n) }
