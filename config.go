@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/simpleuser/simpleuser/code"
@@ -12,7 +11,7 @@ import (
 	"github.com/simpleuser/simpleuser/logging"
 	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
-	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/oauth/signin"
 	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/risk"
@@ -169,35 +168,9 @@ type Config struct {
 	Tenants tenant.Config
 }
 
-// OAuthConfig configures sign-in with providers (package oauth). The flow
-// states live in Config.Codes (so on Redis, every instance shares them).
-type OAuthConfig struct {
-	// Providers are the configured providers (oauth.NewGoogle, NewGitHub,
-	// NewFacebook, NewX, NewTikTok, NewLinkedIn, NewOIDC or the app's own),
-	// with distinct names. None: provider sign-in is off (404).
-	Providers []oauth.Provider
-	// AllowedRedirects maps each provider's name to the exact redirect URIs
-	// its flows may use: the callback URLs registered with that provider,
-	// e.g. {"google": {"https://app.example/api/oauth/google/callback"}}.
-	// Matching is exact and per provider (a start for google with github's
-	// callback is 400 REDIRECT_NOT_ALLOWED). New fails when a provider has
-	// none, when a key names no provider, or when a URI is not an absolute
-	// http(s) URL without fragment (see oauth.FlowOptions.AllowedRedirects).
-	AllowedRedirects map[string][]string
-	// LinkVerifiedEmail lets a first sign-in with a provider account join the
-	// existing account holding the same address, when the provider vouches
-	// for the address (Profile.EmailVerified). Default false: such a sign-in
-	// creates a new account without that address, because an account must
-	// never be taken over through a provider's claim the app did not opt
-	// into. An unverified address never links, whatever this says.
-	LinkVerifiedEmail bool
-	// StateTTL is how long a started flow waits for its callback. Default
-	// 10 min (oauth.DefaultStateTTL).
-	StateTTL time.Duration
-	// HTTPClient makes the calls to the providers. Default: a client with a
-	// 10-second timeout. Its Timeout must be set.
-	HTTPClient *http.Client
-}
+// OAuthConfig configures sign-in with providers (package oauth; see
+// signin.Config for each field and its default).
+type OAuthConfig = signin.Config
 
 // Defaults.
 const (

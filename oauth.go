@@ -2,29 +2,20 @@ package simpleuser
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 
 	"github.com/simpleuser/simpleuser/hooks"
-	"github.com/simpleuser/simpleuser/internal/textcheck"
 	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/oauth/signin"
 	"github.com/simpleuser/simpleuser/user"
 )
 
 // OAuthProviders returns the names of the configured sign-in providers, in
 // configuration order.
-func (s *Service) OAuthProviders() []string {
-	names := make([]string, 0, len(s.cfg.OAuth.Providers))
-	for _, p := range s.cfg.OAuth.Providers {
-		names = append(names, p.Name())
-	}
-	return names
-}
+func (s *Service) OAuthProviders() []string { return s.signin.Providers() }
 
 // OAuthStart begins a sign-in (or a link) with provider for the device
 // c.SSAID and returns the provider's authorization URL to send the browser
@@ -34,16 +25,10 @@ func (s *Service) OAuthProviders() []string {
 // allowed (REDIRECT_NOT_ALLOWED), 404 unknown provider (UNKNOWN_PROVIDER),
 // 503 state store unavailable.
 func (s *Service) OAuthStart(ctx context.Context, c Client, provider, redirectURI string) (string, error) {
-	if s.flow == nil {
-		return "", fmt.Errorf("%w: %q", oauth.ErrUnknownProvider, provider)
-	}
-	if c.SSAID == "" {
-		return "", ErrSSAIDRequired
-	}
-	if err := c.check(); err != nil {
+	if err := s.oauthClient(c, provider); err != nil {
 		return "", err
 	}
-	return s.flow.Start(ctx, provider, c.SSAID, redirectURI)
+	return s.signin.Start(ctx, provider, c.SSAID, redirectURI)
 }
 
 // OAuthSignIn finishes a provider sign-in from the callback's state, code
@@ -77,20 +62,18 @@ func (s *Service) oauthSignIn(ctx context.Context, c Client, provider, state, co
 		s.providerFailed(ctx, c, provider, nil, nil, err)
 		return nil, err
 	}
-	var (
-		u       *user.User
-		created bool
-	)
-	for i := 0; ; i++ {
-		u, created, err = s.signInProfile(ctx, c, prof)
-		// A concurrent first sign-in with the same provider account linked it
-		// (or took its address) first: run again, which signs in to that
-		// account (or makes one without the address).
-		if (errors.Is(err, user.ErrIdentityTaken) || errors.Is(err, user.ErrEmailTaken)) && i < 3 {
-			continue
-		}
-		break
-	}
+	u, created, err := s.signin.SignIn(ctx, prof, signin.Entry{
+		Enter: func(ctx context.Context, id int64, idn *user.Identity, link bool) (*user.User, error) {
+			en := entry{method: "oauth", provider: prof.Provider, identity: idn, link: link}
+			if link {
+				en.verified = "email"
+			}
+			return s.enter(ctx, c, id, en)
+		},
+		Register: func(ctx context.Context, email string, payload hooks.Payload, idn *user.Identity) (*user.User, error) {
+			return s.upgradeAnonymous(ctx, c, signup{email: email, payload: payload, method: "oauth", provider: prof.Provider, identity: idn})
+		},
+	})
 	if err != nil {
 		s.providerFailed(ctx, c, provider, prof, u, err)
 		return nil, err
@@ -133,7 +116,7 @@ func (s *Service) OAuthLink(ctx context.Context, c Client, u *user.User, provide
 		if cur.Disabled {
 			return ErrAccountDisabled
 		}
-		idn := identityOf(prof)
+		idn := signin.Identity(prof)
 		had, err := s.users.GetIdentity(ctx, prof.Provider, prof.Subject)
 		switch {
 		case err == nil && had.UserID != cur.ID:
@@ -156,106 +139,29 @@ func (s *Service) OAuthLink(ctx context.Context, c Client, u *user.User, provide
 	return out, nil
 }
 
-// oauthCallback checks and consumes the flow's state and exchanges the code.
-func (s *Service) oauthCallback(ctx context.Context, c Client, provider, state, code, errParam string) (*oauth.Profile, error) {
-	if s.flow == nil {
-		return nil, fmt.Errorf("%w: %q", oauth.ErrUnknownProvider, provider)
+// oauthClient refuses a flow without provider sign-in (404), or from a
+// client without a well-formed ssaid (400).
+func (s *Service) oauthClient(c Client, provider string) error {
+	if len(s.cfg.OAuth.Providers) == 0 {
+		return fmt.Errorf("%w: %q", oauth.ErrUnknownProvider, provider)
 	}
 	if c.SSAID == "" {
-		return nil, ErrSSAIDRequired
+		return ErrSSAIDRequired
 	}
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	prof, _, err := s.flow.Callback(ctx, provider, c.SSAID, state, code, errParam)
-	if err != nil {
-		if oauth.HTTPStatus(err) >= http.StatusInternalServerError {
-			s.log.WarnContext(ctx, "simpleuser: provider sign-in failed", slog.String("provider", provider), slog.Any("error", err))
-		}
-		return nil, err
-	}
-	if prof.Subject == "" {
-		return nil, fmt.Errorf("%w: %s returned no subject", oauth.ErrExchange, provider)
-	}
-	for _, f := range []string{prof.Subject, prof.Email, prof.Name, prof.AvatarURL} {
-		if !textcheck.String(f) {
-			return nil, errUnstorableText("The provider's profile")
-		}
-	}
-	return prof, nil
+	return c.check()
 }
 
-// signInProfile applies the linking rules of OAuthSignIn in one
-// transaction and returns the account signed in, and whether it was
-// created. On an error it may return the account that refused (disabled).
-func (s *Service) signInProfile(ctx context.Context, c Client, prof *oauth.Profile) (u *user.User, created bool, err error) {
-	idn := identityOf(prof)
-	en := entry{method: "oauth", provider: prof.Provider, identity: idn}
-	err = s.WithTx(ctx, func(ctx context.Context) error {
-		now := s.now()
-		// Rule 1: the provider account is linked.
-		had, err := s.users.GetIdentity(ctx, prof.Provider, prof.Subject)
-		switch {
-		case err == nil:
-			holder, err := s.users.Get(ctx, had.UserID)
-			if err != nil {
-				return err
-			}
-			if !s.expired(holder, now) {
-				u, err = s.enter(ctx, c, holder.ID, en)
-				if errors.Is(err, ErrAccountDisabled) {
-					u = holder
-				}
-				return err
-			}
-			// Past its unregister grace period, the account is gone: delete
-			// it (its identities go with it) and sign up afresh.
-			if _, err := s.revokeUser(ctx, holder.ID, metrics.EndedDeleted); err != nil {
-				return err
-			}
-			if err := s.deleteInTx(ctx, holder); err != nil {
-				return err
-			}
-		case !errors.Is(err, user.ErrNotFound):
-			return err
-		}
-
-		email := ""
-		if prof.EmailVerified && user.ValidEmail(prof.Email) {
-			email = user.NormalizeEmail(prof.Email)
-			if err := s.purgeExpiredHolder(ctx, email, now); err != nil {
-				return err
-			}
-			holder, err := s.users.GetByEmail(ctx, email)
-			switch {
-			case errors.Is(err, user.ErrNotFound):
-			case err != nil:
-				return err
-			case s.cfg.OAuth.LinkVerifiedEmail:
-				// Rule 2: join the account of the verified address, which
-				// the provider vouched for.
-				en.link, en.verified = true, "email"
-				u, err = s.enter(ctx, c, holder.ID, en)
-				if errors.Is(err, ErrAccountDisabled) {
-					u = holder
-				}
-				return err
-			default:
-				email = "" // the address is another account's: the new one goes without
-			}
-		}
-
-		// Rule 3: a new account, upgrading the device's anonymous user.
-		u, err = s.upgradeAnonymous(ctx, c, signup{
-			email: email, payload: signupPayload(prof), method: "oauth", provider: prof.Provider, identity: idn,
-		})
-		created = err == nil
-		return err
-	})
-	if err != nil {
-		return u, false, err
+// oauthCallback checks and consumes the flow's state and exchanges the
+// code (signin.Service.Callback).
+func (s *Service) oauthCallback(ctx context.Context, c Client, provider, state, code, errParam string) (*oauth.Profile, error) {
+	if err := s.oauthClient(c, provider); err != nil {
+		return nil, err
 	}
-	return u, created, nil
+	prof, err := s.signin.Callback(ctx, provider, c.SSAID, state, code, errParam)
+	if errors.Is(err, signin.ErrProfileText) {
+		return nil, errUnstorableText("The provider's profile")
+	}
+	return prof, err
 }
 
 // providerFailed emits LoginFailed for a refused provider sign-in: reason
@@ -275,29 +181,8 @@ func (s *Service) providerFailed(ctx context.Context, c Client, provider string,
 	e := clientEvent(hooks.LoginFailed, u, c)
 	e.Reason, e.Provider = reason, provider
 	if prof != nil {
-		e = identityEvent(e, identityOf(prof))
+		e = identityEvent(e, signin.Identity(prof))
 		e.Email = prof.Email
 	}
 	s.emit(ctx, e)
-}
-
-// identityOf is the identity a profile signs in as.
-func identityOf(p *oauth.Profile) *user.Identity {
-	return &user.Identity{Provider: p.Provider, Subject: p.Subject, Email: p.Email, EmailVerified: p.EmailVerified}
-}
-
-// signupPayload is the payload of a provider sign-up: the provider's name
-// and the profile's display name and picture, for BeforeCreate and
-// AfterCreate (e.g. to fill the app's nickname).
-func signupPayload(p *oauth.Profile) hooks.Payload {
-	out := hooks.Payload{}
-	for k, v := range map[string]string{"provider": p.Provider, "name": p.Name, "avatarUrl": p.AvatarURL} {
-		if v == "" {
-			continue
-		}
-		if b, err := json.Marshal(v); err == nil {
-			out[k] = b
-		}
-	}
-	return out
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	mfamemory "github.com/simpleuser/simpleuser/mfa/memory"
-	"github.com/simpleuser/simpleuser/oauth"
+	"github.com/simpleuser/simpleuser/oauth/signin"
 	"github.com/simpleuser/simpleuser/passkey"
 	passkeymemory "github.com/simpleuser/simpleuser/passkey/memory"
 	"github.com/simpleuser/simpleuser/password"
@@ -47,7 +47,7 @@ type Service struct {
 	hooks    hooks.Hooks
 	log      *slog.Logger
 	now      func() time.Time
-	flow     *oauth.Flow           // nil when no provider is configured
+	signin   *signin.Service
 	passkeys *passkey.RelyingParty // nil when passkeys are off
 	mfa      *mfa.Service
 	tenants  *tenant.Service
@@ -129,15 +129,17 @@ func New(cfg Config) (*Service, error) {
 		s.cfg.Tenants.Store = tenantmemory.New()
 	}
 	s.tenants = &tenant.Service{Store: s.cfg.Tenants.Store, Manager: s.sessions, Default: c.Tenants.Default, Now: c.Now, Emit: s.emit}
-	if len(c.OAuth.Providers) > 0 {
-		flow, err := oauth.NewFlow(c.Codes, c.OAuth.Providers, oauth.FlowOptions{
-			StateTTL: c.OAuth.StateTTL, AllowedRedirects: c.OAuth.AllowedRedirects,
-			Now: c.Now, HTTPClient: c.OAuth.HTTPClient,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("simpleuser: Config.OAuth: %w", err)
-		}
-		s.flow = flow
+	if s.signin, err = signin.New(c.OAuth, c.Codes, signin.Deps{
+		Users: s.users, WithTx: s.WithTx, Expired: s.expired, PurgeExpiredHolder: s.purgeExpiredHolder,
+		Delete: func(ctx context.Context, u *user.User) error {
+			if _, err := s.revokeUser(ctx, u.ID, metrics.EndedDeleted); err != nil {
+				return err
+			}
+			return s.deleteInTx(ctx, u)
+		},
+		Now: c.Now, Log: c.Logger,
+	}); err != nil {
+		return nil, fmt.Errorf("simpleuser: Config.OAuth: %w", err)
 	}
 	newStore := func() passkey.Store { return passkeymemory.New() }
 	if s.passkeys, err = c.Passkeys.RelyingParty(c.Codes, c.Now, newStore); err != nil {
