@@ -52,7 +52,9 @@ type options struct {
 	revokeCount   int
 	memSessions   int
 
-	metricsCompare bool
+	metricsCompare  bool
+	clusterCompare  bool
+	redisClusterURL string
 
 	phases     string
 	profileDir string
@@ -90,6 +92,8 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.memSessions, "mem-sessions", 100_000, "sessions added to measure Redis memory per session")
 	fs.StringVar(&o.phases, "phases", "load,logins,revoke,memory", "phases to run (load, logins, revoke, memory); with -growth the load runs on the small twin and the grown database side by side whatever this says, and revoke runs on the grown one too")
 	fs.BoolVar(&o.metricsCompare, "metrics-compare", true, "also load the hot paths on two more example apps, one with -metrics=false, pair by pair: the cost of the Prometheus metrics (on the grown database with -growth, else the small one)")
+	fs.BoolVar(&o.clusterCompare, "cluster-compare", true, "also load /me by token on two more example apps, one on the bench's Redis and one on the Redis Cluster of -redis-cluster-url, pair by pair (on the grown database with -growth, else the small one)")
+	fs.StringVar(&o.redisClusterURL, "redis-cluster-url", envOr("REDIS_CLUSTER_URL", "redis-cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002"), "the Redis Cluster of -cluster-compare (scripts/redis-cluster.sh starts one there when nothing answers; the bench's keys are deleted from it at the end)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the bench database and Redis keys at the end")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "print every load run")

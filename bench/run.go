@@ -123,6 +123,14 @@ func cmdRun(args []string) error {
 			defer metered[i].stop()
 		}
 	}
+	// And two more, on one Redis and on a Redis Cluster (see clusterPair).
+	var pair *clusterPair
+	if o.clusterCompare && (o.has("load") || o.growth) {
+		if pair, err = startClusterPair(ctx, &o, bin, dir, e); err != nil {
+			return err
+		}
+		defer pair.stop(ctx)
+	}
 	if err := e.detectAppTable(ctx); err != nil {
 		return err
 	}
@@ -146,6 +154,10 @@ func cmdRun(args []string) error {
 				ld.sampler.servers = append(ld.sampler.servers, p.cmd.Process.Pid)
 			}
 		}
+		if pair != nil {
+			ld.sampler.servers = append(ld.sampler.servers, pair.pids()...)
+			ld.sampler.redisCPU = append(ld.sampler.redisCPU, pair.redisCPU)
+		}
 		if f := ld.sampler.waitQuiet(); f > foreignLimitCores {
 			fmt.Printf("note: other processes keep %.2f cores busy; ratios of disturbed pairs are set aside (see docs/performance.md)\n", f)
 		}
@@ -157,7 +169,7 @@ func cmdRun(args []string) error {
 	// With -growth the small database's load runs later, side by side with
 	// the grown one's (see runLoad).
 	if o.has("load") && !o.growth {
-		if err := runLoad(ctx, ld, dir, side{small, e, app, ref, metered}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, e, app, ref, metered, pair}); err != nil {
 			return err
 		}
 	}
@@ -204,7 +216,7 @@ func cmdRun(args []string) error {
 		grown := &phaseResult{Label: "grown", Users: o.growthUsers, Sessions: o.growthSessions, SeedTimes: e.seedTimes}
 		grown.PGBytes, grown.RedisUsed = e.sizes(ctx)
 		res.Phases = append(res.Phases, grown)
-		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref, [2]*proc{}}, side{grown, e, app, ref, metered}); err != nil {
+		if err := runLoad(ctx, ld, dir, side{small, tw.e, tw.app, tw.ref, [2]*proc{}, nil}, side{grown, e, app, ref, metered, pair}); err != nil {
 			return err
 		}
 		rs, err := e.revokeTiming(ctx, o.revokeCount, 5)
@@ -258,6 +270,9 @@ type side struct {
 	// two processes that differ in history differ by a few percent whatever
 	// their code (whoami, which the metrics do not time, shows the floor).
 	metered [2]*proc
+	// pair, if set, are two more example apps, on one Redis and on a Redis
+	// Cluster (see clusterPair).
+	pair *clusterPair
 }
 
 // runLoad runs the alternating load rounds over the sides' paths, side by
@@ -340,8 +355,17 @@ func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 			ts = append(ts, off, on)
 		}
 	}
+	if sd.pair != nil {
+		if err := sd.pair.copyHot(ctx, e, tokens); err != nil {
+			return nil, fmt.Errorf("copying the hot sessions to the Redis Cluster: %w", err)
+		}
+		ts = append(ts, sd.pair.targets(tokens, prime("token", e.hotTokenUsers))...)
+	}
 	for i := range ts {
-		ts[i].Phase, ts[i].redisCPU = sd.ph.Label, rcpu
+		ts[i].Phase = sd.ph.Label
+		if ts[i].redisCPU == nil {
+			ts[i].redisCPU = rcpu
+		}
 	}
 	return ts, nil
 }
@@ -392,6 +416,12 @@ func (e *env) redisCPUFunc(ctx context.Context) func() float64 {
 // redisCPU returns Redis's used_cpu_sys + used_cpu_user (seconds).
 func redisCPU(ctx context.Context, e *env) float64 {
 	s, _ := redis.String(e.redisDo(ctx, "INFO", "cpu"))
+	return infoCPU(s)
+}
+
+// infoCPU returns used_cpu_sys + used_cpu_user (seconds) of INFO cpu's
+// answer s.
+func infoCPU(s string) float64 {
 	total := 0.0
 	for _, line := range strings.Split(s, "\r\n") {
 		for _, k := range []string{"used_cpu_sys:", "used_cpu_user:"} {
