@@ -89,6 +89,7 @@ func newApp(ctx context.Context, s settings, log *slog.Logger, codeOut io.Writer
 	api := handlers.New(svc, handlers.Options{Prefix: "/api", TrustedProxies: trusted, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /app/whoami", middleware.RequireSession(http.HandlerFunc(whoami)))
+	mux.Handle("GET /app/reports", middleware.RequirePermission(reportsPermission)(http.HandlerFunc(reports)))
 	// The page: sign-in, sign-up and the account, on the service's Go API.
 	mux.Handle("/", web.New(svc, web.Options{Providers: links, APIPrefix: "/api", Logger: log,
 		SignUpFields: []web.Field{{Name: "nickname", Label: "Nickname"}}}))
@@ -141,6 +142,34 @@ func whoami(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(d.UserData, &data)
 	envelope.OK(w, whoamiData{UserID: d.UserID, Nickname: data.Nickname})
+}
+
+// reportsPermission is the permission GET /app/reports needs: a role
+// granting it, held in the session's tenant (docs/tenants.md).
+const reportsPermission = "reports.read"
+
+// reports is a tenant route guarded by middleware.RequirePermission: the
+// session's claims decide (one session-store read, no user, membership or
+// role read), and it answers the tenant and user the session acts as.
+func reports(w http.ResponseWriter, r *http.Request) {
+	d, err := simpleuser.CurrentSession(r.Context())
+	if err != nil || d == nil { // the guard answered these already
+		envelope.Error(w, r, nil, simpleuser.ErrAuthRequired)
+		return
+	}
+	envelope.OK(w, reportsData{TenantID: d.TenantID, UserID: d.UserID})
+}
+
+type reportsData struct {
+	TenantID int64 `json:"tenantId"`
+	UserID   int64 `json:"userId"`
+}
+
+// AppendJSON writes the answer without reflection (envelope.Appender).
+func (d reportsData) AppendJSON(b []byte) ([]byte, error) {
+	b = strconv.AppendInt(append(b, `{"tenantId":`...), d.TenantID, 10)
+	b = strconv.AppendInt(append(b, `,"userId":`...), d.UserID, 10)
+	return append(b, '}'), nil
 }
 
 type whoamiData struct {
