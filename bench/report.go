@@ -27,6 +27,10 @@ const (
 // "me (token)", the same request by header.
 const cookiePath = "me (cookie, CSRF+CORS)"
 
+// permissionPath is the name of the RequirePermission path's target (a
+// tenant session's token); its limit is "limit R", as whoami's (issue 17).
+const permissionPath = "reports (tenant token, RequirePermission)"
+
 func findPhase(r *results, label string) *phaseResult {
 	for _, p := range r.Phases {
 		if p.Label == label {
@@ -66,7 +70,7 @@ func pairedGrowth(s, g *targetStats) (r float64, n int) {
 func budgets(r *results) []budget {
 	var out []budget
 	small, grown := findPhase(r, "small"), findPhase(r, "grown")
-	for _, name := range []string{"whoami (token)", "me (token)", "me (anonymous ssaid)"} {
+	for _, name := range []string{"whoami (token)", permissionPath, "me (token)", "me (anonymous ssaid)"} {
 		s := small.stats(name)
 		if s == nil {
 			continue

@@ -329,10 +329,17 @@ func (sd side) targets(ctx context.Context, dir string) ([]target, error) {
 	prime := func(set string, ids []int64) func(context.Context) error {
 		return func(ctx context.Context) error { return e.primeTouches(ctx, set, ids, e.o.duration) }
 	}
+	tenantTokens, err := e.tenantFile(ctx, dir, e.o.hot)
+	if err != nil {
+		return nil, err
+	}
 	rcpu := e.redisCPUFunc(ctx)
 	ts := []target{
 		{Name: "limit R", URL: "http://" + ref.addr + "/r", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
 		{Name: "whoami (token)", URL: "http://" + app.addr + "/app/whoami", Mode: "token", Limit: "limit R", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid},
+		// RequirePermission: the session's tenant claims decide, no store read
+		// but the session's (see tenants.go).
+		{Name: permissionPath, URL: "http://" + app.addr + "/app/reports", Mode: "token", Limit: "limit R", values: tenantTokens, pprof: app.pprof, pid: app.cmd.Process.Pid},
 		{Name: "limit RP", URL: "http://" + ref.addr + "/rp", Mode: "token", values: tokens, pprof: ref.pprof, pid: ref.cmd.Process.Pid},
 		{Name: "me (token)", URL: "http://" + app.addr + "/api/user-center/me", Mode: "token", Limit: "limit RP", values: tokens, pprof: app.pprof, pid: app.cmd.Process.Pid,
 			before: prime("token", e.hotTokenUsers)},
