@@ -87,11 +87,14 @@ func newEnv(t *testing.T, real bool) *env {
 	} else {
 		users := usermemory.New()
 		cfg.Users = users
-		e.store, search = adminmemory.New(), adminmemory.Searcher{Users: users}
+		e.store = adminmemory.New()
 	}
 	svc, err := simpleuser.New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !real { // the service's tenant store: the search by tenant reads its memberships
+		search = adminmemory.Searcher{Users: cfg.Users.(*usermemory.Store), Tenants: svc.Tenants().Store}
 	}
 	e.svc = svc
 	h, err := admin.New(admin.Config{Service: svc, Store: e.store, Search: search})

@@ -156,6 +156,9 @@ func (h *Handler) searchUsers(r *http.Request, _ actor) (any, error) {
 		return nil, invalid("status must be %q, %q or %q", StatusActive, StatusDisabled, StatusSuspended)
 	}
 	var err error
+	if uq.TenantID, err = intParam(r, "tenant"); err != nil {
+		return nil, err
+	}
 	if uq.CreatedFrom, err = timeParam(r, "createdFrom"); err != nil {
 		return nil, err
 	}

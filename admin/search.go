@@ -25,6 +25,9 @@ type UserQuery struct {
 	Phone string
 	// Status is "", StatusActive, StatusDisabled or StatusSuspended.
 	Status string
+	// TenantID selects the members of that tenant (a membership of any
+	// status; package tenant), by the id the /tenants routes use.
+	TenantID int64
 	// CreatedFrom and CreatedTo bound the creation time: [From, To).
 	CreatedFrom, CreatedTo time.Time
 	// After is the cursor of the previous page (UserPage.Next); nil for the first.

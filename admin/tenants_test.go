@@ -60,6 +60,10 @@ func TestTenantAdmin(t *testing.T) {
 		if code, d := e.do("GET", fmt.Sprintf("/tenants/%d/members", tid), e.admin, nil); code != 200 || len(d["value"].([]any)) != 1 {
 			t.Errorf("members = %d %v", code, d)
 		}
+		code, d = e.do("GET", fmt.Sprintf("/users?tenant=%d", tid), e.admin, nil)
+		if us, _ := d["users"].([]any); code != 200 || len(us) != 1 || us[0].(map[string]any)["id"] != float64(uid) {
+			t.Errorf("search by tenant = %d %v, want the member only", code, d)
+		}
 		if code, d := e.do("GET", fmt.Sprintf("/users/%d/memberships", uid), e.admin, nil); code != 200 || len(d["value"].([]any)) != 1 {
 			t.Errorf("memberships = %d %v", code, d)
 		}

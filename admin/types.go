@@ -28,6 +28,7 @@ type searchQuery struct {
 	Email       string    `query:"email" description:"The whole address, compared by its canonical key (case-insensitive)."`
 	Phone       string    `query:"phone" description:"The number with its + country code; matched in E.164."`
 	Status      string    `query:"status" enum:"active,disabled,suspended" description:"active: not disabled; disabled: disabled by an administrator (suspended included); suspended: suspended only."`
+	Tenant      int64     `query:"tenant" minimum:"1" description:"Members of this tenant (its id, as in /tenants/{tid}), whatever their membership's status."`
 	CreatedFrom time.Time `query:"createdFrom" description:"Created at or after (RFC 3339)."`
 	CreatedTo   time.Time `query:"createdTo" description:"Created before (RFC 3339)."`
 	Anonymous   bool      `query:"anonymous" description:"Include anonymous users (no address, still on their device id)."`

@@ -152,6 +152,8 @@ func TestSearchAndBadInput(t *testing.T) {
 			{"GET", "/users?cursor=xyz"},
 			{"GET", "/users?limit=100000"},
 			{"GET", "/users?createdFrom=yesterday"},
+			{"GET", "/users?tenant=acme"},
+			{"GET", "/users?tenant=-2"},
 			{"GET", "/users?email=%00"},
 			{"GET", "/users/abc"},
 			{"GET", "/users/-1"},

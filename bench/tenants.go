@@ -74,14 +74,14 @@ func (e *env) tenantFile(ctx context.Context, dir string, hot int) (string, erro
 			users = append(users, sessionUser(j))
 		}
 	}
-	if _, err := e.pg.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, roles, created_at, updated_at)
-		SELECT u, $2, 'active', ARRAY[$3::text], now(), now() FROM unnest($1::bigint[]) u
+	if _, err := e.pg.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, roles, created_at, updated_at, user_created_at)
+		SELECT u.id, $2, 'active', ARRAY[$3::text], now(), now(), u.created_at FROM simpleuser_users u WHERE u.id = ANY($1)
 		ON CONFLICT DO NOTHING`, users, tid, benchRole); err != nil {
 		return "", fmt.Errorf("seed memberships: %w", err)
 	}
 	if e.appTable {
 		if _, err := e.pg.Exec(ctx, `INSERT INTO app_users (auth_user_id, tenant_id, nickname, referral_code)
-			SELECT u, $2, 'u' || u, 'T' || $2 || '-' || u FROM unnest($1::bigint[]) u
+			SELECT u, $2::bigint, 'u' || u, 'T' || $2::text || '-' || u FROM unnest($1::bigint[]) u
 			ON CONFLICT DO NOTHING`, users, tid); err != nil {
 			return "", fmt.Errorf("seed tenant app_users: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simpleuser/simpleuser/admin"
+	"github.com/simpleuser/simpleuser/tenant"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -132,10 +133,12 @@ func testKeys(t *testing.T, s admin.Store) {
 	}
 }
 
-// SearchHarness is a Searcher and the user store it searches.
+// SearchHarness is a Searcher, the user store it searches and the tenant
+// store whose memberships a search by tenant reads.
 type SearchHarness struct {
 	Searcher admin.Searcher
 	Users    user.Store
+	Tenants  tenant.Store
 }
 
 // RunSearch runs the search suite on an empty user store.
@@ -213,6 +216,91 @@ func RunSearch(t *testing.T, h SearchHarness) {
 			t.Errorf("%s: %d users, %v; want %d", c.name, len(got), err, c.want)
 		}
 	}
+	searchByTenant(t, h, ids)
+}
+
+// searchByTenant: a tenant's members (any membership status), newest
+// first, paged by the same cursor, combined with the other filters; a
+// member of another tenant only is left out.
+func searchByTenant(t *testing.T, h SearchHarness, ids []int64) {
+	ctx := t.Context()
+	now := time.Now().UTC()
+	var tids [2]int64
+	for i := range tids {
+		tn := &tenant.Tenant{Slug: fmt.Sprintf("search-%d-%d", i, now.UnixNano()), Name: "Search", CreatedAt: now, UpdatedAt: now}
+		if err := h.Tenants.CreateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+		tids[i] = tn.ID
+	}
+	// Tenant 0 holds users 0 (disabled), 2, 3 (suspended) and 5 (the phone), added out of order; tenant 1 user 4.
+	for _, m := range []struct {
+		i      int
+		tenant int64
+		status string
+	}{{5, tids[0], tenant.StatusActive}, {0, tids[0], tenant.StatusSuspended}, {3, tids[0], tenant.StatusInvited}, {2, tids[0], tenant.StatusActive}, {4, tids[1], tenant.StatusActive}} {
+		if err := h.Tenants.AddMembership(ctx, &tenant.Membership{UserID: ids[m.i], TenantID: m.tenant, Status: m.status, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []int64{ids[5], ids[3], ids[2], ids[0]}
+	var seen []int64
+	q := admin.UserQuery{TenantID: tids[0], Limit: 1}
+	for range 10 {
+		page, err := h.Searcher.SearchUsers(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		seen = append(seen, page[0].ID)
+		q.After = &admin.Cursor{CreatedAt: page[0].CreatedAt, ID: page[0].ID}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("tenant %d paged by 1: %v, want %v", tids[0], seen, want)
+	}
+	// The created range applies to the members: from the newest member's
+	// creation on, it and no older one; before it, not it.
+	newest, err := h.Searcher.SearchUsers(ctx, admin.UserQuery{TenantID: tids[0], Limit: 1})
+	if err != nil || len(newest) != 1 || newest[0].ID != ids[5] {
+		t.Fatalf("tenant's newest: %v, %v", newest, err)
+	}
+	from, err := h.Searcher.SearchUsers(ctx, admin.UserQuery{TenantID: tids[0], CreatedFrom: newest[0].CreatedAt})
+	if err != nil || len(from) == 0 || from[0].ID != ids[5] || from[len(from)-1].CreatedAt.Before(newest[0].CreatedAt) {
+		t.Errorf("tenant, created from its newest: %+v, %v", from, err)
+	}
+	before, err := h.Searcher.SearchUsers(ctx, admin.UserQuery{TenantID: tids[0], CreatedTo: newest[0].CreatedAt})
+	if err != nil || len(before) == 0 || before[0].ID == ids[5] || len(before)+len(from) != len(want) {
+		t.Errorf("tenant, created before its newest: %+v, %v", before, err)
+	}
+	cases := []struct {
+		name string
+		q    admin.UserQuery
+		want []int64
+	}{
+		{"tenant", admin.UserQuery{TenantID: tids[0]}, want},
+		{"tenant, disabled", admin.UserQuery{TenantID: tids[0], Status: admin.StatusDisabled}, []int64{ids[3], ids[0]}},
+		{"tenant, suspended", admin.UserQuery{TenantID: tids[0], Status: admin.StatusSuspended}, []int64{ids[3]}},
+		{"tenant, phone", admin.UserQuery{TenantID: tids[0], Phone: "+447700900555"}, []int64{ids[5]}},
+		{"tenant, email of another tenant's member", admin.UserQuery{TenantID: tids[0], Email: "search4@example.com"}, nil},
+		{"tenant, email", admin.UserQuery{TenantID: tids[0], Email: "SEARCH2@example.com"}, []int64{ids[2]}},
+		{"other tenant", admin.UserQuery{TenantID: tids[1]}, []int64{ids[4]}},
+		{"unknown tenant", admin.UserQuery{TenantID: tids[1] + 1000}, nil},
+	}
+	for _, c := range cases {
+		got, err := h.Searcher.SearchUsers(ctx, c.q)
+		if err != nil || fmt.Sprint(idsOf(got)) != fmt.Sprint(orEmpty(c.want)) {
+			t.Errorf("%s: %v, %v; want %v", c.name, idsOf(got), err, c.want)
+		}
+	}
+}
+
+func orEmpty(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
 }
 
 func idsOf(us []admin.UserSummary) []int64 {

@@ -6,6 +6,7 @@ import (
 	"github.com/simpleuser/simpleuser/admin"
 	"github.com/simpleuser/simpleuser/admin/admintest"
 	"github.com/simpleuser/simpleuser/admin/memory"
+	tenantmemory "github.com/simpleuser/simpleuser/tenant/memory"
 	usermemory "github.com/simpleuser/simpleuser/user/memory"
 )
 
@@ -15,5 +16,6 @@ func TestConformance(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	users := usermemory.New()
-	admintest.RunSearch(t, admintest.SearchHarness{Searcher: memory.Searcher{Users: users}, Users: users})
+	tenants := tenantmemory.New()
+	admintest.RunSearch(t, admintest.SearchHarness{Searcher: memory.Searcher{Users: users, Tenants: tenants}, Users: users, Tenants: tenants})
 }

@@ -210,7 +210,11 @@ func (s *Store) SearchUsers(ctx context.Context, uq admin.UserQuery) ([]admin.Us
 	return out, mapErr("search", err)
 }
 
-// searchSQL builds the search statement for q.
+// searchSQL builds the search statement for q. With a tenant it walks the
+// tenant's memberships by simpleuser_tenant_memberships_search_idx, whose
+// copy of the user's creation time (migration 0012) keeps the search
+// order, and reads each member's row by primary key: a page costs its
+// length, not the tenant's size.
 func searchSQL(q admin.UserQuery) (string, []any) {
 	var where []string
 	var args []any
@@ -218,39 +222,45 @@ func searchSQL(q admin.UserQuery) (string, []any) {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	from, created, id := "simpleuser_users u", "u.created_at", "u.id" // the keyset columns
+	if q.TenantID != 0 {
+		from = "simpleuser_tenant_memberships m JOIN simpleuser_users u ON u.id = m.user_id"
+		created, id = "m.user_created_at", "m.user_id"
+		where = append(where, "m.tenant_id = "+arg(q.TenantID))
+	}
 	if q.Email != "" {
 		// The canonical key (user.EmailKey, SPEC §3) and its unique index;
 		// an address without a key matches nobody.
-		where = append(where, "email_key = "+arg(nz(user.EmailKey(q.Email)))+"::text")
+		where = append(where, "u.email_key = "+arg(nz(user.EmailKey(q.Email)))+"::text")
 	}
 	if q.Phone != "" { // simpleuser_users_phone_key
-		where = append(where, "phone = "+arg(q.Phone))
+		where = append(where, "u.phone = "+arg(q.Phone))
 	}
 	switch q.Status {
 	case admin.StatusActive:
-		where = append(where, "NOT disabled")
+		where = append(where, "NOT u.disabled")
 	case admin.StatusDisabled:
-		where = append(where, "disabled")
+		where = append(where, "u.disabled")
 	case admin.StatusSuspended:
-		where = append(where, "disabled AND suspended")
+		where = append(where, "u.disabled AND u.suspended")
 	}
 	if !q.Anonymous {
-		where = append(where, "(email IS NOT NULL OR ssaid IS NULL)")
+		where = append(where, "(u.email IS NOT NULL OR u.ssaid IS NULL)")
 	}
 	if !q.CreatedFrom.IsZero() {
-		where = append(where, "created_at >= "+arg(ts(q.CreatedFrom)))
+		where = append(where, created+" >= "+arg(ts(q.CreatedFrom)))
 	}
 	if !q.CreatedTo.IsZero() {
-		where = append(where, "created_at < "+arg(ts(q.CreatedTo)))
+		where = append(where, created+" < "+arg(ts(q.CreatedTo)))
 	}
 	if q.After != nil {
-		where = append(where, "(created_at, id) < ("+arg(ts(q.After.CreatedAt))+"::timestamptz, "+arg(q.After.ID)+"::bigint)")
+		where = append(where, "("+created+", "+id+") < ("+arg(ts(q.After.CreatedAt))+"::timestamptz, "+arg(q.After.ID)+"::bigint)")
 	}
-	sql := `SELECT id, coalesce(email, ''), coalesce(phone, ''), disabled, (email IS NULL AND ssaid IS NOT NULL), created_at, login_time
-		FROM simpleuser_users`
+	sql := `SELECT u.id, coalesce(u.email, ''), coalesce(u.phone, ''), u.disabled, (u.email IS NULL AND u.ssaid IS NOT NULL), u.created_at, u.login_time
+		FROM ` + from
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	sql += " ORDER BY created_at DESC, id DESC LIMIT " + arg(admin.ClampLimit(q.Limit))
+	sql += " ORDER BY " + created + " DESC, " + id + " DESC LIMIT " + arg(admin.ClampLimit(q.Limit))
 	return sql, args
 }

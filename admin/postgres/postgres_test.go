@@ -12,6 +12,7 @@ import (
 	"github.com/simpleuser/simpleuser/admin/admintest"
 	"github.com/simpleuser/simpleuser/admin/postgres"
 	"github.com/simpleuser/simpleuser/internal/testenv"
+	tenantpg "github.com/simpleuser/simpleuser/tenant/postgres"
 	userpg "github.com/simpleuser/simpleuser/user/postgres"
 )
 
@@ -31,7 +32,7 @@ func TestConformance(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	pool := migrated(t)
-	admintest.RunSearch(t, admintest.SearchHarness{Searcher: postgres.New(pool), Users: userpg.New(pool)})
+	admintest.RunSearch(t, admintest.SearchHarness{Searcher: postgres.New(pool), Users: userpg.New(pool), Tenants: tenantpg.New(pool)})
 }
 
 // An entry recorded in a transaction of the user store that rolls back is
@@ -51,8 +52,10 @@ func TestRecordJoinsTransaction(t *testing.T) {
 	}
 }
 
-// TestSearchExplain: over 200,000 users (ANALYZEd), no search the admin API
-// makes reads the users table by a sequential scan.
+// TestSearchExplain: over 200,000 users (ANALYZEd) and 20,000 memberships
+// of two tenants, no search the admin API makes reads a table by a
+// sequential scan, and a search by tenant walks the memberships' keyset
+// index (no sort of the tenant's members).
 func TestSearchExplain(t *testing.T) {
 	pool := migrated(t)
 	ctx := t.Context()
@@ -61,7 +64,19 @@ func TestSearchExplain(t *testing.T) {
 		FROM generate_series(1, 200000) g`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE simpleuser_users`); err != nil {
+	// Two tenants: a large one (every 10th user) and a small one (every
+	// 10,000th), as the tenant store adds memberships (with the user's
+	// creation time).
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_tenants (id, slug, name, created_at, updated_at)
+		VALUES (1, 'large', 'Large', now(), now()), (2, 'small', 'Small', now(), now())`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, created_at, updated_at, user_created_at)
+		SELECT id, CASE WHEN id % 10000 = 0 THEN 2 ELSE 1 END, 'active', now(), now(), created_at
+		FROM simpleuser_users WHERE id % 10 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE simpleuser_users; ANALYZE simpleuser_tenant_memberships`); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -73,6 +88,13 @@ func TestSearchExplain(t *testing.T) {
 		"disabled":      {Status: admin.StatusDisabled},
 		"created range": {CreatedFrom: now.Add(-48 * time.Hour), CreatedTo: now.Add(-24 * time.Hour), Limit: 500},
 		"active, page":  {Status: admin.StatusActive, After: &admin.Cursor{CreatedAt: now.Add(-time.Hour), ID: 3600}},
+		// The search by tenant walks simpleuser_tenant_memberships_search_idx.
+		"large tenant":            {TenantID: 1},
+		"large tenant, next page": {TenantID: 1, After: &admin.Cursor{CreatedAt: now.Add(-time.Hour), ID: 3600}},
+		"small tenant":            {TenantID: 2},
+		"small tenant, disabled":  {TenantID: 2, Status: admin.StatusDisabled},
+		"large tenant, range":     {TenantID: 1, CreatedFrom: now.Add(-48 * time.Hour), CreatedTo: now.Add(-24 * time.Hour), Limit: 500},
+		"tenant, email":           {TenantID: 1, Email: "User770@example.com"},
 	}
 	for name, q := range queries {
 		sql, args := postgres.SearchSQL(q)
@@ -92,6 +114,11 @@ func TestSearchExplain(t *testing.T) {
 		p := strings.Join(plan, "\n")
 		if strings.Contains(p, "Seq Scan") || !strings.Contains(p, "Index") {
 			t.Errorf("%s: plan scans the table:\n%s", name, p)
+		}
+		// By tenant, a page is a walk of the keyset index, never a sort of
+		// the tenant's members.
+		if q.TenantID != 0 && q.Email == "" && (!strings.Contains(p, "simpleuser_tenant_memberships_search_idx") || strings.Contains(p, "Sort")) {
+			t.Errorf("%s: plan does not walk the tenant's keyset index:\n%s", name, p)
 		}
 	}
 }

@@ -15,13 +15,16 @@ func roles(r []string) []string {
 	return r
 }
 
-// AddMembership inserts m.
+// AddMembership inserts m, with its user's creation time (the admin search
+// by tenant's keyset, migration 0012): ErrNotFound when the user or the
+// tenant does not exist.
 func (s *Store) AddMembership(ctx context.Context, m *tenant.Membership) error {
 	q, ctx, cancel := s.q(ctx)
 	defer cancel()
-	_, err := q.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, roles, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, m.UserID, m.TenantID, m.Status, roles(m.Roles), ts(m.CreatedAt), ts(m.UpdatedAt))
-	return mapErr("add membership", err)
+	tag, err := q.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, roles, created_at, updated_at, user_created_at)
+		SELECT $1, $2, $3, $4, $5, $6, u.created_at FROM simpleuser_users u WHERE u.id = $1`,
+		m.UserID, m.TenantID, m.Status, roles(m.Roles), ts(m.CreatedAt), ts(m.UpdatedAt))
+	return affected("add membership", tag, err)
 }
 
 const memberCols = `user_id, tenant_id, status, roles, created_at, updated_at`

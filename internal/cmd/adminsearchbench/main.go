@@ -1,7 +1,8 @@
 // Command adminsearchbench measures the admin user search over a large
 // users table: it creates a schema, migrates it, inserts -users rows with
 // one INSERT ... generate_series, ANALYZEs, then times -n searches of each
-// kind the admin API makes (random cursors) and prints p50 and p99 in ms.
+// kind the admin API makes (random cursors; by tenant over two tenants of
+// 100,000 and 100 members per million users) and prints p50 and p99 in ms.
 // It drops its schema at the end.
 //
 //	go run ./internal/cmd/adminsearchbench -db postgres://postgres@127.0.0.1:5432/test -users 1000000
@@ -54,7 +55,18 @@ func main() {
 		FROM generate_series(1, $1) g`, *users); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, "ANALYZE simpleuser_users"); err != nil {
+	// Two tenants, memberships as tenant/postgres writes them: a large one
+	// (every 10th user) and a small one (every 10,000th).
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_tenants (id, slug, name, created_at, updated_at)
+		VALUES (1, 'large', 'Large', now(), now()), (2, 'small', 'Small', now(), now())`); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO simpleuser_tenant_memberships (user_id, tenant_id, status, created_at, updated_at, user_created_at)
+		SELECT id, CASE WHEN id % 10000 = 0 THEN 2 ELSE 1 END, 'active', now(), now(), created_at
+		FROM simpleuser_users WHERE id % 10 = 0`); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE simpleuser_users; ANALYZE simpleuser_tenant_memberships"); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("inserted %d users in %v\n", *users, time.Since(start).Round(time.Millisecond))
@@ -79,6 +91,15 @@ func main() {
 		{"created range, random day (50)", func() admin.UserQuery {
 			from := now.Add(-time.Duration(rand.IntN(*users)) * time.Second)
 			return admin.UserQuery{CreatedFrom: from, CreatedTo: from.Add(24 * time.Hour)}
+		}},
+		{"large tenant at a random cursor (50)", func() admin.UserQuery { return admin.UserQuery{TenantID: 1, After: cursor()} }},
+		{"large tenant, disabled, random cursor", func() admin.UserQuery {
+			return admin.UserQuery{TenantID: 1, Status: admin.StatusDisabled, After: cursor()}
+		}},
+		{"small tenant, first page", func() admin.UserQuery { return admin.UserQuery{TenantID: 2} }},
+		{"large tenant, created range (50)", func() admin.UserQuery {
+			from := now.Add(-time.Duration(rand.IntN(*users)) * time.Second)
+			return admin.UserQuery{TenantID: 1, CreatedFrom: from, CreatedTo: from.Add(24 * time.Hour)}
 		}},
 	}
 	for _, k := range kinds {
