@@ -147,6 +147,9 @@ func New(cfg Config) (*Service, error) {
 	} else if s.passkeys != nil {
 		s.passkeys.OnChange = s.passkeyChanged
 	}
+	if m, ok := c.Users.(*usermemory.Store); ok { // what ON DELETE CASCADE does on PostgreSQL
+		m.CascadeTo(c.MFA.Store, s.cfg.Tenants.Store, s.passkeys.Store())
+	}
 	if len(c.InitialUsers) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

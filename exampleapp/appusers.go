@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -207,6 +208,34 @@ func (m *memAppUsers) Create(ctx context.Context, a AppUser) error {
 		m.mu.Unlock()
 	})
 	return nil
+}
+
+// DropUsers deletes the rows of the users ids (every tenant's) and
+// returns a function putting them back: the user store calls it when it
+// deletes users (usermemory.Store.CascadeTo), as app_users' ON DELETE
+// CASCADE does on PostgreSQL.
+func (m *memAppUsers) DropUsers(ids []int64) (restore func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var gone []AppUser
+	for k, a := range m.rows {
+		if slices.Contains(ids, k.user) {
+			gone = append(gone, a)
+			delete(m.rows, k)
+			delete(m.refs, a.ReferralCode)
+		}
+	}
+	if gone == nil {
+		return nil
+	}
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, a := range gone {
+			k := rowKey{a.AuthUserID, a.TenantID}
+			m.rows[k], m.refs[a.ReferralCode] = a, k
+		}
+	}
 }
 
 func (m *memAppUsers) Get(_ context.Context, id, tenantID int64) (AppUser, error) {

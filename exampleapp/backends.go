@@ -44,7 +44,9 @@ func (a *app) configureBackends(ctx context.Context, s settings, log *slog.Logge
 	} else {
 		kit := usermemory.New()
 		cfg.Users = kit
-		a.appUsers = newMemAppUsers(kit)
+		app := newMemAppUsers(kit)
+		kit.CascadeTo(app) // a deleted user's rows go with them, as ON DELETE CASCADE does on PostgreSQL
+		a.appUsers = app
 	}
 	if s.redisURL != "" {
 		pool, err := redisconn.New(redisconn.Options{URL: s.redisURL}) // one server, or a redis-cluster:// URL

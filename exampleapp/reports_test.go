@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -55,6 +56,38 @@ func TestReportsNeedsPermission(t *testing.T) {
 			code, body := h.call("GET", "/app/reports", "", tok, nil)
 			if code != 200 || body["tenantId"] != float64(acme.ID) || body["userId"] != float64(uid) {
 				t.Fatalf("with the role: %d %v", code, body)
+			}
+		})
+	}
+}
+
+// Deleting a user deletes their app rows (every tenant's) on both
+// backends: ON DELETE CASCADE on PostgreSQL, the user store's cascade in
+// memory.
+func TestDeletedUserLosesAppRows(t *testing.T) {
+	for name, s := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, s)
+			ctx := context.Background()
+			code, data := h.signup("dev-del", fmt.Sprintf("del-%p@example.com", h), map[string]any{"nickname": "Del"})
+			if code != 200 {
+				t.Fatalf("signup: %d %v", code, data)
+			}
+			uid := int64(data["userId"].(float64))
+			tn, err := h.app.Service.Tenants().CreateTenant(ctx, fmt.Sprintf("del-%d", uid), "Del")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.app.Service.Tenants().AddMembership(ctx, uid, tn.ID, "", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.app.Service.DeleteUser(ctx, uid); err != nil {
+				t.Fatal(err)
+			}
+			for _, tid := range []int64{0, tn.ID} {
+				if a, err := h.app.appUsers.Get(ctx, uid, tid); !errors.Is(err, errNoAppUser) {
+					t.Errorf("tenant %d: the deleted user's app row remains: %+v, %v", tid, a, err)
+				}
 			}
 		})
 	}

@@ -182,8 +182,13 @@ func New(cfg Config, store Store, challenges code.Store) (*RelyingParty, error) 
 	return rp, nil
 }
 
-// Store returns the credential store.
-func (rp *RelyingParty) Store() Store { return rp.store }
+// Store returns the credential store (nil on a nil RelyingParty: passkeys off).
+func (rp *RelyingParty) Store() Store {
+	if rp == nil {
+		return nil
+	}
+	return rp.store
+}
 
 // Challenge is a begun ceremony, for the client.
 type Challenge struct {

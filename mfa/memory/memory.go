@@ -228,3 +228,56 @@ func (s *Store) RemoveTrustedDevices(_ context.Context, userID int64, ids ...str
 	s.devices[userID] = list
 	return n - len(list), nil
 }
+
+// DropUsers deletes the authenticators, recovery codes, settings and
+// trusted devices of the users ids and returns a function putting them
+// back (nil: none): what PostgreSQL does by ON DELETE CASCADE. It makes the
+// store a user/memory Dependent: the user store calls it when it deletes
+// users (usermemory.Store.CascadeTo, which simpleuser.New sets up).
+func (s *Store) DropUsers(ids []int64) (restore func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type rows struct {
+		auths    []mfa.Authenticator
+		recovery [][]byte
+		settings mfa.Settings
+		devices  []mfa.TrustedDevice
+		has      [4]bool
+	}
+	gone := map[int64]rows{}
+	for _, id := range ids {
+		var r rows
+		r.auths, r.has[0] = s.auths[id]
+		r.recovery, r.has[1] = s.recovery[id]
+		r.settings, r.has[2] = s.settings[id]
+		r.devices, r.has[3] = s.devices[id]
+		if r.has != [4]bool{} {
+			gone[id] = r
+			delete(s.auths, id)
+			delete(s.recovery, id)
+			delete(s.settings, id)
+			delete(s.devices, id)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for id, r := range gone {
+			if r.has[0] {
+				s.auths[id] = r.auths
+			}
+			if r.has[1] {
+				s.recovery[id] = r.recovery
+			}
+			if r.has[2] {
+				s.settings[id] = r.settings
+			}
+			if r.has[3] {
+				s.devices[id] = r.devices
+			}
+		}
+	}
+}

@@ -21,6 +21,10 @@ import (
 type Harness struct {
 	Store   mfa.Store
 	NewUser func(t *testing.T) int64
+	// DeleteUser deletes a user made by NewUser through the user store the
+	// service would use with Store (user/memory wired to a memory Store by
+	// CascadeTo; user/postgres for a PostgreSQL one).
+	DeleteUser func(t *testing.T, id int64)
 }
 
 // Run runs the suite; newHarness is called once per subtest.
@@ -36,6 +40,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"RecoveryCodeConcurrent", testRecoveryConcurrent},
 		{"Settings", testSettings},
 		{"TrustedDevices", testTrustedDevices},
+		{"UserDeleted", testUserDeleted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newHarness(t)) })
@@ -358,4 +363,44 @@ func RunFlows(t *testing.T, svcs []*mfa.Service, newUser func(t *testing.T) *use
 			}
 		}
 	})
+}
+
+// testUserDeleted: deleting a user deletes their authenticators, recovery
+// codes, settings and trusted devices (PostgreSQL: ON DELETE CASCADE;
+// memory: the user store's cascade), and no other user's.
+func testUserDeleted(t *testing.T, h Harness) {
+	if h.DeleteUser == nil {
+		t.Fatal("the harness must delete users (Harness.DeleteUser)")
+	}
+	ctx := t.Context()
+	u, other := h.NewUser(t), h.NewUser(t)
+	on := true
+	for _, id := range []int64{u, other} {
+		must(t, h.Store.AddAuthenticator(ctx, auth(id, "Phone", t0)))
+		must(t, h.Store.ReplaceRecoveryCodes(ctx, id, digests("d", 3), t0))
+		_, err := h.Store.UpdateSettings(ctx, id, mfa.SettingsPatch{Enabled: &on}, t0)
+		must(t, err)
+		must(t, h.Store.AddTrustedDevice(ctx, &mfa.TrustedDevice{UserID: id, ID: mfa.NewID(), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	}
+	h.DeleteUser(t, u)
+	now := t0.Add(time.Minute)
+	if list, err := h.Store.Authenticators(ctx, u); err != nil || len(list) != 0 {
+		t.Errorf("authenticators of a deleted user: %v, %v", list, err)
+	}
+	if n, err := h.Store.RecoveryCodesLeft(ctx, u); err != nil || n != 0 {
+		t.Errorf("recovery codes of a deleted user: %d, %v", n, err)
+	}
+	if st, err := h.Store.Settings(ctx, u); err != nil || st.Enabled {
+		t.Errorf("settings of a deleted user: %+v, %v", st, err)
+	}
+	if list, err := h.Store.TrustedDevices(ctx, u, now); err != nil || len(list) != 0 {
+		t.Errorf("trusted devices of a deleted user: %v, %v", list, err)
+	}
+	list, _ := h.Store.Authenticators(ctx, other)
+	n, _ := h.Store.RecoveryCodesLeft(ctx, other)
+	st, _ := h.Store.Settings(ctx, other)
+	devs, _ := h.Store.TrustedDevices(ctx, other, now)
+	if len(list) != 1 || n != 3 || !st.Enabled || len(devs) != 1 {
+		t.Errorf("the other user's rows: %d authenticators, %d codes, %+v, %d devices", len(list), n, st, len(devs))
+	}
 }

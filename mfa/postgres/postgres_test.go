@@ -48,7 +48,12 @@ func newUser(t *testing.T, users *userpg.Store) int64 {
 func TestConformance(t *testing.T) {
 	users, store := newStores(t) // one schema for the suite: users are distinct
 	mfatest.Run(t, func(t *testing.T) mfatest.Harness {
-		return mfatest.Harness{Store: store, NewUser: func(t *testing.T) int64 { return newUser(t, users) }}
+		return mfatest.Harness{Store: store, NewUser: func(t *testing.T) int64 { return newUser(t, users) },
+			DeleteUser: func(t *testing.T, id int64) {
+				if err := users.Delete(t.Context(), id); err != nil {
+					t.Fatal(err)
+				}
+			}}
 	})
 }
 

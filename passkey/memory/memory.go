@@ -143,24 +143,48 @@ func (s *Store) Remove(_ context.Context, userID int64, id []byte) error {
 }
 
 // RemoveUser deletes every credential and the handle of userID: what the
-// PostgreSQL store's ON DELETE CASCADE does when the user row goes. The
-// service does not call it (a deleted user's passkeys are refused as
-// unknown, and user ids are never reused); an app that keeps many
-// short-lived users in memory may call it after deleting one.
+// PostgreSQL store's ON DELETE CASCADE does when the user row goes (see
+// DropUsers, through which the user store does it).
 func (s *Store) RemoveUser(_ context.Context, userID int64) error {
+	s.DropUsers([]int64{userID})
+	return nil
+}
+
+// DropUsers deletes the credentials and handles of the users ids and
+// returns a function putting them back (nil: none). It makes the store a
+// user/memory Dependent: the user store calls it when it deletes users
+// (usermemory.Store.CascadeTo, which simpleuser.New sets up).
+func (s *Store) DropUsers(ids []int64) (restore func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	creds, seq, handles := map[string]*passkey.Credential{}, map[string]uint64{}, map[int64][]byte{}
 	for k, c := range s.creds {
-		if c.UserID == userID {
+		if slices.Contains(ids, c.UserID) {
+			creds[k], seq[k] = c, s.seq[k]
 			delete(s.creds, k)
 			delete(s.seq, k)
 		}
 	}
-	if h, ok := s.handles[userID]; ok {
-		delete(s.owners, string(h))
-		delete(s.handles, userID)
+	for _, id := range ids {
+		if h, ok := s.handles[id]; ok {
+			handles[id] = h
+			delete(s.owners, string(h))
+			delete(s.handles, id)
+		}
 	}
-	return nil
+	if len(creds) == 0 && len(handles) == 0 {
+		return nil
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for k, c := range creds {
+			s.creds[k], s.seq[k] = c, seq[k]
+		}
+		for id, h := range handles {
+			s.handles[id], s.owners[string(h)] = h, id
+		}
+	}
 }
 
 // RecordUse applies the counter rule and records the use; see

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,12 +11,33 @@ import (
 	"github.com/simpleuser/simpleuser/passkey"
 	"github.com/simpleuser/simpleuser/passkey/memory"
 	"github.com/simpleuser/simpleuser/passkey/passkeytest"
+	"github.com/simpleuser/simpleuser/user"
+	usermemory "github.com/simpleuser/simpleuser/user/memory"
 )
 
 func TestConformance(t *testing.T) {
 	passkeytest.Run(t, func(t *testing.T) (passkey.Store, func() int64) {
 		var next atomic.Int64
 		return memory.New(), func() int64 { return next.Add(1) }
+	})
+}
+
+// TestUserDeleted: the memory user store, wired as simpleuser.New wires
+// it (CascadeTo), deletes a user's passkeys and handle with the user.
+func TestUserDeleted(t *testing.T) {
+	users, s := usermemory.New(), memory.New()
+	users.CascadeTo(s)
+	var n atomic.Int64
+	passkeytest.RunUserDeleted(t, s, func() int64 {
+		u := &user.User{Email: fmt.Sprintf("pk%d@example.com", n.Add(1))}
+		if err := users.Create(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}, func(id int64) {
+		if err := users.Delete(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

@@ -328,3 +328,34 @@ func testRecordUseConcurrent(t *testing.T, s passkey.Store, newUser func() int64
 		t.Errorf("%d of %d concurrent uses with one counter value succeeded, want exactly 1", won, n)
 	}
 }
+
+// RunUserDeleted checks that deleting a user through the user store the
+// service pairs with s (deleteUser: user/postgres for a PostgreSQL store,
+// whose foreign keys cascade; user/memory wired to a memory store by
+// CascadeTo) deletes the user's passkeys and handle, and no other user's.
+func RunUserDeleted(t *testing.T, s passkey.Store, newUser func() int64, deleteUser func(id int64)) {
+	ctx := t.Context()
+	u, other := newUser(), newUser()
+	gone, kept := newCred(t, s, u, "gone"), newCred(t, s, other, "kept")
+	for _, c := range []*passkey.Credential{gone, kept} {
+		if err := s.Add(ctx, c, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deleteUser(u)
+	if _, err := s.Get(ctx, gone.ID); !errors.Is(err, passkey.ErrNotFound) {
+		t.Errorf("a deleted user's passkey remains: %v", err)
+	}
+	if _, err := s.UserByHandle(ctx, gone.UserHandle); !errors.Is(err, passkey.ErrNotFound) {
+		t.Errorf("a deleted user's handle remains: %v", err)
+	}
+	if list, err := s.List(ctx, u); err != nil || len(list) != 0 {
+		t.Errorf("a deleted user's list: %v, %v", list, err)
+	}
+	if _, err := s.Get(ctx, kept.ID); err != nil {
+		t.Errorf("another user's passkey went too: %v", err)
+	}
+	if id, err := s.UserByHandle(ctx, kept.UserHandle); err != nil || id != other {
+		t.Errorf("another user's handle: %d, %v", id, err)
+	}
+}

@@ -43,6 +43,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestUserDeleted: the conformance check of a user's deletion, on
+// user/postgres (ON DELETE CASCADE).
+func TestUserDeleted(t *testing.T) {
+	pool := migrated(t)
+	users := userpg.New(pool)
+	passkeytest.RunUserDeleted(t, passkeypg.New(pool), func() int64 { return newUser(t, users) }, func(id int64) {
+		if err := users.Delete(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestCascade: deleting a user deletes their passkeys and handle (the
 // foreign keys' ON DELETE CASCADE), and a handle or passkey for a user
 // that does not exist is ErrNotFound.

@@ -16,8 +16,8 @@ type key struct{ user, tenant int64 }
 
 // Store is an in-memory tenant.Store; one mutex makes every method
 // atomic. Create one with New. It cannot see whether a user exists: a
-// membership of an unknown user is accepted (the root service deletes a
-// user's memberships with the user through DeleteUser).
+// membership of an unknown user is accepted; a user's memberships go with
+// the user through DropUsers.
 type Store struct {
 	mu      sync.Mutex
 	nextID  int64
@@ -167,14 +167,29 @@ func (s *Store) RemoveMembership(_ context.Context, userID, tenantID int64) erro
 	return nil
 }
 
-// DeleteUser forgets every membership of userID (PostgreSQL does it by
-// ON DELETE CASCADE).
-func (s *Store) DeleteUser(userID int64) {
+// DropUsers deletes every membership of the users ids and returns a
+// function putting them back (nil: none): what PostgreSQL does by ON
+// DELETE CASCADE. It makes the store a user/memory Dependent: the user
+// store calls it when it deletes users (usermemory.Store.CascadeTo, which
+// simpleuser.New sets up).
+func (s *Store) DropUsers(ids []int64) (restore func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k := range s.members {
-		if k.user == userID {
+	var gone []tenant.Membership
+	for k, m := range s.members {
+		if slices.Contains(ids, k.user) {
+			gone = append(gone, m)
 			delete(s.members, k)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, m := range gone {
+			s.members[key{m.UserID, m.TenantID}] = m
 		}
 	}
 }

@@ -46,6 +46,7 @@ type Store struct {
 	idents  map[identKey]*user.Identity
 	// userIdents indexes idents by user id.
 	userIdents map[int64]map[identKey]struct{}
+	deps       []Dependent // see CascadeTo
 }
 
 var _ user.Store = (*Store)(nil)
@@ -301,11 +302,13 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	if _, ok := s.byID[id]; !ok {
+		unlock()
 		return user.ErrNotFound
 	}
 	s.remove(t, id)
+	unlock()
+	s.cascade(ctx, []int64{id})
 	return nil
 }
 
@@ -357,8 +360,8 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 	if err != nil {
 		return 0, err
 	}
-	defer unlock()
 	if limit <= 0 {
+		unlock()
 		return 0, nil
 	}
 	var stale []*user.User
@@ -371,9 +374,13 @@ func (s *Store) PurgeAnonymous(ctx context.Context, cutoff time.Time, limit int)
 		return cmp.Or(activity(a).Compare(activity(b)), cmp.Compare(a.ID, b.ID))
 	})
 	stale = stale[:min(limit, len(stale))]
-	for _, u := range stale {
+	ids := make([]int64, len(stale))
+	for i, u := range stale {
 		s.remove(t, u.ID)
+		ids[i] = u.ID
 	}
+	unlock()
+	s.cascade(ctx, ids)
 	return len(stale), nil
 }
 
