@@ -59,6 +59,22 @@ func (s *Service) SendPhoneCode(ctx context.Context, c Client, number, purpose s
 	})
 }
 
+// VerifyPhoneCode is VerifyCode for a code sent by SMS (GET
+// /send-code/phone/verify): the number read into E.164, purpose Login or
+// ChangePhone; the code is not consumed, the same attempt limit applies.
+func (s *Service) VerifyPhoneCode(ctx context.Context, number, purpose, codeValue string) error {
+	p, err := s.parsePhone(number)
+	if err == nil && purpose != hooks.PurposeLogin && purpose != hooks.PurposeChangePhone {
+		err = InvalidInput("codePurpose must be one of the following values: Login, ChangePhone")
+	} else if err == nil && codeValue == "" {
+		err = InvalidInput("code should not be empty")
+	}
+	if err == nil {
+		_, err = s.claimCode(ctx, phone.Key(p), purpose, codeValue)
+	}
+	return err
+}
+
 // LoginByPhone signs in with a Login code sent by SMS to in.Phone (in.Email
 // is ignored): into the account holding the number, or, for a number no
 // account holds, by upgrading the anonymous user of c's ssaid into an
@@ -177,14 +193,19 @@ func (s *Service) RemovePhone(ctx context.Context, u *user.User) error {
 }
 
 // setPhone writes number and its verification time on the account id.
+// A PhoneChanged event carries the old number when it changed.
 func (s *Service) setPhone(ctx context.Context, id int64, number string, verified time.Time) error {
-	_, err := s.update(ctx, id, func(u *user.User) error {
+	old := ""
+	u, err := s.update(ctx, id, func(u *user.User) error {
 		if u.Disabled {
 			return ErrAccountDisabled
 		}
-		u.Phone, u.PhoneVerifiedAt = number, verified
+		old, u.Phone, u.PhoneVerifiedAt = u.Phone, number, verified
 		return nil
 	})
+	if err == nil && old != number {
+		s.emit(ctx, hooks.Event{Type: hooks.PhoneChanged, User: u, Phone: old})
+	}
 	return phoneErr(err)
 }
 

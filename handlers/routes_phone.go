@@ -22,6 +22,14 @@ var phoneRoutes = []route{
 		handle: sendPhoneCode,
 	},
 	{
+		method: http.MethodGet, path: "/send-code/phone/verify",
+		summary:     "Check a code sent by SMS without consuming it",
+		description: "GET /send-code/verify for a number (read into E.164): a success clears the failed attempts of the number and purpose; the code stays usable.",
+		tags:        []string{"send-code"}, query: new(verifyPhoneQuery),
+		errors: []routeError{errQuery, errCode, errCodeLimit, errBackend},
+		handle: verifyPhoneCode,
+	},
+	{
 		method: http.MethodPost, path: "/login/phone",
 		summary:     "Log in with a code sent by SMS",
 		description: "Spends a Login code sent to the number. The account holding the number is signed in; for a number no account holds, the anonymous user of the ssaid becomes the account (same id), with the number verified. The answer is POST /login's (mfaRequired and factors for an account with MFA on).",
@@ -65,6 +73,22 @@ func sendPhoneCode(c *call) (any, error) {
 		return nil, err
 	}
 	return nil, c.s.svc.SendPhoneCode(c.r.Context(), c.client, in.Phone, in.CodePurpose)
+}
+
+// verifyPhoneQuery is the query of GET /send-code/phone/verify.
+type verifyPhoneQuery struct {
+	Phone       string `query:"phone" validate:"required,max=64" required:"true" maxLength:"64" description:"Number the code was sent to (any form POST /send-code/phone accepts)."`
+	CodePurpose string `query:"codePurpose" validate:"required,oneof=Login ChangePhone" msg:"must be one of the following values: Login, ChangePhone" required:"true" enum:"Login,ChangePhone" description:"Purpose the code was sent for."`
+	Code        string `query:"code" validate:"required" required:"true" minLength:"1" description:"The code to check (not consumed)."`
+}
+
+// GET /send-code/phone/verify
+func verifyPhoneCode(c *call) (any, error) {
+	var in verifyPhoneQuery
+	if err := c.decodeQuery(&in); err != nil {
+		return nil, err
+	}
+	return nil, c.s.svc.VerifyPhoneCode(c.r.Context(), in.Phone, in.CodePurpose, in.Code)
 }
 
 // POST /login/phone

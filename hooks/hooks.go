@@ -200,6 +200,10 @@ const (
 	PasswordChanged  = "PasswordChanged"
 	PasswordReset    = "PasswordReset"
 	EmailChanged     = "EmailChanged"
+	// PhoneChanged: the account's phone number was added, changed or
+	// removed (change-phone, remove-phone): Event.Phone is the old number
+	// ("" when one was added), Event.User.Phone the new one ("" when removed).
+	PhoneChanged = "PhoneChanged"
 	UserUnregistered = "UserUnregistered"
 	UserDeleted      = "UserDeleted"
 	UserDisabled     = "UserDisabled"
@@ -239,6 +243,8 @@ type Event struct {
 	SSAID   string
 	// Email is the address involved (LoginFailed; EmailChanged: the old address).
 	Email string
+	// Phone is the old number (E.164) of a PhoneChanged, "" when one was added.
+	Phone string
 	// Reason says why a login failed ("code", "password", "blocked",
 	// "disabled", "unknown", "provider").
 	Reason string
