@@ -10,6 +10,7 @@ import (
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/risk"
 	"github.com/simpleuser/simpleuser/session"
+	"github.com/simpleuser/simpleuser/tenant"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -157,6 +158,7 @@ type request struct {
 	userDone bool
 	user     *user.User
 	userErr  error
+	claims   tenant.Memo // the sign-in's tenant claims (tenant.Service.MemoFrom)
 }
 
 // WithClient returns a context carrying c, against which CurrentSession and

@@ -128,7 +128,7 @@ func New(cfg Config) (*Service, error) {
 	if s.cfg.Tenants.Store == nil {
 		s.cfg.Tenants.Store = tenantmemory.New()
 	}
-	s.tenants = &tenant.Service{Store: s.cfg.Tenants.Store, Manager: s.sessions, Default: c.Tenants.Default, Now: c.Now, Emit: s.emit}
+	s.tenants = &tenant.Service{Store: s.cfg.Tenants.Store, Manager: s.sessions, Default: c.Tenants.Default, Now: c.Now, Emit: s.emit, MemoFrom: requestMemo}
 	if s.signin, err = signin.New(c.OAuth, c.Codes, signin.Deps{
 		Users: s.users, WithTx: s.WithTx, Expired: s.expired, PurgeExpiredHolder: s.purgeExpiredHolder,
 		Delete: func(ctx context.Context, u *user.User) error {

@@ -9,6 +9,14 @@ import (
 	"github.com/simpleuser/simpleuser/tenant"
 )
 
+// requestMemo is the tenant claims memo of the request carried by ctx.
+func requestMemo(ctx context.Context) *tenant.Memo {
+	if r := fromContext(ctx); r != nil {
+		return &r.claims
+	}
+	return nil
+}
+
 func tenantEvent(e hooks.Event, c tenant.Claims) hooks.Event {
 	e.TenantID, e.Roles = c.TenantID, c.Roles
 	return e

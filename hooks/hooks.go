@@ -193,17 +193,17 @@ type Hooks struct {
 
 // Event types.
 const (
-	UserRegistered   = "UserRegistered"
-	LoggedIn         = "LoggedIn"
-	LoginFailed      = "LoginFailed"
-	LoggedOut        = "LoggedOut"
-	PasswordChanged  = "PasswordChanged"
-	PasswordReset    = "PasswordReset"
-	EmailChanged     = "EmailChanged"
+	UserRegistered  = "UserRegistered"
+	LoggedIn        = "LoggedIn"
+	LoginFailed     = "LoginFailed"
+	LoggedOut       = "LoggedOut"
+	PasswordChanged = "PasswordChanged"
+	PasswordReset   = "PasswordReset"
+	EmailChanged    = "EmailChanged"
 	// PhoneChanged: the account's phone number was added, changed or
 	// removed (change-phone, remove-phone): Event.Phone is the old number
 	// ("" when one was added), Event.User.Phone the new one ("" when removed).
-	PhoneChanged = "PhoneChanged"
+	PhoneChanged     = "PhoneChanged"
 	UserUnregistered = "UserUnregistered"
 	UserDeleted      = "UserDeleted"
 	UserDisabled     = "UserDisabled"

@@ -56,6 +56,10 @@ type Service struct {
 	// Emit receives the tenant events (hooks.MembershipAdded...; the root
 	// service delivers them after commit). nil: none.
 	Emit func(ctx context.Context, e hooks.Event)
+	// MemoFrom returns the request's Memo carried by ctx (nil: none), which
+	// LoginClaims answers from after its first lookup for the user. The
+	// root service gives the memo of its per-request state (WithClient).
+	MemoFrom func(ctx context.Context) *Memo
 }
 
 func (s *Service) now() time.Time {
@@ -99,11 +103,24 @@ func (s *Service) claimsOf(ctx context.Context, m *Membership) (Claims, error) {
 }
 
 // LoginClaims are the claims a new session of userID starts with, by the
-// Default rule (the zero Claims when it picks no tenant).
+// Default rule (the zero Claims when it picks no tenant). Within one
+// request (MemoFrom) the store is read once per user.
 func (s *Service) LoginClaims(ctx context.Context, userID int64) (Claims, error) {
 	if s.Default == DefaultNone {
 		return Claims{}, nil
 	}
+	m := s.memo(ctx)
+	if c, ok := m.get(userID); ok {
+		return c, nil
+	}
+	c, err := s.loginClaims(ctx, userID)
+	if err == nil {
+		m.put(userID, c)
+	}
+	return c, err
+}
+
+func (s *Service) loginClaims(ctx context.Context, userID int64) (Claims, error) {
 	ms, err := s.Store.UserMemberships(ctx, userID)
 	if err != nil {
 		return Claims{}, err
@@ -125,6 +142,7 @@ func (s *Service) LoginClaims(ctx context.Context, userID int64) (Claims, error)
 // leaves the tenant (no roles, no permissions). It returns how many
 // sessions were rewritten.
 func (s *Service) Refresh(ctx context.Context, userID int64) (int, error) {
+	s.memo(ctx).forget(userID)
 	if s.Manager == nil {
 		return 0, nil
 	}
