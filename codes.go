@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/simpleuser/simpleuser/apierror"
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
@@ -34,21 +35,6 @@ func checkEmail(email string) error {
 		return InvalidInput("email must be an email")
 	}
 	return nil
-}
-
-// EmailMessage is the client-facing message for an address that
-// user.CheckEmail refused under one of its narrower rules (a look-alike
-// character, mixed scripts: UTS #39), prefixed with the field's name; ""
-// for any other error, which the caller reports as "<field> must be an
-// email" (class-validator's wording, which nicot-simple-user answers).
-func EmailMessage(field string, err error) string {
-	switch {
-	case errors.Is(err, user.ErrEmailMixedScript):
-		return field + " mixes writing systems in a way that can imitate another address"
-	case errors.Is(err, user.ErrEmailCharacter):
-		return field + " holds a character that is invisible or can imitate another one"
-	}
-	return ""
 }
 
 func checkPurpose(p string) error {
@@ -110,15 +96,15 @@ func codeError(err error) error {
 	case errors.Is(err, code.ErrInvalid):
 		return ErrInvalidCode
 	case errors.As(err, &le) && le.Send:
-		return cooldownError(le.Wait)
+		return apierror.Cooldown(le.Wait)
 	case le != nil:
-		return codeBlockedError(le.Wait)
+		return apierror.CodeBlocked(le.Wait)
 	case errors.As(err, &de):
 		var e *Error
 		if errors.As(de.Err, &e) {
 			return e
 		}
-		return &Error{Status: ErrSendFailed.Status, Code: ErrSendFailed.Code, Message: ErrSendFailed.Message, Err: de}
+		return ErrSendFailed.With(de)
 	}
 	return err
 }
@@ -182,7 +168,7 @@ func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, fie
 		return false, err
 	}
 	if wait > 0 {
-		return false, passwordBlockedError(wait)
+		return false, apierror.PasswordBlocked(wait)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err == nil && !ok {

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,13 +20,31 @@ import (
 	"github.com/simpleuser/simpleuser/tenant"
 )
 
-// codeConstants parses the package's source and returns the value of every
-// exported constant named Code*, by name. A Code* constant whose value is
-// not a string literal fails the test: the list must be checkable here.
+// codeConstants parses the source of package apierror, the codes' home,
+// and of the root package, which re-exports them, and returns the value of
+// every exported constant named Code*, by name. A Code* constant of
+// apierror must be a string literal, one of the root a string literal or
+// apierror's constant of the same name: the list must be checkable here.
 func codeConstants(t *testing.T) map[string]string {
 	t.Helper()
+	home := parseCodes(t, "apierror", nil)
+	consts := parseCodes(t, ".", home)
+	for name := range home {
+		if _, ok := consts[name]; !ok {
+			t.Errorf("apierror.%s is not re-exported as simpleuser.%s", name, name)
+		}
+	}
+	maps.Copy(consts, home)
+	return consts
+}
+
+// parseCodes returns the Code* constants of the non-test files of dir. With
+// home non-nil, a constant may also be home's constant of the same name
+// (apierror.CodeX), whose value it takes.
+func parseCodes(t *testing.T, dir string, home map[string]string) map[string]string {
+	t.Helper()
 	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,16 +68,23 @@ func codeConstants(t *testing.T) map[string]string {
 					if !regexp.MustCompile(`^Code[A-Z]`).MatchString(id.Name) {
 						continue
 					}
-					var lit *ast.BasicLit
+					var val ast.Expr
 					if i < len(vs.Values) {
-						lit, _ = vs.Values[i].(*ast.BasicLit)
+						val = vs.Values[i]
 					}
-					if lit == nil || lit.Kind != token.STRING {
-						t.Errorf("%s: %s is not a string literal", fset.Position(id.Pos()), id.Name)
+					if lit, ok := val.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[id.Name], _ = strconv.Unquote(lit.Value)
 						continue
 					}
-					v, _ := strconv.Unquote(lit.Value)
-					consts[id.Name] = v
+					if sel, ok := val.(*ast.SelectorExpr); ok && home != nil && sel.Sel.Name == id.Name {
+						if pkg, _ := sel.X.(*ast.Ident); pkg != nil && pkg.Name == "apierror" {
+							if v, ok := home[id.Name]; ok {
+								consts[id.Name] = v
+								continue
+							}
+						}
+					}
+					t.Errorf("%s: %s is neither a string literal nor apierror.%s", fset.Position(id.Pos()), id.Name, id.Name)
 				}
 			}
 		}
@@ -76,7 +102,7 @@ func TestCodesListsEveryConstant(t *testing.T) {
 	got := simpleuser.Codes()
 	for name, v := range consts {
 		if !slices.Contains(got, v) {
-			t.Errorf("%s (%q) is not listed in Codes(): add it to the codes slice in errorcodes.go", name, v)
+			t.Errorf("%s (%q) is not listed in Codes(): add it to the codes slice in apierror/codes.go", name, v)
 		}
 	}
 	values := map[string]bool{}
@@ -119,8 +145,9 @@ func TestCodesRejected(t *testing.T) {
 
 // TestNoLiteralErrorCodes: every *Error the module builds takes its code
 // from a constant, so Codes() (and the document's enum) cannot miss one.
-// It looks at the composite literals Error{...} / simpleuser.Error{...}
-// and the calls NewError(status, code, message) of every non-test file.
+// It looks at the composite literals Error{...} / simpleuser.Error{...} /
+// apierror.Error{...} and the calls NewError(status, code, message) /
+// apierror.New(status, code, message) of every non-test file.
 func TestNoLiteralErrorCodes(t *testing.T) {
 	fset := token.NewFileSet()
 	n := 0
@@ -138,7 +165,7 @@ func TestNoLiteralErrorCodes(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		root := f.Name.Name == "simpleuser"
+		root := f.Name.Name == "simpleuser" || f.Name.Name == "apierror"
 		ast.Inspect(f, func(node ast.Node) bool {
 			switch x := node.(type) {
 			case *ast.CompositeLit:
@@ -155,7 +182,7 @@ func TestNoLiteralErrorCodes(t *testing.T) {
 					}
 				}
 			case *ast.CallExpr:
-				if isFunc(x.Fun, "NewError", root) && len(x.Args) == 3 {
+				if (isFunc(x.Fun, "NewError", root) || isFunc(x.Fun, "New", root && f.Name.Name == "apierror")) && len(x.Args) == 3 {
 					n++
 					if _, lit := x.Args[1].(*ast.BasicLit); lit {
 						t.Errorf("%s: NewError with a literal code: use a Code* constant", fset.Position(x.Pos()))
@@ -176,8 +203,9 @@ func TestNoLiteralErrorCodes(t *testing.T) {
 
 func isErrorType(e ast.Expr, root bool) bool { return isFunc(e, "Error", root) }
 
-// isFunc reports whether e names simpleuser's name (unqualified inside the
-// root package, simpleuser.name elsewhere).
+// isFunc reports whether e names simpleuser's or apierror's name
+// (unqualified inside those packages, simpleuser.name or apierror.name
+// elsewhere).
 func isFunc(e ast.Expr, name string, root bool) bool {
 	switch x := e.(type) {
 	case *ast.Ident:
@@ -186,7 +214,7 @@ func isFunc(e ast.Expr, name string, root bool) bool {
 		return isFunc(x.X, name, root)
 	case *ast.SelectorExpr:
 		pkg, ok := x.X.(*ast.Ident)
-		return ok && pkg.Name == "simpleuser" && x.Sel.Name == name
+		return ok && (pkg.Name == "simpleuser" || pkg.Name == "apierror") && x.Sel.Name == name
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/simpleuser/simpleuser/apierror"
 	"github.com/simpleuser/simpleuser/backend"
 	"github.com/simpleuser/simpleuser/metrics"
 )
@@ -58,7 +59,7 @@ func resultOf(err error) string {
 		return metrics.ResultSuccess
 	}
 	code := AsError(err).Code
-	if !slices.Contains(codes, code) {
+	if !apierror.Own(code) {
 		code = CodeRejected
 	}
 	return metrics.Result(code)

@@ -3,7 +3,6 @@ package simpleuser
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/metrics"
@@ -16,46 +15,6 @@ import (
 // the relying party (RPID, RPName, Origins), Store (default passkey/memory);
 // challenges live in Config.Codes.
 type PasskeyConfig = passkey.Options
-
-// Machine codes of the passkey flows (docs/passkeys.md).
-const (
-	CodePasskeysDisabled = "PASSKEYS_DISABLED"
-	CodePasskeyChallenge = "PASSKEY_CHALLENGE"
-	CodePasskeyRefused   = "PASSKEY_REFUSED"
-	CodePasskeyUnknown   = "PASSKEY_UNKNOWN"
-	CodePasskeyCounter   = "PASSKEY_COUNTER"
-	CodePasskeyExists    = "PASSKEY_EXISTS"
-	CodePasskeyNotFound  = "PASSKEY_NOT_FOUND"
-	CodeTooManyPasskeys  = "TOO_MANY_PASSKEYS"
-)
-
-// passkeyErrors map the errors of package passkey (passkeyError).
-var passkeyErrors = []struct {
-	err          error
-	status       int
-	code, reason string
-}{
-	{passkey.ErrDisabled, http.StatusNotFound, CodePasskeysDisabled, "Passkeys are not enabled."},
-	{passkey.ErrChallenge, http.StatusBadRequest, CodePasskeyChallenge, "The passkey challenge is unknown, used or expired: begin again."},
-	{passkey.ErrInvalidResponse, http.StatusBadRequest, CodeInvalidInput, "credential must be the JSON of a WebAuthn PublicKeyCredential."},
-	{passkey.ErrInvalidName, http.StatusBadRequest, CodeInvalidInput, "name must be text of at most 64 bytes."},
-	{passkey.ErrRefused, http.StatusForbidden, CodePasskeyRefused, "The passkey response did not verify."},
-	{passkey.ErrUnknownCredential, http.StatusForbidden, CodePasskeyUnknown, "This passkey is not registered here (it may have been removed)."},
-	{passkey.ErrCounter, http.StatusForbidden, CodePasskeyCounter, "The authenticator's signature counter went back: it may have been cloned. Sign in another way."},
-	{passkey.ErrExists, http.StatusConflict, CodePasskeyExists, "This passkey is already registered."},
-	{passkey.ErrTooMany, http.StatusConflict, CodeTooManyPasskeys, "The account has the most passkeys allowed: remove one first."},
-	{passkey.ErrNotFound, http.StatusNotFound, CodePasskeyNotFound, "No such passkey."},
-	{passkey.ErrNoPasskey, http.StatusNotFound, CodePasskeyNotFound, "No such passkey."},
-}
-
-func passkeyError(err error) *Error {
-	for _, m := range passkeyErrors {
-		if errors.Is(err, m.err) {
-			return &Error{Status: m.status, Code: m.code, Message: m.reason, Err: err}
-		}
-	}
-	return nil
-}
 
 // Passkeys returns the passkey relying party, which registers, lists,
 // renames and removes a user's passkeys and runs the ceremonies (its

@@ -3,7 +3,6 @@ package simpleuser
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/simpleuser/simpleuser/hooks"
@@ -11,20 +10,6 @@ import (
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/phone"
 	"github.com/simpleuser/simpleuser/user"
-)
-
-// Codes of the phone flows and of Config.RequireVerifiedEmail.
-const (
-	CodePhoneTaken       = "PHONE_TAKEN"
-	CodeSMSUnavailable   = "SMS_UNAVAILABLE"
-	CodeEmailNotVerified = "EMAIL_NOT_VERIFIED"
-)
-
-// Errors of the phone flows and of Config.RequireVerifiedEmail.
-var (
-	ErrPhoneTaken       = NewError(http.StatusConflict, CodePhoneTaken, "Phone number is already in use by another account.")
-	ErrSMSUnavailable   = NewError(http.StatusServiceUnavailable, CodeSMSUnavailable, "Codes by SMS are not available: the app has no SendSMS hook.")
-	ErrEmailNotVerified = NewError(http.StatusForbidden, CodeEmailNotVerified, "Verify your email address first.")
 )
 
 // parsePhone is phone.Parse in Config.Phone.DefaultRegion, refusing (400) a number it cannot read.
