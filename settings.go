@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/simpleuser/simpleuser/internal/mergepatch"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
@@ -67,23 +66,4 @@ func (s *Service) updateSettings(ctx context.Context, id int64, fn func(cur map[
 		u.Settings = next
 		return nil
 	})
-}
-
-// checkSettings returns a 400 error unless m is a JSON object (not null) of
-// at most MaxSettingsBytes whose text every backend can store.
-func checkSettings(m map[string]any) error {
-	if m == nil {
-		return InvalidInput("settings must be a JSON object")
-	}
-	if err := checkStorable("settings", m); err != nil {
-		return err
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return InvalidInput("settings must be encodable as JSON")
-	}
-	if len(b) > MaxSettingsBytes {
-		return InvalidInput(fmt.Sprintf("settings must be at most %d bytes of JSON (got %d)", MaxSettingsBytes, len(b)))
-	}
-	return nil
 }
