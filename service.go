@@ -59,7 +59,7 @@ type Service struct {
 // New validates cfg, applies defaults (in-memory stores where none are
 // given) and returns the service.
 func New(cfg Config) (*Service, error) {
-	c, err := cfg.withDefaults()
+	c, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
