@@ -3,13 +3,12 @@ package simpleuser
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/simpleuser/simpleuser/apierror"
 	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/internal/textcheck"
-	"github.com/simpleuser/simpleuser/risk"
+	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/user"
 )
 
@@ -149,49 +148,36 @@ func (s *Service) spend(ctx context.Context, claim *codeClaim, fn func() error) 
 func (s *Service) restore(ctx context.Context, cl *codeClaim) { s.codeFlow.Restore(ctx, cl) }
 
 // checkPassword verifies pw against u's hash under the password attempt
-// limits: per account and per device (PasswordMaxAttempts), per client
-// address (PasswordAddressMaxAttempts). The attempt counts while in
-// flight; a success, or a failure that gives no verdict (hasher busy,
-// client gone), releases it, detached from ctx's cancellation. It reports
-// whether the hash should be upgraded.
+// limits and length bounds (password.Checker.Check), answering wrong for a
+// wrong or empty password. It reports whether the hash should be upgraded.
 func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, field, pw string, wrong *Error) (rehash bool, err error) {
-	if pw == "" { // a missing password is no guess: refused, but it spends no attempt
+	rehash, err = s.pwCheck.Check(ctx, u.ID, c.SSAID, IPBucket(c.IP), field, pw, u.PasswordHash)
+	if errors.Is(err, password.ErrWrong) {
 		return false, wrong
 	}
-	if err := s.checkPasswordMax(field, pw); err != nil {
-		return false, err
-	}
-	limits := s.limits.Password(u.ID, c.SSAID, IPBucket(c.IP))
-	id := risk.NewID()
-	wait, err := s.limits.Take(ctx, limits, id)
-	if err != nil {
-		return false, err
-	}
-	if wait > 0 {
-		return false, apierror.PasswordBlocked(wait)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
-	if err == nil && !ok {
-		return false, wrong // the attempt keeps counting
-	}
-	s.limits.Release(ctx, risk.Keys(limits), id)
-	return rehash, err
+	return rehash, passwordError(err)
 }
 
 // checkPasswordLength refuses (400) a password outside the configured
 // length bounds, before any hashing.
 func (s *Service) checkPasswordLength(field, pw string) error {
-	if s.cfg.PasswordMinLength > 0 && len(pw) < s.cfg.PasswordMinLength {
-		return InvalidInput(fmt.Sprintf("%s must be at least %d characters", field, s.cfg.PasswordMinLength))
-	}
-	return s.checkPasswordMax(field, pw)
+	return passwordError(s.pwCheck.CheckLength(field, pw))
 }
 
-// checkPasswordMax refuses (400) a password over PasswordMaxLength bytes:
-// every path that takes a password calls it before hashing or queueing.
+// checkPasswordMax refuses (400) a password over PasswordMaxLength bytes.
 func (s *Service) checkPasswordMax(field, pw string) error {
-	if len(pw) > s.cfg.PasswordMaxLength {
-		return InvalidInput(fmt.Sprintf("%s must be at most %d characters", field, s.cfg.PasswordMaxLength))
+	return passwordError(s.pwCheck.CheckMax(field, pw))
+}
+
+// passwordError maps the refusals of password.Checker to the service's.
+func passwordError(err error) error {
+	var le *password.LengthError
+	var be *password.BlockedError
+	switch {
+	case errors.As(err, &le):
+		return InvalidInput(le.Error())
+	case errors.As(err, &be):
+		return apierror.PasswordBlocked(be.Wait)
 	}
-	return nil
+	return err
 }

@@ -44,6 +44,7 @@ type Service struct {
 	codeFlow *code.Flow
 	sessions *session.Manager
 	hasher   *password.Hasher
+	pwCheck  *password.Checker // attempt limits and length bounds, over hasher and limits
 	hooks    hooks.Hooks
 	log      *slog.Logger
 	now      func() time.Time
@@ -112,6 +113,7 @@ func New(cfg Config) (*Service, error) {
 		obs:      c.Metrics, obsOn: !nop,
 	}
 	s.limits.Failed = s.observeError
+	s.pwCheck = &password.Checker{Hasher: s.hasher, Limits: s.limits, MinLength: c.PasswordMinLength, MaxLength: c.PasswordMaxLength}
 	s.codeFlow = &code.Flow{Store: c.Codes, Secret: c.Secret, TTL: c.CodeTTL, Limits: s.limits,
 		OnRollback: s.onRollback, Log: c.Logger, Now: c.Now, Failed: s.observeError}
 	if !nop {
