@@ -45,24 +45,11 @@ func (s *Service) observeLogin(method, provider string, res *LoginResult, err er
 	if method == metrics.MethodOAuth && !slices.Contains(s.OAuthProviders(), provider) {
 		provider = metrics.ProviderUnknown // the name comes from the request path
 	}
-	result := resultOf(err)
+	result := apierror.LoginResult(err)
 	if err == nil && res != nil && res.MFARequired {
 		result = metrics.ResultMFARequired
 	}
 	s.obs.Login(method, provider, result)
-}
-
-// resultOf is the result label of err: success, or its kit code in lower
-// case (an app hook's own code counts as "rejected": bounded labels).
-func resultOf(err error) string {
-	if err == nil {
-		return metrics.ResultSuccess
-	}
-	code := AsError(err).Code
-	if !apierror.Own(code) {
-		code = CodeRejected
-	}
-	return metrics.Result(code)
 }
 
 // observeSend reports a SendCode for purpose that ended with err.
@@ -73,20 +60,7 @@ func (s *Service) observeSend(purpose string, err error) {
 	if !ValidPurpose(purpose) {
 		purpose = metrics.PurposeInvalid
 	}
-	result := metrics.SendSent
-	if err != nil {
-		switch st := AsError(err).Status; {
-		case st == 429:
-			result = metrics.SendLimited
-		case st < 500:
-			result = metrics.SendInvalid
-		case backend.Name(err) != "" || st == 503:
-			result = metrics.SendUnavailable
-		default:
-			result = metrics.SendFailed
-		}
-	}
-	s.obs.CodeSend(purpose, result)
+	s.obs.CodeSend(purpose, apierror.SendResult(err))
 }
 
 // sessionsEnded reports n sessions ended for reason.

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/hooks"
+	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
 	"github.com/simpleuser/simpleuser/session"
 )
@@ -24,10 +27,43 @@ func TestWith(t *testing.T) {
 	}
 }
 
-// TestOwn: the package's own codes are Own, the factor flows' and an
-// app's are not.
-func TestOwn(t *testing.T) {
-	if !Own(CodeBusy) || !Own(CodeEmailNotVerified) || Own("MY_APP_RULE") || Own(mfa.Codes()[0]) {
-		t.Fatal("Own: wrong membership")
+// TestLoginResult: a login's result is success, a kit code in lower case,
+// or "rejected" for a hook's code of the app's own or a factor flow's
+// (bounded labels).
+func TestLoginResult(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "success"},
+		{ErrInvalidCode, "invalid_code"},
+		{PasswordBlocked(1), "too_many_password_attempts"},
+		{ErrEmailNotVerified, "email_not_verified"},
+		{&hooks.Error{Status: 403, Code: "MY_APP_RULE_42"}, "rejected"},
+		{hooks.Reject(403, "no"), "rejected"},
+		{&mfa.Error{Status: 401, Code: mfa.Codes()[0]}, "rejected"},
+	} {
+		if got := LoginResult(c.err); got != c.want {
+			t.Errorf("LoginResult(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+// TestSendResult: a send's result by the status of its error.
+func TestSendResult(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, metrics.SendSent},
+		{Cooldown(1), metrics.SendLimited},
+		{InvalidInput("no"), metrics.SendInvalid},
+		{&backend.Error{Backend: "redis", Err: errors.New("down")}, metrics.SendUnavailable},
+		{ErrSMSUnavailable, metrics.SendUnavailable},
+		{ErrSendFailed, metrics.SendFailed},
+	} {
+		if got := SendResult(c.err); got != c.want {
+			t.Errorf("SendResult(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

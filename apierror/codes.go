@@ -141,8 +141,3 @@ var codes = []string{
 // of its own Code adds codes the kit cannot know; the OpenAPI document
 // lists those from handlers.Options.ErrorCodes.
 func Codes() []string { return slices.Concat(codes, mfa.Codes(), tenant.Codes()) }
-
-// Own reports whether code is one of this package's Code* constants (the
-// factor and tenant flows' codes are not): the metrics' result labels are
-// these, any other code counting as CodeRejected.
-func Own(code string) bool { return slices.Contains(codes, code) }
