@@ -84,28 +84,7 @@ func (s *Service) sendTo(ctx context.Context, c Client, key, purpose string, sen
 	if c.SSAID == "" {
 		return ErrSSAIDRequired
 	}
-	return codeError(s.codeFlow.Send(ctx, key, purpose, c.SSAID, IPBucket(c.IP), send))
-}
-
-// codeError maps the errors of code.Flow to the service's.
-func codeError(err error) error {
-	var le *code.LimitError
-	var de *code.DeliveryError
-	switch {
-	case errors.Is(err, code.ErrInvalid):
-		return ErrInvalidCode
-	case errors.As(err, &le) && le.Send:
-		return apierror.Cooldown(le.Wait)
-	case le != nil:
-		return apierror.CodeBlocked(le.Wait)
-	case errors.As(err, &de):
-		var e *Error
-		if errors.As(de.Err, &e) {
-			return e
-		}
-		return ErrSendFailed.With(de)
-	}
-	return err
+	return apierror.FromCodeFlow(s.codeFlow.Send(ctx, key, purpose, c.SSAID, IPBucket(c.IP), send))
 }
 
 // VerifyCode checks a code without consuming it (GET /send-code/verify). A
@@ -130,18 +109,18 @@ type codeClaim = code.Claim
 // claimCode checks a code of the address key and purpose (code.Flow.Check).
 func (s *Service) claimCode(ctx context.Context, key, purpose, codeValue string) (*codeClaim, error) {
 	cl, err := s.codeFlow.Check(ctx, key, purpose, codeValue)
-	return cl, codeError(err)
+	return cl, apierror.FromCodeFlow(err)
 }
 
 // consume spends the claimed code (code.Flow.Consume).
 func (s *Service) consume(ctx context.Context, cl *codeClaim) error {
-	return codeError(s.codeFlow.Consume(ctx, cl))
+	return apierror.FromCodeFlow(s.codeFlow.Consume(ctx, cl))
 }
 
 // spend consumes claim (nil: no code) and runs fn, restoring the code if
 // fn fails (code.Flow.Spend).
 func (s *Service) spend(ctx context.Context, claim *codeClaim, fn func() error) error {
-	return codeError(s.codeFlow.Spend(ctx, claim, fn))
+	return apierror.FromCodeFlow(s.codeFlow.Spend(ctx, claim, fn))
 }
 
 // restore puts a consumed code back (code.Flow.Restore).
@@ -155,29 +134,16 @@ func (s *Service) checkPassword(ctx context.Context, c Client, u *user.User, fie
 	if errors.Is(err, password.ErrWrong) {
 		return false, wrong
 	}
-	return rehash, passwordError(err)
+	return rehash, apierror.FromPassword(err)
 }
 
 // checkPasswordLength refuses (400) a password outside the configured
 // length bounds, before any hashing.
 func (s *Service) checkPasswordLength(field, pw string) error {
-	return passwordError(s.pwCheck.CheckLength(field, pw))
+	return apierror.FromPassword(s.pwCheck.CheckLength(field, pw))
 }
 
 // checkPasswordMax refuses (400) a password over PasswordMaxLength bytes.
 func (s *Service) checkPasswordMax(field, pw string) error {
-	return passwordError(s.pwCheck.CheckMax(field, pw))
-}
-
-// passwordError maps the refusals of password.Checker to the service's.
-func passwordError(err error) error {
-	var le *password.LengthError
-	var be *password.BlockedError
-	switch {
-	case errors.As(err, &le):
-		return InvalidInput(le.Error())
-	case errors.As(err, &be):
-		return apierror.PasswordBlocked(be.Wait)
-	}
-	return err
+	return apierror.FromPassword(s.pwCheck.CheckMax(field, pw))
 }

@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/simpleuser/simpleuser/backend"
+	"github.com/simpleuser/simpleuser/code"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/metrics"
 	"github.com/simpleuser/simpleuser/mfa"
+	"github.com/simpleuser/simpleuser/password"
 	"github.com/simpleuser/simpleuser/session"
 )
 
@@ -65,5 +67,40 @@ func TestSendResult(t *testing.T) {
 		if got := SendResult(c.err); got != c.want {
 			t.Errorf("SendResult(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// TestFromBlocks: the refusals of code.Flow and password.Checker become
+// the service's errors; other errors and nil pass through.
+func TestFromBlocks(t *testing.T) {
+	hookErr := InvalidInput("bad address")
+	other := errors.New("other")
+	for _, c := range []struct {
+		name      string
+		got, want error
+	}{
+		{"invalid code", FromCodeFlow(code.ErrInvalid), ErrInvalidCode},
+		{"send limit", FromCodeFlow(&code.LimitError{Send: true, Wait: 2}), Cooldown(2)},
+		{"attempt limit", FromCodeFlow(&code.LimitError{Wait: 2}), CodeBlocked(2)},
+		{"hook's own error", FromCodeFlow(&code.DeliveryError{Err: hookErr}), hookErr},
+		{"delivery failed", FromCodeFlow(&code.DeliveryError{Err: other}), ErrSendFailed},
+		{"password length", FromPassword(&password.LengthError{Field: "password", Max: 3}), InvalidInput("password must be at most 3 characters")},
+		{"password blocked", FromPassword(&password.BlockedError{Wait: 2}), PasswordBlocked(2)},
+		{"code other", FromCodeFlow(other), other},
+		{"password wrong", FromPassword(password.ErrWrong), password.ErrWrong},
+	} {
+		if !errors.Is(c.got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
+		}
+		if e, ok := c.want.(*Error); ok && c.got.(*Error).Message != e.Message {
+			t.Errorf("%s: message %q, want %q", c.name, c.got.(*Error).Message, e.Message)
+		}
+	}
+	if FromCodeFlow(nil) != nil || FromPassword(nil) != nil {
+		t.Error("nil is not passed through")
+	}
+	var e *Error
+	if !errors.As(FromCodeFlow(&code.LimitError{Wait: 7}), &e) || e.Wait != 7 {
+		t.Errorf("wait lost: %v", e)
 	}
 }
