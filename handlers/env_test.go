@@ -55,11 +55,17 @@ var backendSets = []backendSet{
 // risk store scores by the passed now, so both follow the test clock.
 func configureReal(t *testing.T, cfg *simpleuser.Config) { realbackends.Configure(t, cfg) }
 
-// eachBackend runs f as a subtest per backend set.
+// eachBackend runs f as a subtest per backend set, the sets side by side
+// (each env has its own service, schema and key prefix; the tests spend
+// most of their time waiting on PostgreSQL and Redis). Every caller makes
+// it its test's last statement: the subtests run after the caller returns.
 func eachBackend(t *testing.T, f func(t *testing.T, b backendSet)) {
 	t.Helper()
 	for _, b := range backendSets {
-		t.Run(b.name, func(t *testing.T) { f(t, b) })
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b)
+		})
 	}
 }
 

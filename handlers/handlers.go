@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/envelope"
@@ -106,7 +107,12 @@ type server struct {
 	allowed map[string][]string // full path pattern -> methods, for 404/405
 	// wild lists the patterns of allowed with {wildcards}, matched segment by segment.
 	wild []pathPattern
-	doc  []byte // the OpenAPI document
+	// docOnce builds doc, the OpenAPI document, at its first request:
+	// reflecting the route table is most of New's cost otherwise (see
+	// serveOpenAPI); docErr is a failure to build it.
+	docOnce sync.Once
+	doc     []byte
+	docErr  error
 	// returnTo is Options.OAuthReturnTo, default applied.
 	returnTo string
 	// timed: the service has an observer, so requests are measured (metrics.go).
@@ -123,8 +129,9 @@ type server struct {
 // (Config.Browser.TrustedOrigins) it answers CORS with middleware.CORS,
 // outside Identity.
 //
-// The OpenAPI document is generated once here; New panics if the route
-// table cannot be reflected (a programming error, caught by the tests), if
+// The OpenAPI document is generated once, at its first request (a route
+// table that cannot be reflected, a programming error caught by the
+// tests, then answers 500 and is logged). New panics if
 // Options.UserFields is not a struct, if Options.Prefix holds a
 // character it does not allow, if Options.OAuthReturnTo is neither a path
 // nor a URL of a trusted origin, or if Options.License sets Identifier or
@@ -165,11 +172,9 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 	for _, rt := range routes {
 		s.handle(rt.method, rt.path, s.wrap(rt))
 	}
-	doc, err := s.openAPI()
-	if err != nil {
+	if err := s.checkDocOptions(); err != nil {
 		panic("handlers: OpenAPI document: " + err.Error())
 	}
-	s.doc = doc
 	s.handle(http.MethodGet, "/openapi.json", http.HandlerFunc(s.serveOpenAPI))
 	s.mountDocs()
 
@@ -329,6 +334,11 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	s.docOnce.Do(func() { s.doc, s.docErr = s.openAPI() })
+	if s.docErr != nil {
+		envelope.Error(w, r, s.log, simpleuser.AsError(fmt.Errorf("OpenAPI document: %w", s.docErr)))
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")

@@ -70,10 +70,10 @@ func (s *server) document(rts []route) ([]byte, error) {
 		"Email code and password login, anonymous users and server-side sessions; wire-compatible with nicot-simple-user. " +
 			"Every answer is an envelope {statusCode, message, success, timestamp, data?} whose statusCode equals the HTTP status; " +
 			"an error's data.code is one of the ErrorCode values. Swagger UI for this document is served at " + s.prefix + "/docs.")
+	if err := s.checkDocOptions(); err != nil {
+		return nil, err
+	}
 	if l := s.opts.License; l != (License{}) {
-		if l.Name == "" || (l.Identifier != "" && l.URL != "") {
-			return nil, fmt.Errorf("Options.License %+v: Name is required, and only one of Identifier and URL", l)
-		}
 		lic := openapi31.License{Name: l.Name}
 		if l.Identifier != "" {
 			lic.Identifier = &l.Identifier
@@ -382,6 +382,24 @@ func structFields(t reflect.Type) []jsonschema.Field {
 		out = append(out, jsonschema.Field{Name: sf.Name, Value: reflect.Zero(sf.Type).Interface(), Tag: sf.Tag})
 	}
 	return out
+}
+
+// checkDocOptions checks the Options the document is built from, so New
+// can refuse them at once though the document is built later.
+func (s *server) checkDocOptions() error {
+	if l := s.opts.License; l != (License{}) && (l.Name == "" || (l.Identifier != "" && l.URL != "")) {
+		return fmt.Errorf("Options.License %+v: Name is required, and only one of Identifier and URL", l)
+	}
+	if s.opts.UserFields != nil {
+		t := reflect.TypeOf(s.opts.UserFields)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return fmt.Errorf("Options.UserFields must be a struct, not %s", t)
+		}
+	}
+	return nil
 }
 
 // userSchema is the User schema of GET /user-center/me: the kit's fields
