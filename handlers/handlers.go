@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -190,6 +191,24 @@ func New(svc *simpleuser.Service, opts Options) http.Handler {
 		h = s.measure(svc.Metrics(), h)
 	}
 	return h
+}
+
+// checkDocOptions checks the Options the document is built from, so New
+// can refuse them at once though the document is built later.
+func (s *server) checkDocOptions() error {
+	if l := s.opts.License; l != (License{}) && (l.Name == "" || (l.Identifier != "" && l.URL != "")) {
+		return fmt.Errorf("Options.License %+v: Name is required, and only one of Identifier and URL", l)
+	}
+	if s.opts.UserFields != nil {
+		t := reflect.TypeOf(s.opts.UserFields)
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return fmt.Errorf("Options.UserFields must be a struct, not %s", t)
+		}
+	}
+	return nil
 }
 
 // normalizePrefix turns Options.Prefix into "" (root) or a clean "/x/y"

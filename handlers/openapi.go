@@ -384,24 +384,6 @@ func structFields(t reflect.Type) []jsonschema.Field {
 	return out
 }
 
-// checkDocOptions checks the Options the document is built from, so New
-// can refuse them at once though the document is built later.
-func (s *server) checkDocOptions() error {
-	if l := s.opts.License; l != (License{}) && (l.Name == "" || (l.Identifier != "" && l.URL != "")) {
-		return fmt.Errorf("Options.License %+v: Name is required, and only one of Identifier and URL", l)
-	}
-	if s.opts.UserFields != nil {
-		t := reflect.TypeOf(s.opts.UserFields)
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			return fmt.Errorf("Options.UserFields must be a struct, not %s", t)
-		}
-	}
-	return nil
-}
-
 // userSchema is the User schema of GET /user-center/me: the kit's fields
 // followed by the exported JSON fields of Options.UserFields (the kit's
 // win on a name clash).
