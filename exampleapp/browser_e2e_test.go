@@ -125,7 +125,7 @@ func browserE2E(t *testing.T, bin, backend string, s settings) {
 		if got := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], base); got != wantPath {
 			t.Fatalf("step %d %s: at %s, want %s", n, name, loc, wantPath)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		png, err := screenshot(ctx)
 		if err != nil {
 			t.Fatalf("step %d %s: screenshot: %v", n, name, err)
 		}
@@ -294,4 +294,24 @@ func browserE2E(t *testing.T, bin, backend string, s settings) {
 		}
 		t.Logf("screenshots kept in %s", dst)
 	}
+}
+
+// screenshot captures the whole page. Chromium refuses with "Cannot take
+// screenshot with 0 width" while the page is between layouts (a reload the
+// step's click started, the DOM already showing what the step checked), so
+// it retries a few times, 100 ms apart, before failing.
+func screenshot(ctx context.Context) ([]byte, error) {
+	var err error
+	for range 5 {
+		var png []byte
+		if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			return png, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil, err
 }

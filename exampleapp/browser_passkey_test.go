@@ -85,7 +85,7 @@ func (c *chrome) step(name, wantPath string) {
 	if got := c.path(); got != wantPath {
 		c.fatal("step %d %s: at %s, want %s", c.n, name, got, wantPath)
 	}
-	png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+	png, err := screenshot(c.ctx)
 	if err != nil {
 		c.fatal("step %d %s: screenshot: %v", c.n, name, err)
 	}
