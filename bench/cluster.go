@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -156,30 +155,12 @@ func (c *clusterPair) stop(ctx context.Context) {
 func (c *clusterPair) deleteKeys(ctx context.Context) (int, error) {
 	total := 0
 	err := c.client.EachMaster(func(addr string, conn redis.Conn) error {
-		cursor := "0"
-		for {
-			vals, err := redis.Values(conn.Do("SCAN", cursor, "MATCH", c.prefix+"*", "COUNT", 1000))
-			if err != nil {
-				return fmt.Errorf("%s: %w", addr, err)
-			}
-			cursor, _ = redis.String(vals[0], nil)
-			keys, _ := redis.Strings(vals[1], nil)
-			for _, k := range keys { // one by one: the keys of a SCAN page lie in different slots
-				if _, err := conn.Do("DEL", k); err != nil {
-					return fmt.Errorf("%s: %w", addr, err)
-				}
-				total++
-			}
-			if cursor == "0" {
-				return nil
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		n, err := unlinkMatching(ctx, conn, c.prefix+"*", true)
+		total += n
+		if err != nil {
+			return fmt.Errorf("%s: %w", addr, err)
 		}
+		return nil
 	})
-	if errors.Is(err, context.Canceled) {
-		return total, nil
-	}
 	return total, err
 }

@@ -154,6 +154,14 @@ func (e *env) deletePattern(ctx context.Context, pat string) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
+	return unlinkMatching(ctx, conn, pat, false)
+}
+
+// unlinkMatching SCANs conn's server for the keys matching pat and UNLINKs
+// them: a SCAN page at once, or one key at a time when oneByOne (a cluster
+// node refuses a multi-key command over several slots). It returns how
+// many it unlinked.
+func unlinkMatching(ctx context.Context, conn redis.Conn, pat string, oneByOne bool) (int, error) {
 	total, cursor := 0, "0"
 	for {
 		vals, err := redis.Values(conn.Do("SCAN", cursor, "MATCH", pat, "COUNT", 5000))
@@ -162,18 +170,22 @@ func (e *env) deletePattern(ctx context.Context, pat string) (int, error) {
 		}
 		cursor, _ = redis.String(vals[0], nil)
 		keys, _ := redis.Strings(vals[1], nil)
-		if len(keys) > 0 {
-			args := make([]any, len(keys))
-			for i, k := range keys {
-				args[i] = k
+		for len(keys) > 0 {
+			n := len(keys)
+			if oneByOne {
+				n = 1
 			}
-			if _, err := conn.Do("UNLINK", args...); err != nil {
+			if _, err := conn.Do("UNLINK", redis.Args{}.AddFlat(keys[:n])...); err != nil {
 				return total, err
 			}
-			total += len(keys)
+			total += n
+			keys = keys[n:]
 		}
 		if cursor == "0" {
 			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
 		}
 	}
 }
