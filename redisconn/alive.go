@@ -1,8 +1,10 @@
 package redisconn
 
 import (
+	"context"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/gomodule/redigo/redis"
 
@@ -15,16 +17,19 @@ type fullConn interface {
 	redis.ConnWithContext
 }
 
-// watchedConn is a connection that keeps its socket, so that the pool can
-// see on borrow whether the server has closed it.
+// watchedConn is a connection of the kit's pools: it keeps its socket, so
+// that the pool can see on borrow whether the server has closed it (alive),
+// and its read timeout, so that DoContext runs in the caller's goroutine.
 type watchedConn struct {
 	fullConn
-	raw syscall.RawConn
+	raw         syscall.RawConn
+	readTimeout time.Duration
 }
 
-// watch pairs c with its socket sock (nil when unknown): the pool's borrow
-// check then looks at the socket (see alive).
-func watch(c redis.Conn, sock net.Conn) redis.Conn {
+// watch pairs c, dialled with read timeout readTimeout, with its socket
+// sock (nil when unknown): the pool's borrow check then looks at the socket
+// (see alive).
+func watch(c redis.Conn, sock net.Conn, readTimeout time.Duration) redis.Conn {
 	fc, ok := c.(fullConn)
 	if !ok || sock == nil {
 		return c
@@ -33,7 +38,35 @@ func watch(c redis.Conn, sock net.Conn) redis.Conn {
 	if !ok {
 		return c
 	}
-	return &watchedConn{fullConn: fc, raw: raw}
+	return &watchedConn{fullConn: fc, raw: raw, readTimeout: readTimeout}
+}
+
+// DoContext runs cmd in the calling goroutine, its reply awaited until the
+// connection's read timeout or ctx's deadline, whichever comes first. An
+// ended ctx is seen before the command is sent; once sent, the command runs
+// to its reply or its timeout (a cancellation alone does not cut it short,
+// and the reply of a command that ran is returned).
+//
+// redigo's own DoContext runs every command on a goroutine of its own so
+// that a cancellation can abandon it: a goroutine, a channel and two
+// switches per command, a fifth of the example app's CPU on a session read
+// (docs/performance.md). A Redis command answers in microseconds or times
+// out, so the kit bounds it by the socket's deadline alone.
+func (c *watchedConn) DoContext(ctx context.Context, cmd string, args ...any) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	timeout := c.readTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		if timeout <= 0 || left < timeout {
+			timeout = left
+		}
+	}
+	return c.DoWithTimeout(timeout, cmd, args...)
 }
 
 // alive reports, without a round trip, whether an idle pooled connection

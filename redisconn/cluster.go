@@ -115,9 +115,10 @@ func NewCluster(o Options) (*Cluster, error) {
 		}
 		o.DurableTimeout = d
 	}
+	readTimeout := orDefault(o.ReadTimeout, DefaultReadTimeout)
 	opts := []redis.DialOption{
 		redis.DialConnectTimeout(orDefault(o.DialTimeout, DefaultDialTimeout)),
-		redis.DialReadTimeout(orDefault(o.ReadTimeout, DefaultReadTimeout)),
+		redis.DialReadTimeout(readTimeout),
 		redis.DialWriteTimeout(orDefault(o.WriteTimeout, DefaultWriteTimeout)),
 		redis.DialKeepAlive(keepAlive),
 		redis.DialUseTLS(u.Scheme == ClusterTLSScheme),
@@ -149,7 +150,7 @@ func NewCluster(o Options) (*Cluster, error) {
 				if err != nil {
 					return nil, err
 				}
-				return watch(conn, sock), nil
+				return watch(conn, sock, readTimeout), nil
 			}), nil
 		},
 	}

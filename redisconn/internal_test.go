@@ -90,7 +90,7 @@ func socketPair(t testing.TB) (redis.Conn, *net.TCPConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := watch(redis.NewConn(sock, time.Second, time.Second), sock)
+	c := watch(redis.NewConn(sock, time.Second, time.Second), sock, time.Second)
 	if _, ok := c.(*watchedConn); !ok {
 		t.Fatalf("watch returned %T, want *watchedConn", c)
 	}
@@ -149,7 +149,7 @@ func TestAlive(t *testing.T) {
 		sock, _ := net.Pipe()
 		c := redis.NewConn(sock, time.Second, time.Second)
 		defer c.Close()
-		if watch(c, sock) != c || alive(c) != nil {
+		if watch(c, sock, time.Second) != c || alive(c) != nil {
 			t.Fatal("a connection without a socket should pass unwatched")
 		}
 	})

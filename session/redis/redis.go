@@ -63,14 +63,14 @@ func NewStore(pool redisconn.Client, prefix string) *Store {
 	return &Store{pool: pool, prefix: prefix}
 }
 
-// storeTimeout bounds Find, Commit and Delete, whose scs signatures carry
-// no context: about a command's read timeout, with a redirection's margin.
-const storeTimeout = 5 * time.Second
+// Find, Commit and Delete have scs's signatures, which carry no context:
+// their commands are bounded by the client's own timeouts instead (the
+// wait for a free connection, redisconn.WaitTimeout, and each command's
+// read and write timeouts), without a timer of their own per call.
 
 // Find returns the body stored under key; found is false when there is none.
 func (s *Store) Find(key string) ([]byte, bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
+	ctx := context.Background()
 	b, err := redis.Bytes(redisconn.Do(ctx, s.pool, "GET", s.prefix+key))
 	if errors.Is(err, redis.ErrNil) {
 		return nil, false, nil
@@ -85,8 +85,7 @@ func (s *Store) Find(key string) ([]byte, bool, error) {
 // it), in one SET PXAT (on a cluster with Options.DurableReplicas, then a
 // WAIT: redisconn.DoDurable).
 func (s *Store) Commit(key string, b []byte, expiry time.Time) error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
+	ctx := context.Background()
 	if !expiry.After(time.Now()) {
 		_, err := redisconn.Do(ctx, s.pool, "DEL", s.prefix+key)
 		return err
@@ -97,8 +96,7 @@ func (s *Store) Commit(key string, b []byte, expiry time.Time) error {
 
 // Delete removes key.
 func (s *Store) Delete(key string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
+	ctx := context.Background()
 	_, err := redisconn.Do(ctx, s.pool, "DEL", s.prefix+key)
 	return err
 }
