@@ -90,9 +90,9 @@ func Write(w http.ResponseWriter, status int, message string, data any) error {
 	}
 	buf.WriteByte('}')
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["Content-Type"] = jsonContentType
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return failed
@@ -119,6 +119,15 @@ func AppendTimestamp(b []byte, t time.Time) []byte {
 		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
+
+// The values of the headers every envelope carries, shared by all
+// responses (as Gin does): Header.Set would allocate a slice for each, on
+// every response. net/http only reads them; a handler that changes one
+// replaces the slice (Set, Add, Del never write into it).
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noStore         = []string{"no-store"}
+)
 
 // bufPool holds response buffers; buffers grown past maxPooled are dropped.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

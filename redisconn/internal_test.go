@@ -165,3 +165,25 @@ func BenchmarkAlive(b *testing.B) {
 		}
 	}
 }
+
+// TestBorrowSkipsPeekWhenResendable: a borrow for a command that run sends
+// again after a lost connection gets no peek (its first attempt fails and
+// the resend answers); any other borrow of a connection the server closed
+// is refused.
+func TestBorrowSkipsPeekWhenResendable(t *testing.T) {
+	c, server := socketPair(t)
+	server.Close()
+	if err := eventually(t, func() error { return alive(c) }); err == nil {
+		t.Fatal("alive = nil after the server closed, want an error")
+	}
+	resendable := context.WithValue(context.Background(), resendableKey{}, true)
+	if err := testOnBorrow(resendable, c, time.Now()); err != nil {
+		t.Errorf("borrow for a resendable command: %v, want nil (no peek)", err)
+	}
+	if err := testOnBorrow(context.Background(), c, time.Now()); err == nil {
+		t.Error("borrow for any other command of a closed connection: nil, want its error")
+	}
+	if err := testOnBorrow(resendable, c, time.Now().Add(-pingAfter)); err == nil {
+		t.Error("borrow of a closed connection idle for pingAfter: nil, want an error (checked whatever the command)")
+	}
+}

@@ -151,12 +151,20 @@ func newPool(o Options, dial func(context.Context) (redis.Conn, error)) *redis.P
 // proxy) is dropped without a round trip (see alive), and one idle for
 // pingAfter or more must answer PING, which also catches a half-open
 // connection. A dropped connection is replaced by a new one, so no command
-// is sent on a connection already known to be dead.
+// is sent on a connection already known to be dead. The peek is skipped for
+// a borrow by Do or Eval whose command run sends again on a new connection
+// after a lost one (resendableKey): on a dead connection its first attempt
+// fails and the resend answers, and on a live one (every borrow under load)
+// it saves the peek's system call.
 func testOnBorrow(ctx context.Context, c redis.Conn, idleSince time.Time) error {
+	fresh := time.Since(idleSince) < pingAfter
+	if fresh && ctx.Value(resendableKey{}) != nil {
+		return nil // a lost connection costs this command a resend, not an error
+	}
 	if err := alive(c); err != nil {
 		return err
 	}
-	if time.Since(idleSince) < pingAfter {
+	if fresh {
 		return nil
 	}
 	_, err := redis.DoContext(c, ctx, "PING")
@@ -335,6 +343,11 @@ func keyString(a any) string {
 	return ""
 }
 
+// resendableKey marks the context of a borrow whose command run may send
+// again on a new connection after any loss of the first (an idempotent
+// command or script): testOnBorrow skips its peek for it.
+type resendableKey struct{}
+
 // run runs f on a connection for key, and once more on a new one when the
 // first failed as resend allows.
 func run(ctx context.Context, c Client, key string, f func(redis.Conn) (any, error), idempotent func() bool) (any, error) {
@@ -342,7 +355,11 @@ func run(ctx context.Context, c Client, key string, f func(redis.Conn) (any, err
 	if key != "" {
 		keys = []string{key}
 	}
-	conn, err := Get(ctx, c, keys...)
+	bctx := ctx
+	if idempotent() {
+		bctx = context.WithValue(ctx, resendableKey{}, true)
+	}
+	conn, err := Get(bctx, c, keys...)
 	if err != nil {
 		refreshAfter(c, err)
 		return nil, err
