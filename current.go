@@ -146,8 +146,11 @@ func (s *Service) touch(ctx context.Context, u *user.User, c Client) {
 
 type ctxKey struct{}
 
-// request is the lazily resolved identity of one request.
+// request is the lazily resolved identity of one request. It is also the
+// request's context (its parent's, plus itself under ctxKey), so that
+// WithClient allocates one object, not two.
 type request struct {
+	context.Context
 	svc    *Service
 	client Client
 
@@ -165,7 +168,15 @@ type request struct {
 // CurrentUser resolve lazily (at most once each, on first call). The
 // middleware calls it for every request.
 func (s *Service) WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &request{svc: s, client: c})
+	return &request{Context: ctx, svc: s, client: c}
+}
+
+// Value returns r for ctxKey and asks the parent context otherwise.
+func (r *request) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return r
+	}
+	return r.Context.Value(key)
 }
 
 func fromContext(ctx context.Context) *request {

@@ -15,6 +15,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/simpleuser/simpleuser/redisconn"
 	"github.com/simpleuser/simpleuser/session"
 )
 
@@ -30,7 +31,8 @@ import (
 // It reads the very keys the kit writes (prefix + "session:" +
 // base64url(SHA-256(token))), so it works on the same data, and its pools
 // are what a careful hand-written server would use: a redigo pool keeping
-// as many idle connections as it may open, and pgxpool's defaults (the
+// as many idle connections as it may open, with read and write timeouts
+// (since 2026-11-30 16:00 UTC; before, none), and pgxpool's defaults (the
 // same as the kit's postgres.Open). Its http.Server has the example app's
 // timeouts.
 
@@ -54,7 +56,12 @@ func cmdRef(args []string) error {
 	}
 	ctx := context.Background()
 	rp := &redis.Pool{
-		DialContext: func(ctx context.Context) (redis.Conn, error) { return redis.DialURLContext(ctx, *redisURL) },
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			// Bounded reads and writes, as any server that must not hang on
+			// a stalled Redis has (the kit's are redisconn's defaults).
+			return redis.DialURLContext(ctx, *redisURL,
+				redis.DialReadTimeout(redisconn.DefaultReadTimeout), redis.DialWriteTimeout(redisconn.DefaultWriteTimeout))
+		},
 		MaxIdle:     64,
 		MaxActive:   64,
 		IdleTimeout: 5 * time.Minute,

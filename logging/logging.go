@@ -19,7 +19,22 @@ type requestIDKey struct{}
 // WithRequestID returns a copy of ctx carrying the request id id
 // (middleware.RequestID sets it for every HTTP request).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return requestIDContext{ctx, id}
+}
+
+// requestIDContext is ctx carrying a request id: one allocation, where
+// context.WithValue makes two (the context and the boxed string).
+type requestIDContext struct {
+	context.Context
+	id string
+}
+
+// Value returns the id for requestIDKey and asks the parent otherwise.
+func (c requestIDContext) Value(key any) any {
+	if _, ok := key.(requestIDKey); ok {
+		return c.id
+	}
+	return c.Context.Value(key)
 }
 
 // RequestID returns the request id carried by ctx, or "" when there is

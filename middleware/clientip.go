@@ -33,7 +33,7 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 		}
 		return peer // the right-most hop is malformed: the proxy itself is the last good hop
 	}
-	if v := strings.TrimSpace(r.Header.Get("X-Real-IP")); v != "" {
+	if v := strings.TrimSpace(header(r.Header, realIPKey)); v != "" {
 		if ip, ok := parseHop(v); ok {
 			return ip
 		}
@@ -152,3 +152,7 @@ func unmapPrefix(p netip.Prefix) netip.Prefix {
 	}
 	return p
 }
+
+// realIPKey is X-Real-IP in its canonical form: Header.Get("X-Real-IP")
+// would canonicalise (and allocate) on every call.
+var realIPKey = http.CanonicalHeaderKey("X-Real-IP")

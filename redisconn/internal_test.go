@@ -36,10 +36,10 @@ func TestResend(t *testing.T) {
 		{redis.ErrNil, false, false},
 	}
 	for _, tt := range tests {
-		if got := resend(tt.err, func() bool { return true }); got != tt.idempotent {
+		if got := resend(tt.err, true); got != tt.idempotent {
 			t.Errorf("resend(%v) of an idempotent command = %v, want %v", tt.err, got, tt.idempotent)
 		}
-		if got := resend(tt.err, func() bool { return false }); got != tt.always {
+		if got := resend(tt.err, false); got != tt.always {
 			t.Errorf("resend(%v) of another command = %v, want %v", tt.err, got, tt.always)
 		}
 	}

@@ -260,9 +260,7 @@ func mayWait(p *redis.Pool) bool {
 // server never ran it), and after a lost reply only for the commands listed
 // by Idempotent. A timeout, a refused dial or a second loss is returned.
 func Do(ctx context.Context, c Client, cmd string, args ...any) (any, error) {
-	return run(ctx, c, firstKey(args), func(conn redis.Conn) (any, error) {
-		return redis.DoContext(conn, ctx, cmd, args...)
-	}, func() bool { return idempotentCommand(cmd, args) })
+	return run(c, &op{ctx: ctx, cmd: cmd, args: args})
 }
 
 // DoDurable is Do for a write that must survive the loss of the master
@@ -272,17 +270,11 @@ func Do(ctx context.Context, c Client, cmd string, args ...any) (any, error) {
 // Options.DurableTimeout. The write itself stays on the master either way.
 // Elsewhere it is Do.
 func DoDurable(ctx context.Context, c Client, cmd string, args ...any) (any, error) {
-	cl, ok := c.(*Cluster)
-	if !ok || cl.durable <= 0 {
-		return Do(ctx, c, cmd, args...)
+	o := op{ctx: ctx, cmd: cmd, args: args}
+	if cl, ok := c.(*Cluster); ok && cl.durable > 0 {
+		o.wait = cl
 	}
-	return run(ctx, c, firstKey(args), func(conn redis.Conn) (any, error) {
-		reply, err := redis.DoContext(conn, ctx, cmd, args...)
-		if err != nil {
-			return reply, err
-		}
-		return reply, cl.wait(ctx, conn)
-	}, func() bool { return idempotentCommand(cmd, args) })
+	return run(c, &o)
 }
 
 // Eval runs a Lua script (EVALSHA, falling back to EVAL) on a connection of
@@ -292,25 +284,58 @@ func DoDurable(ctx context.Context, c Client, cmd string, args ...any) (any, err
 // master. A lost connection is handled as by Do; after a lost reply the
 // script is run again only if it was registered with Idempotent.
 func Eval(ctx context.Context, c Client, script *redis.Script, keysAndArgs ...any) (any, error) {
-	return run(ctx, c, scriptKey(keysAndArgs), func(conn redis.Conn) (any, error) {
-		return script.DoContext(ctx, conn, keysAndArgs...)
-	}, func() bool { return idempotentScript(script) })
+	return run(c, &op{ctx: ctx, script: script, args: keysAndArgs})
 }
 
 // EvalDurable is Eval for a script whose writes must survive the loss of
 // the master that ran it: WAIT after it, as DoDurable.
 func EvalDurable(ctx context.Context, c Client, script *redis.Script, keysAndArgs ...any) (any, error) {
-	cl, ok := c.(*Cluster)
-	if !ok || cl.durable <= 0 {
-		return Eval(ctx, c, script, keysAndArgs...)
+	o := op{ctx: ctx, script: script, args: keysAndArgs}
+	if cl, ok := c.(*Cluster); ok && cl.durable > 0 {
+		o.wait = cl
 	}
-	return run(ctx, c, scriptKey(keysAndArgs), func(conn redis.Conn) (any, error) {
-		reply, err := script.DoContext(ctx, conn, keysAndArgs...)
-		if err != nil {
-			return reply, err
-		}
-		return reply, cl.wait(ctx, conn)
-	}, func() bool { return idempotentScript(script) })
+	return run(c, &o)
+}
+
+// op is one command (or script) that run sends, described by value rather
+// than by closures, so that a call allocates nothing of its own.
+type op struct {
+	ctx    context.Context
+	cmd    string        // the command; "" for a script
+	script *redis.Script // the script, when cmd is ""
+	args   []any         // the command's arguments, or the script's keys and arguments
+	wait   *Cluster      // non-nil: WAIT for its durable replicas after a success
+}
+
+// send runs o on conn.
+func (o *op) send(conn redis.Conn) (any, error) {
+	var reply any
+	var err error
+	if o.script != nil {
+		reply, err = o.script.DoContext(o.ctx, conn, o.args...)
+	} else {
+		reply, err = redis.DoContext(conn, o.ctx, o.cmd, o.args...)
+	}
+	if err != nil || o.wait == nil {
+		return reply, err
+	}
+	return reply, o.wait.wait(o.ctx, conn)
+}
+
+// key is the key o routes by on a cluster, "" when none.
+func (o *op) key() string {
+	if o.script != nil {
+		return scriptKey(o.args)
+	}
+	return firstKey(o.args)
+}
+
+// idempotent reports whether o may run twice (see Idempotent).
+func (o *op) idempotent() bool {
+	if o.script != nil {
+		return idempotentScript(o.script)
+	}
+	return idempotentCommand(o.cmd, o.args)
 }
 
 // firstKey is the key a command's arguments start with, "" when none.
@@ -348,28 +373,38 @@ func keyString(a any) string {
 // command or script): testOnBorrow skips its peek for it.
 type resendableKey struct{}
 
-// run runs f on a connection for key, and once more on a new one when the
-// first failed as resend allows.
-func run(ctx context.Context, c Client, key string, f func(redis.Conn) (any, error), idempotent func() bool) (any, error) {
-	var keys []string
-	if key != "" {
-		keys = []string{key}
+// resendableBackground is context.Background marked resendable, built once:
+// the session store's calls (scs's signatures carry no context) borrow with
+// it without allocating a context of their own.
+var resendableBackground = context.WithValue(context.Background(), resendableKey{}, true)
+
+// run runs o on a connection for its key, and once more on a new one when
+// the first failed as resend allows.
+func run(c Client, o *op) (any, error) {
+	idempotent := o.idempotent()
+	bctx := o.ctx
+	switch {
+	case !idempotent:
+	case bctx == context.Background():
+		bctx = resendableBackground
+	default:
+		bctx = context.WithValue(bctx, resendableKey{}, true)
 	}
-	bctx := ctx
-	if idempotent() {
-		bctx = context.WithValue(ctx, resendableKey{}, true)
+	var keys []string
+	if _, ok := c.(*redis.Pool); !ok {
+		if key := o.key(); key != "" {
+			keys = []string{key}
+		}
 	}
 	conn, err := Get(bctx, c, keys...)
 	if err != nil {
 		refreshAfter(c, err)
 		return nil, err
 	}
-	reply, err := func() (any, error) {
-		defer conn.Close() // before a resend: a lost connection leaves the pool
-		return f(conn)
-	}()
-	if err != nil && ctx.Err() == nil && resend(err, idempotent) {
-		reply, err = runFresh(ctx, c, keys, f)
+	reply, err := o.send(conn)
+	conn.Close() // before a resend: a lost connection leaves the pool
+	if err != nil && o.ctx.Err() == nil && resend(err, idempotent) {
+		reply, err = runFresh(c, keys, o)
 	}
 	err = Wrap(err)
 	refreshAfter(c, err)

@@ -1,7 +1,6 @@
 package redisconn
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -18,7 +17,7 @@ import (
 // only an idempotent command may be resent. Timeouts are never resent (the
 // server is slow or gone, and a second wait would double the delay), nor are
 // Redis error replies or context errors.
-func resend(err error, idempotent func() bool) bool {
+func resend(err error, idempotent bool) bool {
 	var op *net.OpError
 	if errors.As(err, &op) {
 		switch {
@@ -27,12 +26,12 @@ func resend(err error, idempotent func() bool) bool {
 		case op.Op == "write":
 			return true
 		case op.Op == "read":
-			return idempotent()
+			return idempotent
 		}
 		return false
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return idempotent()
+		return idempotent
 	}
 	return false
 }
@@ -42,7 +41,8 @@ func resend(err error, idempotent func() bool) bool {
 // It holds no pool slot, so it may briefly exceed MaxActive by one per
 // caller; it happens only after a lost connection. A Client other than a
 // *redis.Pool or *Cluster gets one from GetContext.
-func runFresh(ctx context.Context, c Client, keys []string, f func(redis.Conn) (any, error)) (any, error) {
+func runFresh(c Client, keys []string, o *op) (any, error) {
+	ctx := o.ctx
 	var conn redis.Conn
 	var err error
 	switch p := c.(type) {
@@ -64,7 +64,7 @@ func runFresh(ctx context.Context, c Client, keys []string, f func(redis.Conn) (
 		return nil, err
 	}
 	defer conn.Close()
-	return f(conn)
+	return o.send(conn)
 }
 
 // idempotentCommand reports whether running cmd twice in a row has the
