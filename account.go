@@ -180,7 +180,7 @@ func (s *Service) setEmail(ctx context.Context, id int64, email string, claim *c
 					return ErrAnonymousEmail
 				}
 				if claim != nil && u.Disabled { // disabled since the request read it
-					return ErrAccountDisabled
+					return blocked(u)
 				}
 				old, u.Email = u.Email, email
 				u.EmailVerifiedAt = time.Time{} // the administrator's SetEmail proves nothing
@@ -247,7 +247,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 				return err
 			}
 			if cur.Disabled {
-				return ErrAccountDisabled
+				return blocked(cur)
 			}
 			if !cur.Registered() {
 				if err := s.runHook(ctx, s.hooks.OnUnregister, cur); err != nil {
@@ -262,7 +262,7 @@ func (s *Service) unregister(ctx context.Context, u *user.User, claim *codeClaim
 			now := s.now()
 			out, err := s.update(ctx, u.ID, func(u *user.User) error {
 				if u.Disabled {
-					return ErrAccountDisabled
+					return blocked(u)
 				}
 				if !u.Unregistered() {
 					u.UnregisterTime = now
@@ -311,7 +311,7 @@ func (s *Service) UnregisterWithCode(ctx context.Context, email, codeValue strin
 		return err
 	}
 	if u != nil && u.Disabled {
-		return ErrAccountDisabled
+		return blocked(u)
 	}
 	if u == nil || u.Unregistered() {
 		return s.consume(ctx, claim)

@@ -55,7 +55,7 @@ func (s *Service) userOfSession(ctx context.Context, c Client, d *session.Data) 
 		return nil, ErrInvalidToken
 	}
 	if u.Disabled {
-		return nil, ErrAccountDisabled
+		return nil, blocked(u)
 	}
 	s.touch(ctx, u, c)
 	return s.afterLoad(ctx, u)
@@ -90,7 +90,7 @@ func (s *Service) anonymousUser(ctx context.Context, c Client) (*user.User, erro
 		return nil, err
 	}
 	if u.Disabled {
-		return nil, ErrAccountDisabled
+		return nil, blocked(u)
 	}
 	s.touch(ctx, u, c)
 	return s.afterLoad(ctx, u)
@@ -316,4 +316,14 @@ func RegisteredUser(ctx context.Context) (*user.User, error) {
 		return nil, ErrRegisteredRequired
 	}
 	return u, nil
+}
+
+// blocked is the error for a disabled account u: 403 ACCOUNT_SUSPENDED when
+// an administrator suspended it (Nest Auth's code), else 403
+// ACCOUNT_DISABLED.
+func blocked(u *user.User) error {
+	if u.Suspended {
+		return ErrAccountSuspended
+	}
+	return ErrAccountDisabled
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/simpleuser/simpleuser"
 	"github.com/simpleuser/simpleuser/hooks"
 	"github.com/simpleuser/simpleuser/oauth/oauthtest"
+	"github.com/simpleuser/simpleuser/user"
 )
 
 // A disabled user is refused on every sign-in method and every path that
@@ -208,5 +209,80 @@ func testDisabledStaysDisabled(t *testing.T, newFixture fixtureMaker) {
 	}
 	if got, err := f.svc.GetUserByEmail(ctx, email2); err != nil || got.ID != res2.UserID || !got.Disabled {
 		t.Fatalf("the address's holder: %+v, %v; want the disabled account %d", got, err, res2.UserID)
+	}
+}
+
+// A suspended account is refused as a disabled one is, but with 403
+// ACCOUNT_SUSPENDED (Nest Auth's code) and LoginFailed reason "suspended";
+// a plain disabling still answers ACCOUNT_DISABLED.
+func TestSuspendedEverywhere(t *testing.T) { forBackends(t, testSuspendedEverywhere) }
+
+func testSuspendedEverywhere(t *testing.T, newFixture fixtureMaker) {
+	var mu sync.Mutex
+	var reasons []string
+	o := newOAuthFixture(t, newFixture, func(c *simpleuser.Config) {
+		c.Hooks.OnEvent = func(_ context.Context, e hooks.Event) error {
+			if e.Type == hooks.LoginFailed {
+				mu.Lock()
+				reasons = append(reasons, e.Reason)
+				mu.Unlock()
+			}
+			return nil
+		}
+	})
+	ctx := context.Background()
+	refused := func(what string, err error, code string) {
+		t.Helper()
+		if e := simpleuser.AsError(err); e == nil || e.Status != 403 || e.Code != code {
+			t.Fatalf("%s: %v, want 403 %s", what, err, code)
+		}
+	}
+	dev := client("susp")
+	o.as(oauthtest.Google, "g-susp", "susp@example.com", true)
+	g := o.mustSignIn(t, dev, oauthtest.Google)
+	if err := o.svc.SetPassword(ctx, g.UserID, "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.svc.SetStatus(ctx, g.UserID, user.StatusSuspended, "fraud review"); err != nil {
+		t.Fatal(err)
+	}
+	other := client("susp-2")
+	_, err := o.svc.Login(ctx, other, simpleuser.LoginInput{Email: "susp@example.com", Password: "password-1"})
+	refused("password login", err, simpleuser.CodeAccountSuspended)
+	o.clock.Advance(61e9)
+	if err := o.svc.SendCode(ctx, other, "susp@example.com", hooks.PurposeLogin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.Login(ctx, other, simpleuser.LoginInput{Email: "susp@example.com", Code: o.mail.code("susp@example.com", hooks.PurposeLogin)})
+	refused("code login", err, simpleuser.CodeAccountSuspended)
+	_, err = o.signIn(t, other, oauthtest.Google)
+	refused("provider sign-in", err, simpleuser.CodeAccountSuspended)
+
+	// A suspended anonymous user is refused when resolved.
+	anonDev := client("susp-anon")
+	anon, err := o.svc.ResolveUser(ctx, anonDev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.svc.SetStatus(ctx, anon.ID, user.StatusSuspended, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.ResolveUser(ctx, anonDev)
+	refused("anonymous resolution", err, simpleuser.CodeAccountSuspended)
+
+	// Disabled without suspension: ACCOUNT_DISABLED again.
+	if err := o.svc.SetStatus(ctx, g.UserID, user.StatusDisabled, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.svc.Login(ctx, other, simpleuser.LoginInput{Email: "susp@example.com", Password: "password-1"})
+	refused("password login, disabled", err, simpleuser.CodeAccountDisabled)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if n := countOf(reasons, "suspended"); n != 3 {
+		t.Errorf("LoginFailed reasons %v, want 3 \"suspended\" (password, code, provider)", reasons)
+	}
+	if n := countOf(reasons, "disabled"); n != 1 {
+		t.Errorf("LoginFailed reasons %v, want 1 \"disabled\"", reasons)
 	}
 }

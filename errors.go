@@ -51,6 +51,7 @@ const (
 	CodeEmailTaken         = apierror.CodeEmailTaken
 	CodeConflict           = apierror.CodeConflict
 	CodeAccountDisabled    = apierror.CodeAccountDisabled
+	CodeAccountSuspended   = apierror.CodeAccountSuspended
 	CodeMustChangePassword = apierror.CodeMustChangePassword
 	CodeSendFailed         = apierror.CodeSendFailed
 	CodeUnavailable        = apierror.CodeUnavailable
@@ -102,6 +103,7 @@ var (
 	ErrUserNotFound         = apierror.ErrUserNotFound
 	ErrEmailTaken           = apierror.ErrEmailTaken
 	ErrAccountDisabled      = apierror.ErrAccountDisabled
+	ErrAccountSuspended     = apierror.ErrAccountSuspended
 	ErrMustChangePassword   = apierror.ErrMustChangePassword
 	ErrAnonymousPassword    = apierror.ErrAnonymousPassword
 	ErrAnonymousEmail       = apierror.ErrAnonymousEmail

@@ -145,6 +145,8 @@ func (s *Service) loginFailed(ctx context.Context, c Client, email string, u *us
 		reason = "unknown"
 	case errors.Is(err, ErrAccountDisabled):
 		reason = "disabled"
+	case errors.Is(err, ErrAccountSuspended):
+		reason = "suspended"
 	default:
 		if e := AsError(err); e.Status == 429 {
 			reason = "blocked"
@@ -175,7 +177,7 @@ func (s *Service) loginExisting(ctx context.Context, c Client, u *user.User, in 
 		}
 	}
 	if u.Disabled {
-		return nil, nil, ErrAccountDisabled
+		return nil, nil, blocked(u)
 	}
 	en := entry{method: method}
 	if claim != nil {
@@ -222,7 +224,7 @@ func (s *Service) enter(ctx context.Context, c Client, id int64, en entry) (*use
 	now := s.now()
 	out, err := s.update(ctx, id, func(u *user.User) error {
 		if u.Disabled {
-			return ErrAccountDisabled
+			return blocked(u)
 		}
 		u.UnregisterTime = time.Time{} // recovery within the grace period
 		u.LoginIP, u.LoginTime = ipString(c), now
@@ -341,7 +343,7 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Client, sp signup) (*u
 			return nil, err
 		}
 		if anon.Disabled {
-			return nil, ErrAccountDisabled
+			return nil, blocked(anon)
 		}
 		anon.Email, anon.SSAID, anon.Phone = sp.email, "", sp.phone
 		if sp.email != "" { // proved by the code, or asserted verified by the provider

@@ -98,7 +98,7 @@ func (s *Service) OAuthLink(ctx context.Context, c Client, u *user.User, provide
 		return nil, ErrRegisteredRequired
 	}
 	if u.Disabled {
-		return nil, ErrAccountDisabled
+		return nil, blocked(u)
 	}
 	prof, err := s.oauthCallback(ctx, c, provider, state, code, errParam)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Service) OAuthLink(ctx context.Context, c Client, u *user.User, provide
 			return err
 		}
 		if cur.Disabled {
-			return ErrAccountDisabled
+			return blocked(cur)
 		}
 		idn := signin.Identity(prof)
 		had, err := s.users.GetIdentity(ctx, prof.Provider, prof.Subject)
@@ -172,6 +172,8 @@ func (s *Service) providerFailed(ctx context.Context, c Client, provider string,
 	switch {
 	case errors.Is(err, ErrAccountDisabled):
 		reason = "disabled"
+	case errors.Is(err, ErrAccountSuspended):
+		reason = "suspended"
 	case errors.Is(err, oauth.ErrDenied), errors.Is(err, oauth.ErrBadState),
 		errors.Is(err, oauth.ErrExchange), errors.Is(err, oauth.ErrBadToken):
 		reason = "provider"

@@ -183,7 +183,7 @@ func (s *Service) setPhone(ctx context.Context, id int64, number string, verifie
 	old := ""
 	u, err := s.update(ctx, id, func(u *user.User) error {
 		if u.Disabled {
-			return ErrAccountDisabled
+			return blocked(u)
 		}
 		old, u.Phone, u.PhoneVerifiedAt = u.Phone, number, verified
 		return nil

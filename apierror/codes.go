@@ -24,6 +24,9 @@ const (
 	CodeEmailTaken      = "EMAIL_TAKEN"
 	CodeConflict        = "CONFLICT"
 	CodeAccountDisabled = "ACCOUNT_DISABLED"
+	// CodeAccountSuspended: an administrator suspended the account (a
+	// disabling with the status "suspended", Nest Auth's ACCOUNT_SUSPENDED).
+	CodeAccountSuspended = "ACCOUNT_SUSPENDED"
 	// CodeMustChangePassword: an administrator requires a new password
 	// (Service.SetMustChangePassword) before the guarded routes answer.
 	CodeMustChangePassword = "MUST_CHANGE_PASSWORD"
@@ -97,6 +100,7 @@ var codes = []string{
 	CodeEmailTaken,
 	CodeConflict,
 	CodeAccountDisabled,
+	CodeAccountSuspended,
 	CodeMustChangePassword,
 	CodeSendFailed,
 	CodeUnavailable,

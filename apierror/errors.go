@@ -15,6 +15,7 @@ var (
 	ErrUserNotFound         = New(http.StatusNotFound, CodeUserNotFound, "User does not exist. Please provide code to create new user.")
 	ErrEmailTaken           = New(http.StatusConflict, CodeEmailTaken, "Email is already in use by another account.")
 	ErrAccountDisabled      = New(http.StatusForbidden, CodeAccountDisabled, "Account is disabled.")
+	ErrAccountSuspended     = New(http.StatusForbidden, CodeAccountSuspended, "Account is suspended.")
 	ErrMustChangePassword   = New(http.StatusForbidden, CodeMustChangePassword, "A new password must be set first.")
 	ErrAnonymousPassword    = New(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change password for anonymous user.")
 	ErrAnonymousEmail       = New(http.StatusPaymentRequired, CodeAnonymous, "Not allowed to change email for anonymous user.")

@@ -246,7 +246,7 @@ type Event struct {
 	// Phone is the old number (E.164) of a PhoneChanged, "" when one was added.
 	Phone string
 	// Reason says why a login failed ("code", "password", "blocked",
-	// "disabled", "unknown", "provider").
+	// "disabled", "suspended", "unknown", "provider").
 	Reason string
 	// Identity is the sign-in provider account concerned (IdentityLinked,
 	// IdentityUnlinked; LoggedIn, UserRegistered and LoginFailed of a

@@ -48,6 +48,8 @@ func explain(err error) problem {
 		p.Text = "Another account already uses this address."
 	case simpleuser.CodeAccountDisabled:
 		p.Text = "This account is disabled."
+	case simpleuser.CodeAccountSuspended:
+		p.Text = "This account is suspended."
 	case simpleuser.CodeEmailRequired:
 		p.Text = "Add an email address before setting a password."
 	case simpleuser.CodeIdentityTaken:
