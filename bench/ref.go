@@ -36,10 +36,14 @@ import (
 // same as the kit's postgres.Open). Its http.Server has the example app's
 // timeouts.
 
-// userColumns is the column list the kit's user store reads.
+// userColumns is the column list the kit's user store reads
+// (user/postgres's userColumns; TestRefReadsTheKitsColumns keeps them
+// alike: until 2026-11-30 16:10 UTC the reference read the 16 columns
+// the kit read before issue 17 added 7).
 const userColumns = `id, email, ssaid, password_hash, disabled, metadata,
 	register_ip, register_time, login_ip, login_time, last_active_ip, last_active_time,
-	unregister_time, created_at, updated_at, version`
+	unregister_time, created_at, updated_at, version, settings,
+	phone, email_verified_at, phone_verified_at, must_change_password, suspended, status_reason`
 
 func cmdRef(args []string) error {
 	fs := flag.NewFlagSet("bench ref", flag.ContinueOnError)
@@ -139,11 +143,16 @@ func cmdRef(args []string) error {
 			RegT, LoginT, ActiveT, UnregT *time.Time
 			CreatedAt, UpdatedAt          time.Time
 			Version                       int64
+			Settings                      map[string]any
+			Phone, Reason                 *string
+			EmailVerT, PhoneVerT          *time.Time
+			MustChange, Suspended         bool
 		}
 		err := pg.QueryRow(r.Context(), `SELECT `+userColumns+` FROM simpleuser_users WHERE id = $1`, id).Scan(
 			&u.ID, &u.Email, &u.SSAID, &u.Hash, &u.Disabled, &u.Metadata,
 			&u.RegIP, &u.RegT, &u.LoginIP, &u.LoginT, &u.ActiveIP, &u.ActiveT,
-			&u.UnregT, &u.CreatedAt, &u.UpdatedAt, &u.Version)
+			&u.UnregT, &u.CreatedAt, &u.UpdatedAt, &u.Version, &u.Settings,
+			&u.Phone, &u.EmailVerT, &u.PhoneVerT, &u.MustChange, &u.Suspended, &u.Reason)
 		if err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, errBody{http.StatusServiceUnavailable})
 			return

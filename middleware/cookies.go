@@ -77,7 +77,13 @@ const TrustedDeviceHeader = "x-client-trusted-device"
 // "simpleuser_trusted_device" with Config.Browser.InsecureCookies (the
 // __Host- prefix needs Secure), as for the session cookie.
 func TrustedDeviceCookieName(svc *simpleuser.Service) string {
-	if svc.Config().Browser.InsecureCookies {
+	return trustedDeviceCookie(svc.Config().Browser.InsecureCookies)
+}
+
+// trustedDeviceCookie is the trusted-device cookie's name: with the
+// __Host- prefix unless the cookies are insecure (plain http).
+func trustedDeviceCookie(insecure bool) string {
+	if insecure {
 		return "simpleuser_trusted_device"
 	}
 	return "__Host-simpleuser_trusted_device"
@@ -90,14 +96,19 @@ func TrustedDeviceCookieName(svc *simpleuser.Service) string {
 // simpleuser.Client.TrustedDevice, as the JSON API does, so that a trusted
 // browser skips the second factor.
 func TrustedDevice(r *http.Request, svc *simpleuser.Service) string {
-	if v := r.Header.Get(TrustedDeviceHeader); v != "" {
+	if v := header(r.Header, trustedDeviceKey); v != "" {
 		return v
 	}
-	if !svc.Config().Browser.CookieMode {
+	b := svc.Config().Browser // one copy of the Config, not two: this runs on every API request
+	if !b.CookieMode {
 		return ""
 	}
-	return cookieValue(r, TrustedDeviceCookieName(svc))
+	return cookieValue(r, trustedDeviceCookie(b.InsecureCookies))
 }
+
+// trustedDeviceKey is TrustedDeviceHeader in its canonical form: Header.Get
+// would canonicalise it (and allocate) on every call.
+var trustedDeviceKey = http.CanonicalHeaderKey(TrustedDeviceHeader)
 
 // SetTrustedDeviceCookie sets the trusted-device cookie of cookie mode on
 // w: token (mfa.Completion.DeviceToken), valid until expires
