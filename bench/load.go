@@ -411,6 +411,16 @@ func (l *loader) loadPhase(ctx context.Context, targets []target) ([]*targetStat
 				slices.Reverse(group)
 			}
 			l.sampler.waitQuiet()
+			// The machine idled for the quiet wait: the first run after it
+			// is slower, whichever side it is (the order of a group
+			// alternates, so single pairs alternated high and low, by up
+			// to 0.2; docs/performance.md, "Rounds"). An unmeasured burst
+			// on the first path brings the machine back to speed.
+			if l.o.groupWarmup > 0 {
+				if _, err := l.run(ctx, group[0], l.o.groupWarmup); err != nil {
+					return nil, err
+				}
+			}
 			got := map[string]wrkResult{}
 			for _, t := range group {
 				res, err := runOne(r, t)

@@ -322,6 +322,12 @@ func (o *op) send(conn redis.Conn) (any, error) {
 	return reply, o.wait.wait(o.ctx, conn)
 }
 
+// sendOn runs o on conn and closes conn, whatever happens.
+func (o *op) sendOn(conn redis.Conn) (any, error) {
+	defer conn.Close()
+	return o.send(conn)
+}
+
 // key is the key o routes by on a cluster, "" when none.
 func (o *op) key() string {
 	if o.script != nil {
@@ -401,8 +407,7 @@ func run(c Client, o *op) (any, error) {
 		refreshAfter(c, err)
 		return nil, err
 	}
-	reply, err := o.send(conn)
-	conn.Close() // before a resend: a lost connection leaves the pool
+	reply, err := o.sendOn(conn) // closed before a resend: a lost connection leaves the pool
 	if err != nil && o.ctx.Err() == nil && resend(err, idempotent) {
 		reply, err = runFresh(c, keys, o)
 	}

@@ -63,8 +63,7 @@ func runFresh(c Client, keys []string, o *op) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	return o.send(conn)
+	return o.sendOn(conn)
 }
 
 // idempotentCommand reports whether running cmd twice in a row has the
