@@ -85,7 +85,7 @@ func (o *options) register(fs *flag.FlagSet, seedOnly bool) {
 	fs.IntVar(&o.rounds, "rounds", 30, "rounds (each runs every path next to its limit, at both database sizes with -growth)")
 	fs.DurationVar(&o.duration, "duration", time.Second, "length of one load run (a pair's ratio varies as much at 1 s as at 3 s, so more rounds beat longer runs)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up load per path before the rounds")
-	fs.DurationVar(&o.groupWarmup, "group-warmup", time.Second, "unmeasured load on a group's first path after the quiet wait, before its measured runs (whole seconds, as wrk takes them; 0: none, as before 2026-11-30 17:00 UTC): the first run after an idle moment is slower, whichever side it is")
+	fs.DurationVar(&o.groupWarmup, "group-warmup", time.Second, "unmeasured load on the first path of each database size in a group, just before its measured runs (whole seconds, as wrk takes them; 0: none, as before 2026-11-30 17:00 UTC): the first run on a side that idled is slower, whichever of limit and app it is")
 	fs.IntVar(&o.connections, "connections", 32, "HTTP connections the load generator keeps open")
 	fs.IntVar(&o.threads, "threads", 1, "load generator threads")
 	fs.IntVar(&o.loginClients, "login-clients", 200, "concurrent password logins")
