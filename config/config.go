@@ -246,28 +246,24 @@ func (c Config) WithDefaults() (Config, error) {
 	c.PasswordAddressWindow = orDuration(c.PasswordAddressWindow, DefaultPasswordAddressWindow)
 	c.AnonymousAddressLimit = orInt(c.AnonymousAddressLimit, DefaultAnonymousAddressLimit)
 	c.AnonymousAddressWindow = orDuration(c.AnonymousAddressWindow, DefaultAnonymousAddressWindow)
-	for _, w := range []struct {
-		limit  int
-		window time.Duration
-		field  string
-	}{
-		{c.SendAddressLimit, c.SendAddressWindow, "SendAddressWindow"},
-		{c.PasswordAddressMaxAttempts, c.PasswordAddressWindow, "PasswordAddressWindow"},
-		{c.AnonymousAddressLimit, c.AnonymousAddressWindow, "AnonymousAddressWindow"},
-	} {
-		if w.limit > 0 && w.window < time.Millisecond {
-			bad(w.field, "must be at least 1 ms while its limit is enabled")
-		}
-	}
 	c.VerifyMaxAttempts = orInt(c.VerifyMaxAttempts, DefaultVerifyMaxAttempts)
 	c.VerifyWindow = orDuration(c.VerifyWindow, DefaultVerifyWindow)
-	if c.VerifyMaxAttempts > 0 && c.VerifyWindow < time.Millisecond {
-		bad("VerifyWindow", "must be at least 1 ms while VerifyMaxAttempts is enabled")
-	}
 	c.PasswordMaxAttempts = orInt(c.PasswordMaxAttempts, DefaultPasswordMaxAttempts)
 	c.PasswordWindow = orDuration(c.PasswordWindow, DefaultPasswordWindow)
-	if c.PasswordMaxAttempts > 0 && c.PasswordWindow < time.Millisecond {
-		bad("PasswordWindow", "must be at least 1 ms while PasswordMaxAttempts is enabled")
+	for _, w := range []struct {
+		limit          int
+		window         time.Duration
+		field, ofLimit string
+	}{
+		{c.SendAddressLimit, c.SendAddressWindow, "SendAddressWindow", "SendAddressLimit"},
+		{c.PasswordAddressMaxAttempts, c.PasswordAddressWindow, "PasswordAddressWindow", "PasswordAddressMaxAttempts"},
+		{c.AnonymousAddressLimit, c.AnonymousAddressWindow, "AnonymousAddressWindow", "AnonymousAddressLimit"},
+		{c.VerifyMaxAttempts, c.VerifyWindow, "VerifyWindow", "VerifyMaxAttempts"},
+		{c.PasswordMaxAttempts, c.PasswordWindow, "PasswordWindow", "PasswordMaxAttempts"},
+	} {
+		if w.limit > 0 && w.window < time.Millisecond {
+			bad(w.field, "must be at least 1 ms while "+w.ofLimit+" is enabled")
+		}
 	}
 	c.SessionLifetime = orDuration(c.SessionLifetime, DefaultSessionLifetime)
 	if c.SessionLifetime < 0 {
